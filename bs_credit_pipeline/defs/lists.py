@@ -1,0 +1,71 @@
+"""Nightly assets: lists as of a date, public exports, the analysts' pseudonymised snapshot."""
+
+import datetime as dt
+
+import dagster as dg
+
+from .. import publish
+from ..lists import today_shanghai
+from ..pipeline import build_lists, publish_lists, pseudonym_key, snapshot
+from ..warehouse import checks, schema
+from .resources import PipelineResource
+from .warehouse import WAREHOUSE_POOL, warehouse_records
+
+AS_OF_TAG = "bs_credit/as_of"
+
+
+def as_of(context) -> dt.date:
+    """The run's as-of date (tag set by the schedule or `bs-credit run --as-of`), else today in Asia/Shanghai."""
+    tag = context.run.tags.get(AS_OF_TAG)
+    return dt.date.fromisoformat(tag) if tag else today_shanghai()
+
+
+@dg.asset(deps=[warehouse_records], group_name="lists", kinds={"duckdb"}, pool=WAREHOUSE_POOL,
+          description="mart.*: record status under the display-period rules, black list and punishment measures, "
+          "watch list, red list, green channel, integrity points, government integrity and warnings, department "
+          "scorecard, list changes — a pure function of warehouse, rules and as-of date.")
+def credit_lists(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
+    day = as_of(context)
+    counts = build_lists(pipeline.home, day)
+    return dg.MaterializeResult(metadata={"as_of": day.isoformat(), **{f"rows/{k}": v for k, v in counts.items()},
+                                          "dagster/row_count": counts.get("black_list", 0)})
+
+
+@dg.asset_check(asset=credit_lists, blocking=True, description="Every list entry carries its reasons and its rule.")
+def every_entry_explained(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
+    conn = schema.connect(pipeline.home.warehouse, read_only=True)
+    try:
+        missing = checks.unexplained_list_entries(conn, as_of(context))
+    finally:
+        conn.close()
+    return dg.AssetCheckResult(passed=not missing, metadata={"unexplained": dg.MetadataValue.json(missing)})
+
+
+@dg.asset(deps=[credit_lists], group_name="publish", kinds={"csv", "excel", "json"}, pool=WAREHOUSE_POOL,
+          description="publish/<as-of>/: masked lists for 信用保山, the change list, the provincial exchange file.")
+def public_exports(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
+    day = as_of(context)
+    manifest = publish_lists(pipeline.home, day)
+    return dg.MaterializeResult(metadata={"as_of": day.isoformat(),
+                                          "files": dg.MetadataValue.json(manifest)})
+
+
+@dg.asset_check(asset=public_exports, blocking=True, description="No raw citizen ID in any published file.")
+def no_raw_ids_published(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
+    folder = pipeline.home.publish / as_of(context).isoformat()
+    findings = publish.scan_for_raw_ids(sorted(p for p in folder.rglob("*") if p.is_file()))
+    return dg.AssetCheckResult(passed=not findings, metadata={"findings": len(findings)})
+
+
+@dg.asset(deps=[credit_lists], group_name="publish", kinds={"duckdb"}, pool=WAREHOUSE_POOL,
+          description="analytics.duckdb: the warehouse with natural-person IDs replaced by keyed tokens, "
+          "rebuilt as a new file and swapped in atomically so analysts can keep it open.")
+def analytics_snapshot(pipeline: PipelineResource) -> dg.MaterializeResult:
+    info = snapshot(pipeline.home, pseudonym_key(pipeline.home), pipeline.registry)
+    return dg.MaterializeResult(metadata={"path": str(pipeline.home.analytics), "build_id": info.build_id})
+
+
+@dg.asset_check(asset=analytics_snapshot, blocking=True, description="No raw citizen ID in the analyst snapshot.")
+def no_raw_ids_in_snapshot(pipeline: PipelineResource) -> dg.AssetCheckResult:
+    findings = publish.scan_for_raw_ids([], databases=[pipeline.home.analytics])
+    return dg.AssetCheckResult(passed=not findings, metadata={"findings": len(findings)})

@@ -1,0 +1,480 @@
+"""One submitted file → staged valid rows, every rejected row with its reasons, a manifest and a report.
+
+Invariant for every file: rows_read = rows_loaded + rows_rejected. Blank rows and footer rows (合计, 填报人 ...)
+are not data and are counted separately as rows_skipped. Columns no contract names are never read past the header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from . import reports, subjects
+from .contracts import Contract, Registry
+from .headers import TEMPLATE_SHEETS, HeaderMatch, detect_kind, footer_or_blank, match_sheet
+from .parsing import parse_numbers, today_in_shanghai
+from .paths import MONTH_RE, Home
+from .readers import FileRejected, SheetData, read_workbook
+from .validation import CompiledContract, Problems, compile_contract, normalise_frame, validate_frame, warnings_for
+
+log = logging.getLogger(__name__)
+KEY_SEP = "\x1f"
+PROBLEM_SCHEMA = pa.schema([
+    ("sheet", pa.string()), ("excel_row", pa.int64()), ("excel_column", pa.string()), ("column", pa.string()),
+    ("header", pa.string()), ("raw_value", pa.string()), ("code", pa.string()), ("severity", pa.string()),
+    ("message", pa.string()), ("hint", pa.string()),
+])
+
+
+def excel_column(index: int) -> str:
+    """0-based column index → Excel letters (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class IntakeResult:
+    manifest: dict
+    manifest_path: Path
+    staged_path: Path | None
+    report_path: Path | None
+    problems: pa.Table = field(repr=False)
+
+    @property
+    def status(self) -> str:
+        return self.manifest["status"]
+
+
+class _FileLevel(Exception):
+    def __init__(self, code: str, **fields):
+        super().__init__(code)
+        self.code, self.fields = code, fields
+
+
+@dataclass
+class _SheetRun:
+    match: HeaderMatch
+    row_numbers: np.ndarray
+    raw: dict[str, pa.Array]
+    frame: pd.DataFrame
+    errors: dict[int, list[tuple[str | None, str]]]
+    warnings: dict[int, list[tuple[str | None, str]]]
+    dates: dict[str, pa.Array]
+    domain: np.ndarray
+
+
+class Intake:
+    """Runs intake for files of one registry; compiled schemas are cached per (kind, domain)."""
+
+    def __init__(self, registry: Registry, home: Home):
+        self.registry = registry
+        self.home = home
+        self._compiled: dict[tuple[str, str | None], CompiledContract] = {}
+
+    def compiled(self, contract: Contract, domain: str | None) -> CompiledContract:
+        key = (contract.kind, domain)
+        if key not in self._compiled:
+            self._compiled[key] = compile_contract(contract.for_domain(domain) if domain else contract)
+        return self._compiled[key]
+
+    def run(self, path: Path, *, department: str, month: str, today: dt.date | None = None,
+            received_at: dt.datetime | None = None, write_report: bool = True) -> IntakeResult:
+        path = Path(path)
+        today = today or today_in_shanghai()
+        sha = file_sha256(path)
+        dept = self.registry.department_for_folder(department)
+        dept_code = dept.code if dept else _safe(department)
+        manifest = {
+            "file_name": path.name, "sha256": sha, "department": dept_code, "month": month, "kind": None,
+            "domain": None, "format": None, "status": "rejected", "rows_read": 0, "rows_loaded": 0,
+            "rows_rejected": 0, "rows_skipped": 0, "hidden_sheets": [], "ignored_sheets": [], "dropped_columns": [],
+            "file_error": None, "error_counts": {}, "warning_counts": {}, "report_path": None,
+            "received_at": (received_at or dt.datetime.now(dt.timezone.utc)).isoformat(),
+            "processed_at": None,
+        }
+        staging = self.home.partition_staging(dept_code, month)
+        staging.mkdir(parents=True, exist_ok=True)
+        problems: list[dict] = []
+        report_sheets: list[dict] = []
+        staged_path = None
+        kind_title = None
+        try:
+            if dept is None:
+                raise _FileLevel("F_UNKNOWN_DEPARTMENT", department=department)
+            if not MONTH_RE.match(month):
+                raise _FileLevel("F_BAD_MONTH_FOLDER", month=month)
+            try:
+                workbook = read_workbook(path)
+            except FileRejected as exc:
+                log.warning("file %s rejected by reader: %s (%s)", path.name, exc.code, exc.detail)
+                raise _FileLevel(exc.code) from exc
+            manifest["format"] = workbook.format
+            manifest["hidden_sheets"] = list(workbook.hidden_sheets)
+            detection = detect_kind(workbook, path.name, self.registry.contracts)
+            if detection.contract is None:
+                raise _FileLevel("F_UNKNOWN_KIND", known_kinds=self._known_kinds())
+            contract = detection.contract
+            kind_title = contract.title
+            manifest["kind"] = contract.kind
+            if contract.kind not in dept.kinds:
+                raise _FileLevel("F_WRONG_DEPARTMENT", department=dept.name, kind=contract.title)
+            runs = self._sheets(workbook.sheets, contract, dept, today, manifest)
+            self._check_source_unit(runs, contract, dept)
+            valid = self._assemble(runs, contract, manifest, problems, report_sheets)
+            if valid is not None and valid.num_rows:
+                staged_path = staging / f"{sha}.parquet"
+                pq.write_table(valid, staged_path)
+            manifest["status"] = ("accepted" if manifest["rows_rejected"] == 0 and manifest["rows_read"] > 0
+                                  else "partial" if manifest["rows_loaded"] > 0 else "rejected")
+        except _FileLevel as exc:
+            zh, hint, en, _ = self.registry.message(exc.code, **exc.fields)
+            manifest["file_error"] = {"code": exc.code, "message": zh, "hint": hint}
+            manifest["status"] = "rejected"
+            manifest["rows_loaded"] = 0
+            manifest["rows_rejected"] = manifest["rows_read"]
+            log.warning("file %s rejected: %s", path.name, en)
+        manifest["processed_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
+        table = pa.Table.from_pylist(problems, schema=PROBLEM_SCHEMA)
+        pq.write_table(table, staging / f"{sha}.rejections.parquet")
+        report_path = None
+        if write_report:
+            report_path = self._write_report(path, dept, month, kind_title, manifest, table, report_sheets)
+            manifest["report_path"] = str(report_path)
+        manifest_path = staging / f"{sha}.manifest.json"
+        manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        assert manifest["rows_read"] == manifest["rows_loaded"] + manifest["rows_rejected"], manifest
+        log.info("intake %s/%s %s: %s read=%d loaded=%d rejected=%d", dept_code, month, path.name,
+                 manifest["status"], manifest["rows_read"], manifest["rows_loaded"], manifest["rows_rejected"])
+        return IntakeResult(manifest, manifest_path, staged_path, report_path, table)
+
+    def _known_kinds(self) -> str:
+        return "、".join(f"{c.title}（{k}）" for k, c in self.registry.contracts.items())
+
+    def _sheets(self, sheets: list[SheetData], contract: Contract, dept, today: dt.date, manifest: dict) -> list[_SheetRun]:
+        runs = []
+        for sheet in sheets:
+            match = match_sheet(sheet, contract)
+            if match is None:
+                if sheet.table.num_rows and sheet.name not in TEMPLATE_SHEETS and _has_any_text(sheet.table):
+                    manifest["ignored_sheets"].append(sheet.name)
+                continue
+            missing = match.required_missing(contract)
+            if missing:
+                raise _FileLevel("F_MISSING_COLUMNS", sheet=sheet.name, columns="、".join(missing))
+            for i in match.dropped:
+                manifest["dropped_columns"].append({"sheet": sheet.name, "column": excel_column(i + sheet.col_offset),
+                                                    "header": match.headers.get(i) or "（无表头）"})
+            runs.append(self._validate_sheet(match, contract, dept, today, manifest))
+        if not runs:
+            raise _FileLevel("F_NO_HEADER")
+        if manifest["rows_read"] == 0:
+            raise _FileLevel("F_NO_DATA")
+        return runs
+
+    def _validate_sheet(self, match: HeaderMatch, contract: Contract, dept, today: dt.date, manifest: dict) -> _SheetRun:
+        sheet = match.sheet
+        body = sheet.table.slice(match.data_start)
+        blank, footer = footer_or_blank(body)
+        keep = pc.invert(pc.or_(blank, footer))
+        manifest["rows_skipped"] += body.num_rows - pc.sum(pc.cast(keep, pa.int64())).as_py() if body.num_rows else 0
+        rows = body.filter(keep) if body.num_rows else body
+        row_numbers = sheet.row_numbers[match.data_start:][np.asarray(keep.to_numpy(zero_copy_only=False), bool)] \
+            if body.num_rows else np.array([], dtype=np.int64)
+        names = sheet.table.column_names
+        raw = {canonical: rows.column(names[i]).combine_chunks() for i, canonical in match.columns.items()}
+        manifest["rows_read"] += rows.num_rows
+        domain = self._domains(raw, contract, dept, rows.num_rows)
+        errors: dict[int, list] = {}
+        warnings: dict[int, list] = {}
+        frames, dates = [], {}
+        base = normalise_frame(raw, contract)
+        for value in pd.unique(domain):
+            pos = np.flatnonzero(domain == value) if value is not None else np.flatnonzero(pd.isna(domain))
+            compiled = self.compiled(contract, value)
+            sub_raw = {k: v.take(pa.array(pos)) for k, v in raw.items()} if len(pos) != len(domain) else raw
+            frame = normalise_frame(sub_raw, compiled.contract) if compiled.contract is not contract else \
+                base.iloc[pos].reset_index(drop=True)
+            found, parsed = validate_frame(compiled, frame, today)
+            _collect(errors, found, pos)
+            _collect(warnings, warnings_for(frame, compiled.contract), pos, skip=errors)
+            frames.append((pos, frame))
+            for k, v in parsed.items():
+                dates.setdefault(k, []).append((pos, v))
+        if dept.domains and contract.domain_column and contract.domain_column in match.columns.values():
+            allowed = set(dept.domains)
+            for i in np.flatnonzero(pd.notna(domain)):
+                if domain[i] not in allowed:
+                    errors.setdefault(int(i), []).append((contract.domain_column, "E_DOMAIN_NOT_ALLOWED"))
+        frame = _reassemble(frames, rows.num_rows)
+        return _SheetRun(match, row_numbers, raw, frame, errors, warnings, _merge_dates(dates, rows.num_rows), domain)
+
+    def _domains(self, raw: dict[str, pa.Array], contract: Contract, dept, n: int) -> np.ndarray:
+        """Each row's domain: its 领域 column, else the department's default domain for the kind."""
+        default = (dept.default_domains or {}).get(contract.kind)
+        if default is None and len(dept.domains or ()) == 1:
+            default = dept.domains[0]
+        out = np.full(n, default, dtype=object)
+        col = contract.domain_column
+        if col and col in raw:
+            from .identifiers import normalise_text
+
+            values = np.asarray(normalise_text(raw[col]).to_pylist(), dtype=object)
+            out = np.where(pd.notna(values), values, out)
+        known = set(contract.domains) | set(self.registry.domains)
+        return np.array([d if d in known else (default if d is not None else None) for d in out], dtype=object)
+
+    def _check_source_unit(self, runs: list[_SheetRun], contract: Contract, dept) -> None:
+        """A file whose 数据来源单位 is consistently another registered department was put in the wrong folder."""
+        if not any("source_unit" in r.frame for r in runs):
+            return
+        names = pd.concat([r.frame["source_unit"] for r in runs if "source_unit" in r.frame]).dropna()
+        if names.empty:
+            return
+        owners = names.map(lambda n: getattr(self.registry.department_for_folder(n), "code", None))
+        if owners.notna().all() and owners.nunique() == 1 and owners.iloc[0] != dept.code:
+            other = self.registry.departments[owners.iloc[0]]
+            raise _FileLevel("F_WRONG_DEPARTMENT", department=dept.name, kind=f"{contract.title}（数据来源单位为{other.name}）")
+
+    def _assemble(self, runs: list[_SheetRun], contract: Contract, manifest: dict, problems: list[dict],
+                  report_sheets: list[dict]) -> pa.Table | None:
+        staged = []
+        seen: dict[str, tuple[str, int]] = {}
+        for run in runs:
+            n = len(run.frame)
+            bad = np.zeros(n, dtype=bool)
+            for i in run.errors:
+                bad[i] = True
+            keys = _keys(run, contract, manifest)
+            # Duplicates of a natural key within one file: the first occurrence stays, later ones are rejected.
+            for i in np.flatnonzero(~bad):
+                rid = keys["_record_id"][i]
+                if rid in seen:
+                    first_sheet, first_row = seen[rid]
+                    run.errors.setdefault(int(i), []).append((None, f"E_DUPLICATE_KEY|{first_sheet}|{first_row}"))
+                    bad[i] = True
+                else:
+                    seen[rid] = (run.match.sheet.name, int(run.row_numbers[i]))
+            self._problems(run, contract, problems)
+            report_sheets.append(self._report_sheet(run))
+            manifest["rows_rejected"] += int(bad.sum())
+            manifest["rows_loaded"] += int((~bad).sum())
+            if (~bad).any():
+                staged.append(_typed(run, contract, keys, np.flatnonzero(~bad), manifest))
+        for p in problems:
+            bucket = "error_counts" if p["severity"] == "error" else "warning_counts"
+            manifest[bucket][p["code"]] = manifest[bucket].get(p["code"], 0) + 1
+        domains = sorted({d for r in runs for d in r.domain if d is not None})
+        manifest["domain"] = "、".join(domains) or None
+        return pa.concat_tables(staged, promote_options="permissive") if staged else None
+
+    def _problems(self, run: _SheetRun, contract: Contract, out: list[dict]) -> None:
+        sheet = run.match.sheet
+        by_name = {v: k for k, v in run.match.columns.items()}
+        cache: dict[tuple, tuple] = {}
+        for severity, table in (("error", run.errors), ("warning", run.warnings)):
+            for i in sorted(table):
+                for column, code in table[i]:
+                    fields = {}
+                    if code.startswith("E_DUPLICATE_KEY|"):
+                        code, first_sheet, first_row = code.split("|")
+                        fields = {"first_sheet": first_sheet, "first_row": first_row}
+                    idx = by_name.get(column)
+                    header = run.match.headers.get(idx) if idx is not None else None
+                    raw = run.raw[column][i].as_py() if column in run.raw else None
+                    spec = contract.column(column) if column else None
+                    key = (code, column, raw, tuple(fields.items()))
+                    if key not in cache:
+                        cache[key] = self.registry.message(
+                            code, header=header or (spec.header if spec else ""), value=raw or "",
+                            expected=_expected(spec), **fields)
+                    zh, hint, _, _ = cache[key]
+                    out.append({
+                        "sheet": sheet.name, "excel_row": int(run.row_numbers[i]),
+                        "excel_column": excel_column(idx + sheet.col_offset) if idx is not None else None,
+                        "column": column, "header": header, "raw_value": raw, "code": code,
+                        "severity": severity, "message": zh, "hint": hint,
+                    })
+
+    def _report_sheet(self, run: _SheetRun) -> dict:
+        sheet = run.match.sheet
+        cols = sorted(run.match.columns)
+        names = [run.match.columns[i] for i in cols]
+        columns = [run.raw[n].to_pylist() for n in names]
+
+        def rows():
+            for j, excel_row in enumerate(run.row_numbers):
+                yield int(excel_row), [c[j] for c in columns]
+
+        return {"name": sheet.name, "headers": [run.match.headers.get(i, "") for i in cols],
+                "excel_columns": [excel_column(i + sheet.col_offset) for i in cols], "rows": rows()}
+
+    def _write_report(self, path: Path, dept, month: str, kind_title: str | None, manifest: dict,
+                      problems: pa.Table, sheets: list[dict]) -> Path:
+        out_dir = self.home.partition_outbox(manifest["department"], month)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        out = out_dir / f"{path.stem}_校验报告_{manifest['sha256'][:8]}.xlsx"
+        titles = {}
+        for code in set(manifest["error_counts"]) | set(manifest["warning_counts"]):
+            titles[code] = self.registry.message(code, header="", value="", expected="", first_sheet="", first_row="")[0]
+        summary = {k: manifest[k] for k in ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped", "status",
+                                             "file_error", "error_counts", "hidden_sheets")}
+        summary.update({
+            "code_titles": titles, "kind_title": kind_title or "未识别",
+            "dropped_columns": [f"{d['sheet']}!{d['column']} {d['header']}" for d in manifest["dropped_columns"]],
+            "processed_at": manifest["processed_at"], "warning_counts": manifest["warning_counts"],
+            "ignored_sheets": manifest["ignored_sheets"],
+        })
+        return reports.write_report(
+            out, file_name=path.name, department_name=dept.name if dept else manifest["department"], month=month,
+            kind_title=kind_title or "未识别", sheets=sheets, problems=problems, summary=summary)
+
+
+def _has_any_text(table: pa.Table) -> bool:
+    blank, _ = footer_or_blank(table)
+    return not pc.all(blank).as_py()
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "unknown"
+
+
+def _expected(spec) -> str:
+    if spec is None:
+        return ""
+    if spec.values:
+        return "、".join(spec.values[:20]) + ("……" if len(spec.values) > 20 else "")
+    return {"date": "日期，如 2026-10-03", "decimal": "非负数字", "integer": "非负整数",
+            "uscc": "18位统一社会信用代码", "citizen_id": "18位公民身份号码", "org_code": "9位组织机构代码"}.get(
+        spec.type, f"不超过{spec.max_length}个字符" if spec.max_length else "")
+
+
+def _collect(into: dict[int, list], found: Problems, pos: np.ndarray, skip: dict[int, list] | None = None) -> None:
+    """Add problems at sheet-row positions; `skip`: cells that already have an error get no further notes."""
+    for p, column, code in zip(found.position, found.column, found.code):
+        row = int(pos[p])
+        if skip and any(c == column for c, _ in skip.get(row, ())):
+            continue
+        into.setdefault(row, []).append((column, code))
+
+
+def _reassemble(frames: list[tuple[np.ndarray, pd.DataFrame]], n: int) -> pd.DataFrame:
+    if len(frames) == 1:
+        return frames[0][1]
+    parts = [f.set_axis(pos, axis=0) for pos, f in frames]
+    return pd.concat(parts).sort_index().reset_index(drop=True).reindex(range(n))
+
+
+def _merge_dates(dates: dict[str, list], n: int) -> dict[str, pa.Array]:
+    out = {}
+    for name, parts in dates.items():
+        if len(parts) == 1 and len(parts[0][0]) == n:
+            out[name] = parts[0][1]
+            continue
+        values = np.full(n, None, dtype=object)
+        for pos, arr in parts:
+            values[pos] = arr.to_pylist()
+        out[name] = pa.array(values, type=pa.date32())
+    return out
+
+
+def _keys(run: _SheetRun, contract: Contract, manifest: dict) -> dict[str, np.ndarray]:
+    """Subject columns, natural key and record id for every row (rejected rows included: they are not staged)."""
+    subj = subjects.resolve(run.frame, contract)
+    n = len(run.frame)
+    parts = [pa.array([contract.kind] * n, pa.string()), pa.array(subj["_subject_id"], pa.string())]
+    for name in contract.natural_key:
+        if name in run.dates:
+            parts.append(pc.cast(run.dates[name], pa.string()))
+        elif name in run.frame:
+            parts.append(pa.array(run.frame[name], pa.string(), from_pandas=True))
+        else:
+            parts.append(pa.nulls(n, pa.string()))
+    natural = pc.binary_join_element_wise(*parts, KEY_SEP, null_handling="replace", null_replacement="")
+    rid = _sha256(natural, length=32)
+    subj["_natural_key"] = np.asarray(natural.to_pylist(), dtype=object)
+    subj["_record_id"] = np.asarray(rid.to_pylist(), dtype=object)
+    return subj
+
+
+def _typed(run: _SheetRun, contract: Contract, keys: dict[str, np.ndarray], rows: np.ndarray, manifest: dict) -> pa.Table:
+    """The staged form of the valid rows: typed contract columns plus provenance and keys."""
+    take = pa.array(rows)
+    cols: dict[str, pa.Array] = {}
+    for spec in contract.columns:
+        if spec.name in run.dates:
+            cols[spec.name] = run.dates[spec.name].take(take)
+        elif spec.name not in run.frame:
+            cols[spec.name] = pa.nulls(len(rows), _arrow_type(spec.type))
+        else:
+            text = pa.array(run.frame[spec.name], pa.string(), from_pandas=True).take(take)
+            if spec.type == "decimal":
+                cols[spec.name] = parse_numbers(text)
+            elif spec.type == "integer":
+                cols[spec.name] = pc.cast(parse_numbers(text), pa.int64())
+            else:
+                cols[spec.name] = text
+    table = pa.table(cols)
+    content = pc.binary_join_element_wise(*[pc.cast(c, pa.string()) for c in cols.values()], KEY_SEP,
+                                          null_handling="replace", null_replacement="")
+    content_hash = _sha256(content)
+    n = len(rows)
+    record_date = run.dates.get(contract.record_date)
+    extra = {
+        "_kind": pa.array([contract.kind] * n, pa.string()),
+        "_domain": pa.array(run.domain[rows], pa.string()),
+        "_department": pa.array([manifest["department"]] * n, pa.string()),
+        "_month": pa.array([manifest["month"]] * n, pa.string()),
+        "_file_sha256": pa.array([manifest["sha256"]] * n, pa.string()),
+        "_file_name": pa.array([manifest["file_name"]] * n, pa.string()),
+        "_sheet": pa.array([run.match.sheet.name] * n, pa.string()),
+        "_excel_row": pa.array(run.row_numbers[rows], pa.int32()),
+        "_subject_type": pa.array(keys["_subject_type"][rows], pa.string()),
+        "_subject_id": pa.array(keys["_subject_id"][rows], pa.string()),
+        "_subject_name": pa.array(keys["_subject_name"][rows], pa.string()),
+        "_org_code": pa.array(keys["_org_code"][rows], pa.string()),
+        "_record_date": record_date.take(take) if record_date is not None else pa.nulls(n, pa.date32()),
+        "_natural_key": pa.array(keys["_natural_key"][rows], pa.string()),
+        "_record_id": pa.array(keys["_record_id"][rows], pa.string()),
+        "_content_hash": content_hash,
+    }
+    for k, v in extra.items():
+        table = table.append_column(k, v)
+    return table
+
+
+def _sha256(values: pa.Array, length: int = 64) -> pa.Array:
+    """Hex SHA-256 of every string, computed by DuckDB over the whole column (multi-threaded, no Python loop)."""
+    con = duckdb.connect()
+    try:
+        con.register("hash_input", pa.table({"v": values}))
+        out = con.sql(f"SELECT substr(sha256(v), 1, {int(length)}) AS h FROM hash_input").to_arrow_table().column("h")
+    finally:
+        con.close()
+    return out.combine_chunks()
+
+
+def _arrow_type(kind: str) -> pa.DataType:
+    return {"date": pa.date32(), "decimal": pa.float64(), "integer": pa.int64()}.get(kind, pa.string())

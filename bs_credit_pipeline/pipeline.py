@@ -1,0 +1,197 @@
+"""The pipeline's stages as plain functions. The Dagster assets and the `bs-credit` commands both call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from . import lists, publish
+from .contracts import Registry
+from .identifiers import pseudonym_key_from_env
+from .intake import Intake, IntakeResult, file_sha256
+from .lists import gov_integrity, points, scorecard
+from .paths import MONTH_RE, Home, inbox_files
+from .warehouse import schema
+from .warehouse.load import LoadResult, load_partition
+from .warehouse.snapshot import SnapshotInfo, build_snapshot
+from .warehouse.staged import StagedFile, staged_files
+
+log = logging.getLogger(__name__)
+KEY_FILE_VAR = "BS_CREDIT_PSEUDONYM_KEY_FILE"
+
+
+@dataclass(frozen=True)
+class InboxFolder:
+    """Files of one inbox/<department>/<YYYY-MM> folder; department is the registry code when known."""
+
+    department: str | None
+    folder_name: str
+    month: str
+    files: tuple[Path, ...]
+
+    @property
+    def valid(self) -> bool:
+        return self.department is not None and bool(MONTH_RE.match(self.month))
+
+
+def scan_inbox(home: Home, registry: Registry) -> list[InboxFolder]:
+    """Every inbox folder with files. A department folder may be named by code, Chinese name or alias."""
+    found: dict[tuple, list[Path]] = {}
+    if not home.inbox.is_dir():
+        return []
+    for dept_dir in sorted(p for p in home.inbox.iterdir() if p.is_dir()):
+        dept = registry.department_for_folder(dept_dir.name)
+        for month_dir in sorted(p for p in dept_dir.iterdir() if p.is_dir()):
+            files = inbox_files(month_dir)
+            if files:
+                key = (dept.code if dept else None, dept_dir.name if dept is None else dept.code, month_dir.name)
+                found.setdefault(key, []).extend(files)
+    return [InboxFolder(code, name, month, tuple(sorted(files))) for (code, name, month), files in sorted(
+        found.items(), key=lambda kv: (kv[0][1], kv[0][2]))]
+
+
+def fingerprint(files: tuple[Path, ...]) -> str:
+    """Content hash of a partition's files: changes when a file is added, removed or corrected."""
+    h = hashlib.sha256()
+    for sha in sorted(file_sha256(f) for f in files):
+        h.update(sha.encode())
+    return h.hexdigest()[:16]
+
+
+def intake_partition(home: Home, registry: Registry, folder: InboxFolder, *, today: dt.date | None = None,
+                     intake: Intake | None = None) -> list[IntakeResult]:
+    """Intake every file of the folder whose content is not staged yet; drop staged files no longer in the inbox.
+
+    The partition's staged state then equals its inbox: a corrected resubmission replaces the old file's rows.
+    """
+    intake = intake or Intake(registry, home)
+    department = folder.department or folder.folder_name
+    staging = home.partition_staging(intake_dir_name(registry, department), folder.month)
+    results, current = [], set()
+    for path in folder.files:
+        sha = file_sha256(path)
+        current.add(sha)
+        if (staging / f"{sha}.manifest.json").exists():
+            continue
+        results.append(intake.run(path, department=department, month=folder.month, today=today))
+    if staging.is_dir():
+        for manifest in staging.glob("*.manifest.json"):
+            sha = manifest.name.removesuffix(".manifest.json")
+            if sha not in current:
+                for f in staging.glob(f"{sha}.*"):
+                    f.unlink()
+                log.info("staged file %s of %s/%s no longer in the inbox: removed", sha[:12], department, folder.month)
+    return results
+
+
+def intake_dir_name(registry: Registry, department: str) -> str:
+    dept = registry.department_for_folder(department)
+    return dept.code if dept else "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in department)
+
+
+def promote_map(registry: Registry) -> dict[str, dict[str, str]]:
+    """kind -> {warehouse column: staging column} from each contract's `promote` and legal representative."""
+    out = {}
+    for kind, c in registry.contracts.items():
+        m = dict(c.promote)
+        if c.subject.legal_rep_name:
+            m.setdefault("legal_rep_name", c.subject.legal_rep_name)
+        if c.subject.legal_rep_id:
+            m.setdefault("legal_rep_id", c.subject.legal_rep_id)
+        out[kind] = m
+    return out
+
+
+def repair_targets(registry: Registry) -> dict[str, tuple[str, str]]:
+    """Repair/objection target kinds (Chinese title or id) -> (kind, the natural-key column naming the record)."""
+    out = {}
+    for kind, c in registry.contracts.items():
+        key = next((k for k in c.natural_key if k not in ("subject_id",)), None)
+        if key:
+            out[c.title] = (kind, key)
+            out[kind] = (kind, key)
+    return out
+
+
+def load_into_warehouse(home: Home, registry: Registry, department: str, month: str,
+                        now: dt.datetime | None = None) -> LoadResult:
+    """Load one partition's staged files into the warehouse (one transaction)."""
+    conn = schema.connect(home.warehouse)
+    try:
+        schema.migrate(conn)
+        return load_partition(conn, department=department, month=month,
+                              staged=staged_files(home.staging, department, month),
+                              now=now or dt.datetime.now(dt.timezone.utc),
+                              promote=promote_map(registry), targets=repair_targets(registry))
+    finally:
+        conn.close()
+
+
+def pseudonym_key(home: Home, *, create: bool = False) -> bytes:
+    """The snapshot's pseudonym key: BS_CREDIT_PSEUDONYM_KEY, else the file named by BS_CREDIT_PSEUDONYM_KEY_FILE.
+
+    With create=True (the demo) a random key is written to <home>/secrets/pseudonym.key, outside every database.
+    """
+    if os.environ.get("BS_CREDIT_PSEUDONYM_KEY"):
+        return pseudonym_key_from_env()
+    key_file = Path(os.environ.get(KEY_FILE_VAR) or home.root / "secrets" / "pseudonym.key")
+    if not key_file.exists() and create:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    if key_file.exists():
+        return key_file.read_text().strip().encode()
+    return pseudonym_key_from_env()  # raises with the explanation of how to set it
+
+
+@dataclass
+class NightlyResult:
+    as_of: dt.date
+    list_counts: dict[str, int]
+    publish_manifest: dict
+    snapshot: SnapshotInfo | None
+    raw_id_findings: list = field(default_factory=list)
+
+
+def build_lists(home: Home, as_of: dt.date) -> dict[str, int]:
+    """Recompute every mart table for `as_of` (one transaction)."""
+    rules = lists.load_rules()
+    extra = [
+        partial(_step, points.build, points.load_rules()),
+        partial(_step, gov_integrity.build, gov_integrity.load_rules()),
+        partial(_step, scorecard.build, scorecard.load_rules()),
+    ]
+    conn = schema.connect(home.warehouse)
+    try:
+        schema.migrate(conn)
+        counts = lists.build_all(conn, as_of, rules, extra_steps=extra)
+        for table in ("integrity_score", "gov_integrity", "gov_warning", "department_scorecard"):
+            counts[table] = conn.execute(f"SELECT count(*) FROM mart.{table} WHERE as_of = ?", [as_of]).fetchone()[0]
+        return counts
+    finally:
+        conn.close()
+
+
+def _step(build, own_rules: dict, conn, as_of: dt.date, _rules: dict) -> None:
+    build(conn, as_of, own_rules)
+
+
+def publish_lists(home: Home, as_of: dt.date) -> dict:
+    """Masked public exports for 信用保山 and the provincial exchange file under publish/<as-of>/."""
+    conn = schema.connect(home.warehouse, read_only=True)
+    try:
+        return publish.publish(conn, as_of, home.publish / as_of.isoformat(), publish.load_masking())
+    finally:
+        conn.close()
+
+
+def snapshot(home: Home, key: bytes, registry: Registry) -> SnapshotInfo:
+    """Rebuild analytics.duckdb (pseudonymised) as a new file and swap it in atomically."""
+    pii = {kind: [col.name for col in c.columns if col.pii] for kind, c in registry.contracts.items()}
+    return build_snapshot(home.warehouse, home.analytics, key, pii_columns=pii)
