@@ -74,6 +74,129 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _as_of(text: str | None):
+    import datetime as dt
+
+    from .parsing import today_in_shanghai
+
+    return dt.date.fromisoformat(text) if text else today_in_shanghai()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .defs.run import run_pipeline
+
+    home = Home.from_env(args.home)
+    summary = run_pipeline(home, _as_of(args.as_of))
+    print(f"处理分区 {len(summary.partitions_run)} 个；名单计算日期 {summary.as_of}；"
+          f"夜间任务{'成功' if summary.nightly_success else '失败'}")
+    for folder in summary.skipped_folders:
+        print(f"  文件夹 {folder} 不是登记的部门或 YYYY-MM 月份：只生成了校验报告，未入库")
+    _print_lists(home, summary.as_of)
+    return 0 if summary.nightly_success else 1
+
+
+def _print_lists(home: Home, as_of) -> None:
+    from .warehouse import schema
+
+    conn = schema.connect(home.warehouse, read_only=True)
+    try:
+        rows = conn.execute("""
+            SELECT table_name FROM duckdb_tables() WHERE schema_name = 'mart' ORDER BY table_name""").fetchall()
+        print("名单（截至 %s）：" % as_of)
+        for (table,) in rows:
+            has_as_of = conn.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'mart' "
+                                     "AND table_name = ? AND column_name = 'as_of'", [table]).fetchone()[0]
+            if has_as_of:
+                n = conn.execute(f'SELECT count(*) FROM mart."{table}" WHERE as_of = ?', [as_of]).fetchone()[0]
+                print(f"  mart.{table}: {n}")
+    finally:
+        conn.close()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import write_demo_inbox
+    from .defs.run import run_pipeline
+    from .pipeline import pseudonym_key
+    from .warehouse import schema
+
+    home = Home.from_env(args.home).ensure()
+    registry = _registry()
+    as_of = _as_of(args.as_of)
+    files = write_demo_inbox(home.inbox, registry, as_of)
+    key_path = home.root / "secrets" / "pseudonym.key"
+    pseudonym_key(home, create=True)
+    print(f"已在 {home.inbox} 写入 {len(files)} 个示例报送文件（部分含典型错误）。")
+    print(f"分析快照的假名化密钥保存在 {key_path}（不在任何数据库文件中；生产环境请用环境变量 BS_CREDIT_PSEUDONYM_KEY）。")
+    summary = run_pipeline(home, as_of)
+    print()
+    conn = schema.connect(home.warehouse, read_only=True)
+    try:
+        subs = {r[0]: r[1:] for r in conn.execute(
+            "SELECT file_name, status, rows_read, rows_loaded, rows_rejected, file_error_code, report_path "
+            "FROM ops.submission").fetchall()}
+        print("各文件处理结果：")
+        for f in files:
+            got = subs.get(f.path.name)
+            outcome = (f"{STATUS_ZH.get(got[0], got[0])} 读取{got[1]} 入库{got[2]} 退回{got[3]}"
+                       + (f" {got[4]}" if got[4] else "")) if got else "未入库（见 outbox 中的报告）"
+            print(f"  {f.path.parent.parent.name}/{f.path.parent.name}/{f.path.name}: {outcome}\n      预期：{f.expectation}")
+        counts = conn.execute("SELECT (SELECT count(*) FROM core.subject), "
+                              "(SELECT count(*) FROM core.credit_record WHERE valid_to IS NULL)").fetchone()
+        print(f"仓库：{counts[0]} 个信用主体，{counts[1]} 条当前记录")
+    finally:
+        conn.close()
+    _print_lists(home, as_of)
+    print()
+    print("去哪里看：")
+    print(f"  给各部门的校验报告：{home.outbox}")
+    print(f"  数据仓库（DuckDB）：{home.warehouse}")
+    print(f"  分析快照（假名化，可在流水线运行时打开）：{home.analytics}")
+    print(f"  公开名单：{home.publish / as_of.isoformat()}")
+    print(f"  Dagster 界面：BS_CREDIT_HOME={home.root} DAGSTER_HOME={home.dagster_home} dagster dev -w workspace.yaml")
+    return 0 if summary.nightly_success else 1
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    from .warehouse import schema
+    from .warehouse.lookup import record_lookup
+
+    if not (args.operator and args.operator.strip() and args.purpose and args.purpose.strip()):
+        print("查询个人信用记录须注明操作人（--operator）和查询目的（--purpose），并将被记录审计。", file=sys.stderr)
+        return 2
+    import datetime as dt
+
+    from .identifiers import classify_code, normalise_code, to_canonical_citizen_id
+    from .pipeline import pseudonym_key
+
+    home = Home.from_env(args.home)
+    subject = normalise_code([args.subject])
+    if classify_code(subject)[0].as_py() == "citizen_id":
+        subject = to_canonical_citizen_id(subject)
+    conn = schema.connect(home.warehouse)
+    try:
+        schema.migrate(conn)
+        rows = record_lookup(conn, subject[0].as_py(), operator=args.operator, purpose=args.purpose,
+                             now=dt.datetime.now(dt.timezone.utc), key=pseudonym_key(home)).to_pylist()
+    finally:
+        conn.close()
+    print(f"已记录审计（操作人 {args.operator}，目的 {args.purpose}）。共 {len(rows)} 条记录：")
+    for row in rows:
+        print("  " + "  ".join(f"{k}={v}" for k, v in row.items() if k != "payload"))
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from .defs.run import prepare_instance
+
+    home = Home.from_env(args.home)
+    prepare_instance(home)
+    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+    target = ["-w", str(workspace)] if workspace.exists() else ["-m", "bs_credit_pipeline.definitions"]
+    return subprocess.call(["dagster", "dev", *target])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bs-credit", description="保山市公共信用信息归集处理流水线")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress (English)")
@@ -91,6 +214,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output")
     p.add_argument("--domain", help="key domain specialisation, e.g. 食品药品")
     p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("run", help="the nightly job in process: intake changed inbox folders, load, lists, publish")
+    p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.add_argument("--as-of", help="YYYY-MM-DD (default today in Asia/Shanghai)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="write realistic sample submissions, run everything, say where to look")
+    p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.add_argument("--as-of", help="YYYY-MM-DD (default today in Asia/Shanghai)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("lookup", help="audited look-up of one subject's records (operator and purpose required)")
+    p.add_argument("subject", help="USCC or citizen ID")
+    p.add_argument("--operator")
+    p.add_argument("--purpose")
+    p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.set_defaults(func=cmd_lookup)
+
+    p = sub.add_parser("ui", help="start the Dagster UI on this BS_CREDIT_HOME")
+    p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.set_defaults(func=cmd_ui)
     return parser
 
 

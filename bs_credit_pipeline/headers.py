@@ -14,11 +14,12 @@ import pyarrow.compute as pc
 
 from .contracts import Contract, normalise_header
 from .readers import SheetData, Workbook
+from .templates import CODES_SHEET, INSTRUCTIONS_SHEET
 
 SCAN_ROWS = 30
 MIN_MATCHES = 2
 MIN_REQUIRED_COVERAGE = 0.5
-TEMPLATE_SHEETS = frozenset({"填报说明", "代码表"})
+TEMPLATE_SHEETS = frozenset({INSTRUCTIONS_SHEET, CODES_SHEET})
 FOOTER_RE = re.compile(
     r"^(合\s*计|总\s*计|小\s*计|填报人|填表人|填报单位|填报日期|填表日期|审核人|审核|负责人|制表|联系人|联系电话|"
     r"备\s*注|说\s*明\s*[:：]|注\s*[:：]|注\s*\d)"

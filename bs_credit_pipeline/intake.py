@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from . import reports, subjects
 from .contracts import Contract, Registry
+from .identifiers import normalise_text
 from .headers import TEMPLATE_SHEETS, HeaderMatch, detect_kind, footer_or_blank, match_sheet
 from .parsing import parse_numbers, today_in_shanghai
 from .paths import MONTH_RE, Home
@@ -150,7 +151,9 @@ class Intake:
             manifest["status"] = ("accepted" if manifest["rows_rejected"] == 0 and manifest["rows_read"] > 0
                                   else "partial" if manifest["rows_loaded"] > 0 else "rejected")
         except _FileLevel as exc:
-            zh, hint, en, _ = self.registry.message(exc.code, **exc.fields)
+            fields = {"file_name": path.name, "department": department, "month": month,
+                      "kind": kind_title or "", **exc.fields}
+            zh, hint, en, _ = self.registry.message(exc.code, **fields)
             manifest["file_error"] = {"code": exc.code, "message": zh, "hint": hint}
             manifest["status"] = "rejected"
             manifest["rows_loaded"] = 0
@@ -228,23 +231,19 @@ class Intake:
             for i in np.flatnonzero(pd.notna(domain)):
                 if domain[i] not in allowed:
                     errors.setdefault(int(i), []).append((contract.domain_column, "E_DOMAIN_NOT_ALLOWED"))
-        frame = _reassemble(frames, rows.num_rows)
+        frame = _reassemble(frames, rows.num_rows) if frames else base
         return _SheetRun(match, row_numbers, raw, frame, errors, warnings, _merge_dates(dates, rows.num_rows), domain)
 
     def _domains(self, raw: dict[str, pa.Array], contract: Contract, dept, n: int) -> np.ndarray:
-        """Each row's domain: its 领域 column, else the department's default domain for the kind."""
-        default = (dept.default_domains or {}).get(contract.kind)
-        if default is None and len(dept.domains or ()) == 1:
-            default = dept.domains[0]
+        """Each row's domain: its 领域 column (a name, code or alias), else the department's default for the kind."""
+        default = self.registry.default_domain(dept.code, contract.kind)
         out = np.full(n, default, dtype=object)
         col = contract.domain_column
         if col and col in raw:
-            from .identifiers import normalise_text
-
-            values = np.asarray(normalise_text(raw[col]).to_pylist(), dtype=object)
-            out = np.where(pd.notna(values), values, out)
-        known = set(contract.domains) | set(self.registry.domains)
-        return np.array([d if d in known else (default if d is not None else None) for d in out], dtype=object)
+            values = normalise_text(raw[col]).to_pylist()
+            named = np.array([self.registry.domain_name(v) if v else None for v in values], dtype=object)
+            out = np.where(pd.notna(named), named, out)
+        return out
 
     def _check_source_unit(self, runs: list[_SheetRun], contract: Contract, dept) -> None:
         """A file whose 数据来源单位 is consistently another registered department was put in the wrong folder."""
@@ -329,16 +328,16 @@ class Intake:
                 yield int(excel_row), [c[j] for c in columns]
 
         return {"name": sheet.name, "headers": [run.match.headers.get(i, "") for i in cols],
-                "excel_columns": [excel_column(i + sheet.col_offset) for i in cols], "rows": rows()}
+                "excel_columns": [excel_column(i + sheet.col_offset) for i in cols], "rows": rows(),
+                "row_count": len(run.row_numbers)}
 
     def _write_report(self, path: Path, dept, month: str, kind_title: str | None, manifest: dict,
                       problems: pa.Table, sheets: list[dict]) -> Path:
         out_dir = self.home.partition_outbox(manifest["department"], month)
         out_dir.mkdir(parents=True, exist_ok=True)
         out = out_dir / f"{path.stem}_校验报告_{manifest['sha256'][:8]}.xlsx"
-        titles = {}
-        for code in set(manifest["error_counts"]) | set(manifest["warning_counts"]):
-            titles[code] = self.registry.message(code, header="", value="", expected="", first_sheet="", first_row="")[0]
+        titles = {code: self.registry.message_title(code)
+                  for code in set(manifest["error_counts"]) | set(manifest["warning_counts"])}
         summary = {k: manifest[k] for k in ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped", "status",
                                              "file_error", "error_counts", "hidden_sheets")}
         summary.update({
