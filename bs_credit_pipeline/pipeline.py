@@ -8,7 +8,6 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from . import lists, publish
@@ -159,14 +158,13 @@ class NightlyResult:
     raw_id_findings: list = field(default_factory=list)
 
 
+EVALUATIONS = (points, gov_integrity, scorecard)  # each: build(conn, as_of, its own rules), rules file = module name
+
+
 def build_lists(home: Home, as_of: dt.date) -> dict[str, int]:
     """Recompute every mart table for `as_of` (one transaction)."""
     rules = lists.load_rules()
-    extra = [
-        partial(_step, points.build, points.load_rules()),
-        partial(_step, gov_integrity.build, gov_integrity.load_rules()),
-        partial(_step, scorecard.build, scorecard.load_rules()),
-    ]
+    extra = [_evaluation_step(module) for module in EVALUATIONS]
     conn = schema.connect(home.warehouse)
     try:
         schema.migrate(conn)
@@ -178,20 +176,26 @@ def build_lists(home: Home, as_of: dt.date) -> dict[str, int]:
         conn.close()
 
 
-def _step(build, own_rules: dict, conn, as_of: dt.date, _rules: dict) -> None:
-    build(conn, as_of, own_rules)
+def _evaluation_step(module):
+    """A build_all step running `module.build` with its own rule file."""
+    name = module.__name__.rsplit(".", 1)[-1]
+
+    def step(conn, as_of: dt.date, rules: dict) -> None:
+        module.build(conn, as_of, rules[name])
+
+    step.__name__ = name
+    return step
 
 
 def publish_lists(home: Home, as_of: dt.date) -> dict:
     """Masked public exports for 信用保山 and the provincial exchange file under publish/<as-of>/."""
     conn = schema.connect(home.warehouse, read_only=True)
     try:
-        return publish.publish(conn, as_of, home.publish / as_of.isoformat(), publish.load_masking())
+        return publish.publish(conn, as_of, home.publish / as_of.isoformat(), lists.load_rules()["masking"])
     finally:
         conn.close()
 
 
-def snapshot(home: Home, key: bytes, registry: Registry) -> SnapshotInfo:
+def snapshot(home: Home, key: bytes) -> SnapshotInfo:
     """Rebuild analytics.duckdb (pseudonymised) as a new file and swap it in atomically."""
-    pii = {kind: [col.name for col in c.columns if col.pii] for kind, c in registry.contracts.items()}
-    return build_snapshot(home.warehouse, home.analytics, key, pii_columns=pii)
+    return build_snapshot(home.warehouse, home.analytics, key)

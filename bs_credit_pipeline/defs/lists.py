@@ -61,11 +61,11 @@ def no_raw_ids_published(context: dg.AssetCheckExecutionContext, pipeline: Pipel
           description="analytics.duckdb: the warehouse with natural-person IDs replaced by keyed tokens, "
           "rebuilt as a new file and swapped in atomically so analysts can keep it open.")
 def analytics_snapshot(pipeline: PipelineResource) -> dg.MaterializeResult:
-    info = snapshot(pipeline.home, pseudonym_key(pipeline.home), pipeline.registry)
+    info = snapshot(pipeline.home, pseudonym_key(pipeline.home))
     return dg.MaterializeResult(metadata={"path": str(pipeline.home.analytics), "build_id": info.build_id})
 
 
 @dg.asset_check(asset=analytics_snapshot, blocking=True, description="No raw citizen ID in the analyst snapshot.")
 def no_raw_ids_in_snapshot(pipeline: PipelineResource) -> dg.AssetCheckResult:
-    findings = publish.scan_for_raw_ids([], databases=[pipeline.home.analytics])
+    findings = publish.scan_for_raw_ids([], db_path=pipeline.home.analytics)
     return dg.AssetCheckResult(passed=not findings, metadata={"findings": len(findings)})

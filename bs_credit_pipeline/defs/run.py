@@ -21,6 +21,7 @@ from ..pipeline import fingerprint, intake_partition, scan_inbox
 from .lists import AS_OF_TAG
 from .partitions import partition_key
 
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # progress bar instead of debug events
 INSTANCE_TEMPLATE = Path(__file__).resolve().parents[2] / "dagster.yaml"
 STATE_FILE = "partitions.json"  # department|month -> content fingerprint last loaded
 
@@ -50,8 +51,8 @@ def run_pipeline(home: Home, as_of: dt.date, *, progress: bool = True) -> RunSum
     from ..definitions import defs
 
     registry = Registry.load()
-    intake_job = defs.get_job_def("intake_job")
-    nightly_job = defs.get_job_def("nightly_job")
+    intake_job = defs.resolve_job_def("intake_job")
+    nightly_job = defs.resolve_job_def("nightly_job")
     summary = RunSummary(as_of)
     state_path = home.staging / STATE_FILE
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
@@ -70,13 +71,14 @@ def run_pipeline(home: Home, as_of: dt.date, *, progress: bool = True) -> RunSum
     current = {f"{f.department}|{f.month}" for f in folders if f.valid}
     todo += [(key, *key.split("|"), None) for key in state if key not in current]  # emptied folders withdraw
     for key, department, month, print_key in tqdm(todo, desc="intake", unit="partition", disable=not progress):
-        intake_job.execute_in_process(instance=instance, partition_key=partition_key(department, month))
+        intake_job.execute_in_process(instance=instance, partition_key=partition_key(department, month),
+                                      run_config=QUIET)
         if print_key is None:
             state.pop(key, None)
         else:
             state[key] = print_key
         state_path.write_text(json.dumps(state, indent=1, sort_keys=True))
         summary.partitions_run.append(key)
-    result = nightly_job.execute_in_process(instance=instance, tags={AS_OF_TAG: as_of.isoformat()})
+    result = nightly_job.execute_in_process(instance=instance, tags={AS_OF_TAG: as_of.isoformat()}, run_config=QUIET)
     summary.nightly_success = result.success
     return summary

@@ -24,11 +24,11 @@ def duplicate_current_records(conn) -> list[str]:
 
 def invalid_subject_ids(conn) -> list[str]:
     """Subjects whose id is neither a valid USCC / citizen ID nor a marked legacy key. Returned masked."""
-    table = conn.execute("SELECT subject_id, subject_type FROM core.subject").to_arrow_table()
-    if table.num_rows == 0:
+    rows = conn.execute("SELECT subject_id, subject_type FROM core.subject").fetchall()
+    if not rows:
         return []
-    sid = table.column("subject_id").combine_chunks()
-    person = np.asarray(pc.equal(table.column("subject_type"), "person").to_numpy(zero_copy_only=False), bool)
+    sid = pa.array([r[0] for r in rows], pa.string())
+    person = np.array([r[1] == "person" for r in rows], bool)
     legacy = np.zeros(len(sid), bool)
     for prefix in LEGACY_PREFIXES:
         legacy |= np.asarray(pc.fill_null(pc.starts_with(sid, prefix), False).to_numpy(zero_copy_only=False), bool)

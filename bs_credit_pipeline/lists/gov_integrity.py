@@ -1,0 +1,294 @@
+"""Government-affairs integrity (政务诚信) evaluation and early warning.
+
+-> mart.gov_integrity (latest evaluation), mart.gov_integrity_history (one evaluation per as_of, so the
+previous one is available) and mart.gov_warning (red: a body on a black list; orange/yellow: a county's
+score fell since the latest earlier evaluation). Rules: data_contracts/rules/gov_integrity.yaml.
+The government records are few (bodies, their staff), so scoring runs in Python over one SQL read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import yaml
+
+DEFAULT_RULES = Path(__file__).resolve().parents[2] / "data_contracts" / "rules" / "gov_integrity.yaml"
+
+EVALUATION_COLUMNS = """
+    as_of          DATE NOT NULL,
+    evaluated_id   VARCHAR NOT NULL,   -- body USCC or 6-digit division code
+    evaluated_type VARCHAR NOT NULL,   -- body | county
+    name           VARCHAR NOT NULL,
+    division_code  VARCHAR,
+    score          DOUBLE NOT NULL,
+    stars          VARCHAR NOT NULL,   -- ★★★★★ ... ★ (gov_integrity.yaml)
+    rank           INTEGER,            -- bodies: within their division; counties: among ranked counties
+    indicators     JSON NOT NULL,      -- [{id, title, value, points, records: [{record_id, kind, department,
+                                       --   file_name, sheet, excel_row, category, record_date}]}]
+    rule_id        VARCHAR NOT NULL
+"""
+DDL = [
+    f"CREATE TABLE IF NOT EXISTS mart.gov_integrity ({EVALUATION_COLUMNS})",
+    f"CREATE TABLE IF NOT EXISTS mart.gov_integrity_history ({EVALUATION_COLUMNS})",
+    """CREATE TABLE IF NOT EXISTS mart.gov_warning (
+        as_of        DATE NOT NULL,
+        evaluated_id VARCHAR NOT NULL,
+        name         VARCHAR NOT NULL,
+        level        VARCHAR NOT NULL,   -- red | orange | yellow
+        warning_type VARCHAR NOT NULL,   -- listed_dishonest_debtor | listed_serious_dishonesty | score_drop
+        message      VARCHAR NOT NULL,   -- Chinese
+        reasons      JSON NOT NULL,      -- [{record_id, kind, department, file_name, sheet, excel_row, rule, ...}]
+        rule_id      VARCHAR NOT NULL
+    )""",
+]
+COLUMNS = ["as_of", "evaluated_id", "evaluated_type", "name", "division_code", "score", "stars", "rank",
+           "indicators", "rule_id"]
+WARNING_COLUMNS = ["as_of", "evaluated_id", "name", "level", "warning_type", "message", "reasons", "rule_id"]
+
+READ_SQL = """
+SELECT s.record_id, s.kind, s.subject_id, s.subject_type, s.subject_name, s.department, s.file_name, s.sheet,
+       s.excel_row, s.category, s.record_date, s.status,
+       c.payload ->> $division_field AS division, upper(trim(c.payload ->> $employer_field)) AS employer,
+       c.payload ->> $employer_name_field AS employer_name
+FROM mart.record_status s JOIN core.credit_record c ON c.version_id = s.version_id
+WHERE s.as_of = $as_of AND list_contains($kinds, s.kind)
+  AND ((s.subject_type = 'org' AND starts_with(s.subject_id, $prefix))
+       OR (c.payload ->> $division_field) IS NOT NULL
+       OR (list_contains($employer_kinds, s.kind)
+           AND starts_with(upper(trim(c.payload ->> $employer_field)), $prefix)))
+ORDER BY s.record_date, s.record_id
+"""
+SUBJECT_SQL = """
+SELECT subject_id, canonical_name FROM core.subject
+WHERE subject_type = 'org' AND starts_with(subject_id, $prefix) AND merged_into IS NULL
+"""
+
+
+@dataclass
+class Evaluated:
+    """One evaluated body or county and the counted records per indicator id."""
+    evaluated_id: str
+    evaluated_type: str
+    name: str
+    division_code: str | None
+    records: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+
+
+def load_rules(path: str | Path | None = None) -> dict:
+    """Read gov_integrity.yaml (default: data_contracts/rules/gov_integrity.yaml of this repository)."""
+    return yaml.safe_load(Path(path or DEFAULT_RULES).read_text(encoding="utf-8"))
+
+
+def _is_body(subject_id: str | None, rules: dict) -> bool:
+    return bool(subject_id) and len(subject_id) == 18 and subject_id.startswith(rules["body_prefix"])
+
+
+def _division(code: str | None, rules: dict) -> str | None:
+    return rules.get("division_aliases", {}).get(code, code) if code else None
+
+
+def _indicator(row: dict, rules: dict) -> dict | None:
+    """First indicator matching the record's kind and category keywords."""
+    for ind in rules["indicators"]:
+        keywords = ind.get("match")
+        if ind["kind"] == row["kind"] and (not keywords or any(k in (row["category"] or "") for k in keywords)):
+            return ind
+    return None
+
+
+def _provenance(row: dict) -> dict:
+    return {"record_id": row["record_id"], "kind": row["kind"], "department": row["department"],
+            "file_name": row["file_name"], "sheet": row["sheet"], "excel_row": row["excel_row"],
+            "category": row["category"],
+            "record_date": row["record_date"].isoformat() if row["record_date"] else None}
+
+
+def _read(conn, as_of: date, rules: dict) -> list[dict]:
+    indicators = rules["indicators"]
+    params = {"as_of": as_of, "prefix": rules["body_prefix"], "division_field": rules["division_field"],
+              "kinds": sorted({i["kind"] for i in indicators} | {w["kind"] for w in rules["warnings"]["red"]}),
+              "employer_kinds": sorted({i["kind"] for i in indicators if i.get("via") == "employer"}),
+              "employer_field": rules["employer_field"], "employer_name_field": rules["employer_name_field"]}
+    cur = conn.execute(READ_SQL, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _evaluated(conn, rows: list[dict], rules: dict) -> tuple[dict[str, Evaluated], dict[str, Evaluated]]:
+    """Bodies seen anywhere (core.subject, records, employers) and the configured counties."""
+    names: dict[str, str] = {}
+    for sid, name in conn.execute(SUBJECT_SQL, {"prefix": rules["body_prefix"]}).fetchall():
+        names[sid] = name
+    for row in reversed(rows):  # latest record's name wins after core.subject
+        if row["subject_type"] == "org" and _is_body(row["subject_id"], rules):
+            names.setdefault(row["subject_id"], row["subject_name"])
+    for row in reversed(rows):
+        if _is_body(row["employer"], rules):
+            names.setdefault(row["employer"], row["employer_name"] or row["employer"])
+    bodies = {sid: Evaluated(sid, "body", name, _division(sid[2:8], rules)) for sid, name in sorted(names.items())}
+    counties = {c["code"]: Evaluated(c["code"], "county", c["name"], c["code"]) for c in rules["counties"]}
+    return bodies, counties
+
+
+def _attribute(rows, bodies, counties, rules) -> None:
+    """Put every counted record under its indicator for its body and county."""
+    for row in rows:
+        ind = _indicator(row, rules) if row["status"] in rules["statuses"] else None
+        if ind is None:
+            continue
+        body_id = row["employer"] if ind.get("via") == "employer" else row["subject_id"]
+        body = bodies.get(body_id) if ind.get("via") == "employer" or row["subject_type"] == "org" else None
+        county = counties.get(_division(row["division"], rules) or (body.division_code if body else None))
+        for target in (body, county):
+            if target is not None:
+                target.records[ind["id"]].append(_provenance(row))
+
+
+def _score(ev: Evaluated, rules: dict) -> tuple[float, list[dict]]:
+    indicators, total = [], float(rules["base"])
+    for ind in rules["indicators"]:
+        records = ev.records.get(ind["id"], [])
+        raw = len(records) * ind["points_each"]
+        points = max(raw, ind["cap"]) if ind["points_each"] < 0 else min(raw, ind["cap"])
+        total += points
+        indicators.append({"id": ind["id"], "title": ind["title"], "value": len(records), "points": points,
+                           "records": records})
+    low, high = rules["score_range"]
+    return round(min(max(total, low), high), 2), indicators
+
+
+def _stars(score: float, rules: dict) -> str:
+    return next(s["stars"] for s in rules["stars"] if s.get("min") is None or score >= s["min"])
+
+
+def _rank(rows: list[dict], key) -> None:
+    """Competition rank (1, 1, 3) by score within each group; rows with key None stay unranked."""
+    groups = defaultdict(list)
+    for row in rows:
+        if key(row) is not None:
+            groups[key(row)].append(row)
+    for group in groups.values():
+        group.sort(key=lambda r: -r["score"])
+        for i, row in enumerate(group):
+            row["rank"] = group[i - 1]["rank"] if i and group[i - 1]["score"] == row["score"] else i + 1
+
+
+def _evaluate(as_of, bodies, counties, rules) -> list[dict]:
+    out = []
+    unranked = {c["code"] for c in rules["counties"] if c.get("ranked") is False}
+    for ev in [*bodies.values(), *counties.values()]:
+        score, indicators = _score(ev, rules)
+        out.append({"as_of": as_of, "evaluated_id": ev.evaluated_id, "evaluated_type": ev.evaluated_type,
+                    "name": ev.name, "division_code": ev.division_code, "score": score,
+                    "stars": _stars(score, rules), "rank": None, "indicators": indicators,
+                    "rule_id": rules["rule_id"]})
+    _rank(out, lambda r: ("body", r["division_code"]) if r["evaluated_type"] == "body" else None)
+    _rank(out, lambda r: "county" if r["evaluated_type"] == "county" and r["evaluated_id"] not in unranked
+          else None)
+    return out
+
+
+def _red_warnings(as_of, rows, bodies, rules) -> list[dict]:
+    out = []
+    for spec in rules["warnings"]["red"]:
+        hits = defaultdict(list)
+        for row in rows:
+            if (row["kind"] == spec["kind"] and row["status"] in rules["statuses"]
+                    and row["subject_type"] == "org" and row["subject_id"] in bodies):
+                hits[row["subject_id"]].append(_provenance(row) | {"rule": spec["warning_type"]})
+        for body_id, reasons in sorted(hits.items()):
+            name = bodies[body_id].name
+            out.append({"as_of": as_of, "evaluated_id": body_id, "name": name, "level": "red",
+                        "warning_type": spec["warning_type"],
+                        "message": f"{name}被列入{spec['list_name']}（{len(reasons)}条有效记录），"
+                                   f"触发红色预警，请立即督促整改、履行义务。",
+                        "reasons": reasons, "rule_id": rules["rule_id"]})
+    return out
+
+
+def _previous(conn, as_of: date) -> dict[str, dict]:
+    """County rows of the latest stored evaluation before as_of."""
+    cur = conn.execute("""
+        SELECT evaluated_id, score, indicators FROM mart.gov_integrity_history
+        WHERE evaluated_type = 'county'
+          AND as_of = (SELECT max(as_of) FROM mart.gov_integrity_history WHERE as_of < $as_of)""",
+                       {"as_of": as_of})
+    return {eid: {"score": score, "indicators": json.loads(ind)} for eid, score, ind in cur.fetchall()}
+
+
+def _drop_reasons(previous: list[dict], current: list[dict]) -> list[dict]:
+    """Records that entered or left each indicator whose points fell."""
+    before = {i["id"]: i for i in previous}
+    reasons = []
+    for ind in current:
+        old = before.get(ind["id"], {"points": 0, "records": []})
+        if ind["points"] >= old["points"]:
+            continue
+        change = {"rule": ind["id"], "title": ind["title"], "previous_points": old["points"],
+                  "points": ind["points"]}
+        old_ids = {r["record_id"] for r in old["records"]}
+        new_ids = {r["record_id"] for r in ind["records"]}
+        entries = ([r | change | {"change": "added"} for r in ind["records"] if r["record_id"] not in old_ids]
+                   + [r | change | {"change": "dropped"} for r in old["records"] if r["record_id"] not in new_ids])
+        reasons.extend(entries or [{"record_id": None} | change | {"change": "rule"}])
+    return reasons
+
+
+def _drop_warnings(as_of, evaluation, previous, rules) -> list[dict]:
+    spec, out = rules["warnings"]["score_drop"], []
+    for row in evaluation:
+        prev = previous.get(row["evaluated_id"]) if row["evaluated_type"] == "county" else None
+        if prev is None:
+            continue
+        drop = round(prev["score"] - row["score"], 2)
+        level = next((lv for lv in spec["levels"] if drop >= lv["min_drop"]), None)
+        if level is None:
+            continue
+        out.append({"as_of": as_of, "evaluated_id": row["evaluated_id"], "name": row["name"],
+                    "level": level["level"], "warning_type": spec["warning_type"],
+                    "message": f"{row['name']}政务诚信评价得分由{prev['score']:g}分降至{row['score']:g}分，"
+                               f"下降{drop:g}分，达到{level['title']}阈值（{level['min_drop']:g}分）。",
+                    "reasons": _drop_reasons(prev["indicators"], row["indicators"]),
+                    "rule_id": rules["rule_id"]})
+    return out
+
+
+def _insert(conn, table: str, rows: list[dict], columns: list[str], json_column: str) -> None:
+    if not rows:
+        return
+    data = pa.Table.from_pylist([{c: (json.dumps(r[c], ensure_ascii=False) if c == json_column else r[c])
+                                  for c in columns} for r in rows])
+    conn.register("_gov_rows", data)
+    try:
+        select = ", ".join(f"CAST({c} AS JSON)" if c == json_column else c for c in columns)
+        conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM _gov_rows")
+    finally:
+        conn.unregister("_gov_rows")
+
+
+def build(conn, as_of: date, rules: dict) -> int:
+    """Evaluate bodies and counties as of `as_of`, store the evaluation and its warnings.
+
+    Replaces mart.gov_integrity and mart.gov_warning, and the as_of slice of mart.gov_integrity_history;
+    returns the evaluation rows plus the warning rows written.
+    """
+    for ddl in DDL:
+        conn.execute(ddl)
+    rows = _read(conn, as_of, rules)
+    bodies, counties = _evaluated(conn, rows, rules)
+    _attribute(rows, bodies, counties, rules)
+    evaluation = _evaluate(as_of, bodies, counties, rules)
+    warnings = (_red_warnings(as_of, rows, bodies, rules)
+                + _drop_warnings(as_of, evaluation, _previous(conn, as_of), rules))
+    conn.execute("DELETE FROM mart.gov_integrity")
+    conn.execute("DELETE FROM mart.gov_integrity_history WHERE as_of = ?", [as_of])
+    conn.execute("DELETE FROM mart.gov_warning")
+    for table in ("mart.gov_integrity", "mart.gov_integrity_history"):
+        _insert(conn, table, evaluation, COLUMNS, "indicators")
+    _insert(conn, "mart.gov_warning", warnings, WARNING_COLUMNS, "reasons")
+    return len(evaluation) + len(warnings)

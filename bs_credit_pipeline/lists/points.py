@@ -1,0 +1,150 @@
+"""Integrity points (诚信积分) for natural persons -> mart.integrity_score.
+
+Score = base + good-record additions (capped in total) + volunteer-hour points (capped) + deductions,
+floored at `min_score`, graded by the `grades` table; all numbers come from data_contracts/rules/points.yaml.
+Reads mart.record_status (records with a counted status) joined to core.credit_record for the payload.
+Each score lists its items: one per counted record, plus one volunteer-hours item carrying its records.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import yaml
+
+DEFAULT_RULES = Path(__file__).resolve().parents[2] / "data_contracts" / "rules" / "points.yaml"
+
+DDL = """
+CREATE TABLE IF NOT EXISTS mart.integrity_score (
+    as_of        DATE NOT NULL,
+    subject_id   VARCHAR NOT NULL,   -- 18-digit citizen ID
+    subject_name VARCHAR NOT NULL,
+    score        INTEGER NOT NULL,
+    grade        VARCHAR NOT NULL,   -- AAA | AA | A | B | C | D (points.yaml)
+    items        JSON NOT NULL,      -- [{record_id, kind, department, file_name, sheet, excel_row, category,
+                                     --   points, rule, title}, volunteer item {..., hours, records: [...]}]
+    rule_id      VARCHAR NOT NULL
+)
+"""
+
+SQL = """
+WITH st AS (
+    SELECT s.record_id, s.kind, s.subject_id, s.subject_name, s.department, s.record_date, s.category,
+           s.severity_tier, s.status, s.file_name, s.sheet, s.excel_row, c.payload
+    FROM mart.record_status s JOIN core.credit_record c ON c.version_id = s.version_id
+    WHERE s.as_of = $as_of AND s.subject_type = 'person'
+),
+persons AS (  -- everyone with a record dated by as_of (status 'future' = record date after as_of)
+    SELECT subject_id,
+           max_by(subject_name, coalesce(CAST(record_date AS VARCHAR), '') || record_id) AS subject_name
+    FROM st WHERE status <> 'future' GROUP BY subject_id
+),
+counted AS (SELECT * FROM st WHERE status IN (SELECT unnest($statuses))),
+matched AS (
+    SELECT c.*, r.ord, r.rule, r.title, r.points, r.section
+    FROM counted c JOIN _points_rules r
+      ON c.kind = r.kind
+     AND (r.severity_tier IS NULL OR c.severity_tier = r.severity_tier)
+     AND (r.keyword IS NULL OR contains(coalesce(c.category, ''), r.keyword))
+    QUALIFY row_number() OVER (PARTITION BY c.record_id ORDER BY r.ord) = 1
+),
+credited AS (
+    SELECT *, greatest(0, least(points, $add_cap - coalesce(sum(points) OVER (
+               PARTITION BY subject_id ORDER BY points DESC, record_date, record_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS credited
+    FROM matched WHERE section = 'addition'
+    UNION ALL
+    SELECT *, points AS credited FROM matched WHERE section = 'deduction'
+),
+record_items AS (
+    SELECT subject_id, credited AS points, CASE section WHEN 'addition' THEN 0 ELSE 2 END AS grp,
+           record_date, record_id,
+           to_json({'record_id': record_id, 'kind': kind, 'department': department, 'file_name': file_name,
+                    'sheet': sheet, 'excel_row': excel_row, 'category': category, 'points': credited,
+                    'rule': rule, 'title': title}) AS item
+    FROM credited
+),
+vol_records AS (
+    SELECT *, TRY_CAST(payload ->> $hours_field AS DOUBLE) AS hours FROM counted
+    WHERE kind = $vol_kind AND record_date > CAST($as_of - to_months($vol_months) AS DATE)
+      AND record_date <= $as_of
+),
+vol AS (
+    SELECT subject_id, sum(hours) AS hours,
+           list({'record_id': record_id, 'department': department, 'file_name': file_name, 'sheet': sheet,
+                 'excel_row': excel_row, 'record_date': record_date, 'hours': hours}
+                ORDER BY record_date, record_id) AS records
+    FROM vol_records WHERE hours > 0 GROUP BY subject_id
+),
+vol_items AS (
+    SELECT subject_id, points, 1 AS grp, NULL::DATE AS record_date, NULL::VARCHAR AS record_id,
+           to_json({'record_id': NULL, 'kind': $vol_kind, 'department': NULL, 'file_name': NULL,
+                    'sheet': NULL, 'excel_row': NULL, 'category': NULL, 'points': points,
+                    'rule': $vol_rule, 'title': $vol_title, 'hours': hours, 'records': records}) AS item
+    FROM (SELECT *, CAST(least($vol_cap, floor(hours / $vol_step) * $vol_pps) AS INTEGER) AS points FROM vol)
+),
+items AS (SELECT * FROM record_items UNION ALL SELECT * FROM vol_items),
+scores AS (
+    SELECT p.subject_id, p.subject_name,
+           CAST(greatest($min_score, $base + coalesce(sum(i.points), 0)) AS INTEGER) AS score,
+           coalesce(to_json(list(i.item ORDER BY i.grp, i.record_date, i.record_id)
+                            FILTER (WHERE i.item IS NOT NULL)), '[]') AS items
+    FROM persons p LEFT JOIN items i USING (subject_id)
+    GROUP BY p.subject_id, p.subject_name
+)
+SELECT $as_of, s.subject_id, s.subject_name, s.score, g.grade, s.items, $rule_id
+FROM scores s JOIN _points_grades g ON s.score >= g.min_score
+QUALIFY row_number() OVER (PARTITION BY s.subject_id ORDER BY g.min_score DESC) = 1
+"""
+
+
+def load_rules(path: str | Path | None = None) -> dict:
+    """Read points.yaml (default: data_contracts/rules/points.yaml of this repository)."""
+    return yaml.safe_load(Path(path or DEFAULT_RULES).read_text(encoding="utf-8"))
+
+
+def _rule_table(rules: dict) -> pa.Table:
+    """One row per (rule, keyword); `ord` gives first-match priority (additions, then deductions)."""
+    rows = []
+    sections = [("addition", rules["additions"]["rules"]), ("deduction", rules["deductions"]["rules"])]
+    for section, specs in sections:
+        for spec in specs:
+            for keyword in spec.get("match") or [None]:
+                rows.append({"ord": len(rows), "rule": spec["id"], "title": spec["title"], "kind": spec["kind"],
+                             "severity_tier": spec.get("severity_tier"), "keyword": keyword,
+                             "points": int(spec["points"]), "section": section})
+    return pa.Table.from_pylist(rows, schema=pa.schema([
+        ("ord", pa.int64()), ("rule", pa.string()), ("title", pa.string()), ("kind", pa.string()),
+        ("severity_tier", pa.string()), ("keyword", pa.string()), ("points", pa.int64()),
+        ("section", pa.string())]))
+
+
+def _grade_table(rules: dict) -> pa.Table:
+    """Grades with their minimum score; the open-ended lowest grade gets -2**62."""
+    grades = rules["grades"]
+    return pa.table({"grade": [g["grade"] for g in grades],
+                     "min_score": [int(g["min"]) if g.get("min") is not None else -(2**62) for g in grades]})
+
+
+def build(conn, as_of: date, rules: dict) -> int:
+    """Replace mart.integrity_score with the scores as of `as_of`; returns the number of persons scored."""
+    vol = rules["volunteer"]
+    params = {
+        "as_of": as_of, "statuses": list(rules["statuses"]), "add_cap": int(rules["additions"]["cap"]),
+        "hours_field": vol["hours_field"], "vol_kind": vol["kind"], "vol_months": int(vol["window_months"]),
+        "vol_rule": vol["id"], "vol_title": vol["title"], "vol_cap": int(vol["cap"]),
+        "vol_step": float(vol["hours_per_step"]), "vol_pps": int(vol["points_per_step"]),
+        "min_score": int(rules["min_score"]), "base": int(rules["base"]), "rule_id": rules["rule_id"],
+    }
+    conn.execute(DDL)
+    conn.register("_points_rules", _rule_table(rules))
+    conn.register("_points_grades", _grade_table(rules))
+    try:
+        conn.execute("DELETE FROM mart.integrity_score")
+        conn.execute("INSERT INTO mart.integrity_score " + SQL, params)
+    finally:
+        conn.unregister("_points_rules")
+        conn.unregister("_points_grades")
+    return conn.execute("SELECT count(*) FROM mart.integrity_score").fetchone()[0]
