@@ -249,12 +249,12 @@ class Intake:
         """A file whose 数据来源单位 is consistently another registered department was put in the wrong folder."""
         if not any("source_unit" in r.frame for r in runs):
             return
-        names = pd.concat([r.frame["source_unit"] for r in runs if "source_unit" in r.frame]).dropna()
-        if names.empty:
+        names = pd.concat([r.frame["source_unit"] for r in runs if "source_unit" in r.frame]).dropna().unique()
+        if len(names) == 0:
             return
-        owners = names.map(lambda n: getattr(self.registry.department_for_folder(n), "code", None))
-        if owners.notna().all() and owners.nunique() == 1 and owners.iloc[0] != dept.code:
-            other = self.registry.departments[owners.iloc[0]]
+        owners = {getattr(self.registry.department_for_folder(n), "code", None) for n in names}
+        if len(owners) == 1 and None not in owners and dept.code not in owners:
+            other = self.registry.departments[owners.pop()]
             raise _FileLevel("F_WRONG_DEPARTMENT", department=dept.name, kind=f"{contract.title}（数据来源单位为{other.name}）")
 
     def _assemble(self, runs: list[_SheetRun], contract: Contract, manifest: dict, problems: list[dict],

@@ -1,0 +1,133 @@
+"""Intake of a 1 M-row, 17-column penalty file (xlsx and csv) against the raw readers, measured in one run.
+
+    python -m bench.intake [--rows N]
+
+Targets (issue: intake): xlsx intake (read + normalise + validate + stage) within 2.0× fastexcel's raw read of
+the same file, peak memory ≤ 3 GB; csv intake within 3× DuckDB's read_csv. Inputs are cached in bench/out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import xlsxwriter
+
+from bs_credit_pipeline.identifiers import make_citizen_id, make_uscc
+
+OUT = Path(__file__).parent / "out"
+COLUMNS = ["行政相对人名称", "行政相对人类别", "统一社会信用代码", "证件类型", "证件号码", "行政处罚决定书文号", "违法行为类型",
+           "违法事实", "处罚依据", "处罚类别", "处罚内容", "处罚决定日期", "处罚有效期", "处罚机关", "处罚机关统一社会信用代码",
+           "数据来源单位", "数据来源单位统一社会信用代码"]
+AUTHORITY = make_uscc(1, prefix="11", division="530500")
+
+
+def rows(n: int):
+    orgs = [make_uscc(i) for i in range(5000)]
+    people = [make_citizen_id(i, birth=dt.date(1940, 1, 1) + dt.timedelta(days=i * 5)) for i in range(5000)]
+    for i in range(n):
+        person = i % 3 == 0
+        decided = dt.date(2026, 1, 1) + dt.timedelta(days=i % 300)
+        yield [
+            f"张{i}" if person else f"保山市隆阳区某某商贸有限公司{i}", "自然人" if person else "法人及非法人组织",
+            None if person else orgs[i % 5000], "身份证" if person else None, people[i % 5000] if person else None,
+            f"保市监罚〔2026〕{i}号", "销售不合格商品", "经查，当事人销售不合格商品，货值金额较小。",
+            "《中华人民共和国产品质量法》第四十九条", "罚款", "罚款人民币五千元", decided.isoformat(),
+            (decided + dt.timedelta(days=365)).isoformat(), "保山市市场监督管理局", AUTHORITY, "保山市市场监督管理局", AUTHORITY,
+        ]
+
+
+def write_inputs(n: int) -> tuple[Path, Path]:
+    OUT.mkdir(exist_ok=True)
+    xlsx, csv_path = OUT / f"intake_{n}.xlsx", OUT / f"intake_{n}.csv"
+    if not xlsx.exists():
+        wb = xlsxwriter.Workbook(xlsx, {"constant_memory": True})
+        ws = wb.add_worksheet("处罚信息")
+        ws.write_row(0, 0, COLUMNS)
+        for r, row in enumerate(rows(n), start=1):
+            for c, v in enumerate(row):
+                if v is not None:
+                    ws.write_string(r, c, v)
+        wb.close()
+    if not csv_path.exists():
+        with open(csv_path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(COLUMNS)
+            w.writerows(rows(n))
+    return xlsx, csv_path
+
+
+def _measure(code: str) -> tuple[float, float]:
+    """Run `code` in a fresh interpreter: (seconds, peak RSS in MB incl. child processes)."""
+    script = (
+        "import time, resource\n" + code + "\nt = time.perf_counter(); run(); dt_ = time.perf_counter() - t\n"
+        "peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "print(dt_, peak / 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    seconds, mb = out.split()
+    return float(seconds), float(mb)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    n = parser.parse_args().rows
+    xlsx, csv_path = write_inputs(n)
+    home = OUT / "intake_home"
+    cases = {
+        "fastexcel raw read (xlsx, all columns as text)": f"""
+import fastexcel
+def run():
+    r = fastexcel.read_excel({str(xlsx)!r})
+    r.load_sheet(0, header_row=None, dtypes="string").to_arrow()""",
+        "intake xlsx (read + normalise + validate + stage)": f"""
+import datetime as dt, shutil
+from pathlib import Path
+from bs_credit_pipeline.contracts import Registry
+from bs_credit_pipeline.intake import Intake
+from bs_credit_pipeline.paths import Home
+shutil.rmtree({str(home)!r}, ignore_errors=True)
+intake = Intake(Registry.load(), Home(Path({str(home)!r})).ensure())
+def run():
+    m = intake.run(Path({str(xlsx)!r}), department="scjgj", month="2026-10", today=dt.date(2026, 11, 27),
+                   write_report=False).manifest
+    assert m["rows_loaded"] == {n}, m""",
+        "duckdb read_csv (all columns as text)": f"""
+import duckdb
+def run():
+    duckdb.sql("SELECT * FROM read_csv({str(csv_path)!r}, all_varchar=true)").to_arrow_table()""",
+        "intake csv (read + normalise + validate + stage)": f"""
+import datetime as dt, shutil
+from pathlib import Path
+from bs_credit_pipeline.contracts import Registry
+from bs_credit_pipeline.intake import Intake
+from bs_credit_pipeline.paths import Home
+shutil.rmtree({str(home)!r}, ignore_errors=True)
+intake = Intake(Registry.load(), Home(Path({str(home)!r})).ensure())
+def run():
+    m = intake.run(Path({str(csv_path)!r}), department="scjgj", month="2026-10", today=dt.date(2026, 11, 27),
+                   write_report=False).manifest
+    assert m["rows_loaded"] == {n}, m""",
+    }
+    results = {}
+    for label, code in cases.items():
+        results[label] = _measure(code)
+        print(f"{label}: {results[label][0]:.1f} s, peak {results[label][1]:.0f} MB", flush=True)
+    labels = list(cases)
+    xlsx_ratio = results[labels[1]][0] / results[labels[0]][0]
+    csv_ratio = results[labels[3]][0] / results[labels[2]][0]
+    print(f"xlsx intake / fastexcel = {xlsx_ratio:.2f} (target ≤ 2.0); csv intake / duckdb = {csv_ratio:.2f} (target ≤ 3)")
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    print(f"machine: {cpu}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
+
+
+if __name__ == "__main__":
+    main()

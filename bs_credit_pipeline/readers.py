@@ -1,0 +1,641 @@
+"""Read a submitted file into string tables that keep exact Excel row numbers.
+
+`read_workbook(path)` returns a `Workbook` or raises `FileRejected`; it never crashes or hangs on a bad file.
+
+Cells, whatever the format, are text (`pa.string()`), blank cells are null:
+- Excel (xlsx/xlsm, xls, xlsb, ods) is read by fastexcel (calamine) with every column as string. Numbers come
+  as calamine prints them: `1.5`, `2`, and an ID typed into a General cell as `110101199001011008` (the
+  damaged value: identifiers.py detects it). Dates come as `2026-10-03 00:00:00` (datetimes too, with their
+  time), in the right calendar for 1904-date workbooks; a duration cell comes as a datetime counted from the
+  epoch (`1904-01-11 15:10:10`). Error cells (#DIV/0!, #N/A) are null. A cell holding an empty string is `''`.
+  Merged cells keep their value in the top-left cell only.
+- CSV: decoded as utf-8-sig (BOM present), utf-8, utf-16 (BOM present) or gb18030, in that order; the
+  delimiter is the most consistent of `, \\t ; |`; no header interpretation; empty fields (quoted or not) are
+  null; a blank line is a row of nulls; short rows are padded with null.
+- HTML saved as .xls: the first <table>; colspan / rowspan leave null cells; <br> is a newline; other
+  whitespace collapses as a browser shows it.
+
+Row numbers: Excel sheets are loaded from row 1 (fastexcel `skip_rows=0`), so table row i is Excel row i+1,
+leading blank rows included; `col_offset` is the sheet column of c0 (calamine ranges start at the first used
+column). CSV row numbers are the 1-based physical line on which the record starts; HTML row numbers are the
+1-based <tr> index. CSV and HTML give one sheet named after the file stem. A file whose visible worksheets
+hold no row at all (or only hidden sheets) is rejected with F_EMPTY.
+
+Isolation: Excel files are read in a child process (`python -m bs_credit_pipeline.readers`, ~0.2 s CPU to
+start) under RLIMIT_AS (`EXCEL_MEMORY_LIMIT`) and a wall-clock limit (`EXCEL_TIMEOUT_S`); the tables come back
+as Arrow IPC files that the parent memory-maps (no copy). It is needed: every corpus file stays under 60 MB
+peak RSS (calamine itself refuses or bounds the allocation bombs OOM_alloc*.xls and issue_594_dos.ods), but a
+4.8 KB xlsx with cells at A1 and XFD1048576 makes calamine allocate a 17-billion-cell range (512 GiB) and
+abort the whole process (SIGABRT), which no try/except can catch. A fork server was tried and dropped: its
+children re-import the caller's __main__ (pytest, the dagster CLI) on every file. CSV and HTML are parsed
+in-process (pyarrow / stdlib), bounded by `MAX_FILE_BYTES`. Measured costs: bench/RESULTS.md "Readers".
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import mmap
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from xml.etree import ElementTree
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.compute as pc
+
+MAX_FILE_BYTES = 1024 * 1024 * 1024  # a 1 M-row CSV of 17 columns is ~370 MB
+EXCEL_MEMORY_LIMIT = 8 * 1024**3  # address space of the Excel reading process
+EXCEL_TIMEOUT_S = 600
+MARKER_SHEET = "_bscredit"
+_PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+
+F_UNREADABLE = "F_UNREADABLE"
+F_ENCRYPTED = "F_ENCRYPTED"
+F_EMPTY = "F_EMPTY"
+F_UNSUPPORTED_FORMAT = "F_UNSUPPORTED_FORMAT"
+F_TOO_LARGE = "F_TOO_LARGE"
+
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+_DELIMITERS = (",", "\t", ";", "|")
+_HTML_STARTS = (b"<html", b"<!doctype html", b"<table", b"<head", b"<meta", b"<body", b"<style", b"<!--")
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+_MAX_SPAN = 16384  # Excel's column limit: bounds HTML colspan/rowspan
+
+
+@dataclass
+class SheetData:
+    name: str
+    index: int  # 0-based position among all sheets of the workbook (hidden and chart sheets included)
+    table: pa.Table  # every column pa.string(), named c0..cN
+    row_numbers: np.ndarray  # int64, 1-based Excel row (CSV: line, HTML: <tr>) of each table row
+    col_offset: int  # 0-based Excel column index of c0
+
+
+@dataclass
+class Workbook:
+    path: Path
+    format: str  # "xlsx" | "xls" | "csv" | "html" | "ods" | "xlsb"
+    sheets: list[SheetData]  # visible worksheets only
+    hidden_sheets: list[str]  # hidden / very hidden worksheets: reported, never read
+    encoding: str | None  # CSV / HTML only
+    marker: str | None  # A1 of the hidden `_bscredit` sheet written by templates.py
+
+
+class FileRejected(Exception):
+    """File-level outcome: `code` is a messages.yaml code, `detail` an English log text without personal data."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+# ---------------------------------------------------------------- format sniffing
+
+
+def sniff_format(path) -> str:
+    """Format from the file's bytes: xlsx | xls | xlsb | ods | html | csv; raises FileRejected."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        head = f.read(8192)
+    if not head:
+        raise FileRejected(F_EMPTY, "file is empty (0 bytes)")
+    if head.startswith(_OLE2_MAGIC):
+        return _sniff_ole2(path)
+    if head.startswith(_ZIP_MAGICS):
+        return _sniff_zip(path)
+    return _sniff_text(head)
+
+
+def _sniff_ole2(path: Path) -> str:
+    if _ole2_has_stream(path, "EncryptedPackage"):
+        raise FileRejected(F_ENCRYPTED, "password-protected Office file (OLE2 EncryptedPackage)")
+    if _ole2_has_stream(path, "Workbook") or _ole2_has_stream(path, "Book"):
+        return "xls"
+    raise FileRejected(F_UNSUPPORTED_FORMAT, "OLE2 compound file without a workbook stream (e.g. a Word .doc)")
+
+
+def _ole2_has_stream(path: Path, name: str) -> bool:
+    """True if a compound-file directory entry (128-byte slot after the 512-byte header) is named `name`."""
+    needle = name.encode("utf-16-le") + b"\0\0"
+    size_field = len(needle).to_bytes(2, "little")
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        pos = m.find(needle, 512)
+        while pos != -1:
+            if (pos - 512) % 128 == 0 and m[pos + 64 : pos + 66] == size_field:
+                return True
+            pos = m.find(needle, pos + 1)
+    return False
+
+
+def _sniff_zip(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = {n.lower(): n for n in z.namelist()}
+            mimetype = z.read(names["mimetype"])[:100] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError) as e:
+        raise FileRejected(F_UNREADABLE, f"corrupt or truncated zip container: {e}") from None
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if mimetype.startswith(_ODS_MIME) or ("content.xml" in names and not mimetype):
+        return "ods"
+    raise FileRejected(F_UNSUPPORTED_FORMAT, "zip file that is not a spreadsheet (no xl/workbook.xml)")
+
+
+def _sniff_text(head: bytes) -> str:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    lower = head.removeprefix(codecs.BOM_UTF8).lstrip().lower()
+    if lower.startswith(b"<?xml"):
+        if b"urn:schemas-microsoft-com:office:spreadsheet" in lower:
+            raise FileRejected(F_UNSUPPORTED_FORMAT, "XML Spreadsheet 2003 file")
+        if b"<html" in lower:
+            return "html"
+        raise FileRejected(F_UNSUPPORTED_FORMAT, "XML file that is not a spreadsheet")
+    if lower.startswith(_HTML_STARTS):
+        return "html"
+    if lower.startswith(b"mime-version:"):
+        raise FileRejected(F_UNSUPPORTED_FORMAT, "MHT single-file web page")
+    if b"\0" in head:
+        raise FileRejected(F_UNSUPPORTED_FORMAT, "binary file that is not a known spreadsheet format")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+            return "csv"
+        except UnicodeDecodeError:
+            continue
+    raise FileRejected(F_UNSUPPORTED_FORMAT, "text in an unknown encoding")
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def read_workbook(path) -> Workbook:
+    """Read any submitted file; raises FileRejected for a file-level problem."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise FileRejected(F_UNREADABLE, f"cannot stat file: {e.strerror}") from None
+    if size == 0:
+        raise FileRejected(F_EMPTY, "file is empty (0 bytes)")
+    if size > MAX_FILE_BYTES:
+        raise FileRejected(F_TOO_LARGE, f"file has {size} bytes, limit {MAX_FILE_BYTES}")
+    try:
+        fmt = sniff_format(path)
+        if fmt == "csv":
+            wb = _read_csv(path)
+        elif fmt == "html":
+            wb = _read_html(path)
+        else:
+            wb = _read_excel(path, fmt)
+    except FileRejected:
+        raise
+    except MemoryError:
+        raise FileRejected(F_TOO_LARGE, "out of memory while reading") from None
+    except Exception as e:  # any reader failure is a file-level outcome, never a crash
+        raise FileRejected(F_UNREADABLE, f"{type(e).__name__}: {_first_line(e)}") from None
+    if not any(s.table.num_rows for s in wb.sheets):
+        raise FileRejected(F_EMPTY, f"no visible sheet has any cell ({len(wb.hidden_sheets)} hidden sheets)")
+    return wb
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _string_table(columns: list[pa.Array]) -> pa.Table:
+    return pa.table(
+        [c if c.type == pa.string() else c.cast(pa.string()) for c in columns],
+        names=[f"c{i}" for i in range(len(columns))],
+    )
+
+
+# ---------------------------------------------------------------- Excel (child process)
+
+
+def _read_excel(path: Path, fmt: str) -> Workbook:
+    with tempfile.TemporaryDirectory(prefix="bs-credit-read-") as tmp:
+        pythonpath = os.pathsep.join(filter(None, [str(_PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "bs_credit_pipeline.readers", str(path), fmt, tmp],
+                env={**os.environ, "PYTHONPATH": pythonpath},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=EXCEL_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            raise FileRejected(F_UNREADABLE, f"reading took longer than {EXCEL_TIMEOUT_S} s") from None
+        result = Path(tmp) / "result.json"
+        if proc.returncode != 0 or not result.exists():
+            raise FileRejected(
+                F_TOO_LARGE, f"reader process died (exit code {proc.returncode}), memory limit {EXCEL_MEMORY_LIMIT}"
+            )
+        outcome = json.loads(result.read_text(encoding="utf-8"))
+        if outcome[0] == "rejected":
+            raise FileRejected(outcome[1], outcome[2])
+        _, sheets, hidden, marker = outcome
+        return Workbook(
+            path=path,
+            format=fmt,
+            sheets=[
+                SheetData(name, index, _string_table(_load_ipc(ipc).columns), np.arange(1, n + 1, dtype=np.int64), off)
+                for name, index, ipc, n, off in sheets
+            ],
+            hidden_sheets=hidden,
+            encoding=None,
+            marker=marker,
+        )
+
+
+def _load_ipc(path: str) -> pa.Table:
+    """Memory-mapped, zero-copy; the mapping outlives the deleted temporary file."""
+    with pa.memory_map(path) as source:
+        return pa.ipc.open_file(source).read_all()
+
+
+def _excel_child(path: str, fmt: str, outdir: str) -> None:
+    """Child process body: read, write Arrow IPC files and result.json (atomically) into outdir."""
+    resource.setrlimit(resource.RLIMIT_AS, (EXCEL_MEMORY_LIMIT, EXCEL_MEMORY_LIMIT))
+    try:
+        outcome = ["ok", *_excel_to_ipc(path, fmt, outdir)]
+    except FileRejected as e:
+        outcome = ["rejected", e.code, e.detail]
+    except MemoryError:
+        outcome = ["rejected", F_TOO_LARGE, f"out of memory (limit {EXCEL_MEMORY_LIMIT} bytes)"]
+    except Exception as e:
+        text = _first_line(e)
+        if re.search("password|encrypt", text, re.I):
+            code = F_ENCRYPTED
+        elif re.search("limit exceeded", text, re.I):
+            code = F_TOO_LARGE
+        else:
+            code = F_UNREADABLE
+        outcome = ["rejected", code, f"{type(e).__name__}: {text}".replace(path, "<file>")]
+    tmp = os.path.join(outdir, "result.json.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(outcome, f, ensure_ascii=False)
+    os.replace(tmp, os.path.join(outdir, "result.json"))
+
+
+def _excel_to_ipc(path: str, fmt: str, outdir: str):
+    """Read visible worksheets into Arrow IPC files; returns (sheets, hidden sheet names, marker)."""
+    import fastexcel
+
+    reader = fastexcel.read_excel(path)
+    kinds = _xlsx_sheet_kinds(path) if fmt == "xlsx" else _calamine_sheet_kinds(path)
+    sheets, hidden, marker = [], [], None
+    for index, name in enumerate(reader.sheet_names):
+        is_worksheet, visible = kinds.get(name, (True, True))
+        if name == MARKER_SHEET:
+            marker = _marker(reader, index)
+        elif not is_worksheet:
+            continue
+        elif not visible:
+            hidden.append(name)
+        else:
+            sheet = reader.load_sheet(index, header_row=None, dtypes="string", skip_rows=0)
+            batch = sheet.to_arrow()
+            columns = sheet.selected_columns
+            ipc = os.path.join(outdir, f"{index}.arrow")
+            with pa.OSFile(ipc, "wb") as sink, pa.ipc.new_file(sink, batch.schema) as writer:
+                writer.write_batch(batch)
+            sheets.append((name, index, ipc, batch.num_rows, columns[0].absolute_index if columns else 0))
+    return sheets, hidden, marker
+
+
+def _marker(reader, index: int) -> str | None:
+    sheet = reader.load_sheet(index, header_row=None, dtypes="string", skip_rows=0, n_rows=1)
+    columns = sheet.selected_columns
+    if not columns or columns[0].absolute_index != 0:
+        return None
+    values = sheet.to_arrow().column(0).to_pylist()
+    return values[0].strip() if values and values[0] else None
+
+
+def _xlsx_sheet_kinds(path: str) -> dict[str, tuple[bool, bool]]:
+    """name -> (is a worksheet, is visible), from xl/workbook.xml and its relationships (no cell data)."""
+    with zipfile.ZipFile(path) as z:
+        names = {n.lower(): n for n in z.namelist()}
+        workbook = ElementTree.fromstring(z.read(names["xl/workbook.xml"]))
+        rels_name = names.get("xl/_rels/workbook.xml.rels")
+        rels = ElementTree.fromstring(z.read(rels_name)) if rels_name else None
+    types = {}
+    for rel in rels.iter() if rels is not None else ():
+        if _local(rel.tag) == "Relationship":
+            types[rel.get("Id")] = rel.get("Type", "").rsplit("/", 1)[-1]
+    kinds = {}
+    for el in workbook.iter():
+        if _local(el.tag) == "sheet":
+            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+            kinds[el.get("name")] = (types.get(rid, "worksheet") == "worksheet", el.get("state", "visible") == "visible")
+    return kinds
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _calamine_sheet_kinds(path: str) -> dict[str, tuple[bool, bool]]:
+    """name -> (is a worksheet, is visible) via python-calamine (opens the workbook a second time)."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    workbook = CalamineWorkbook.from_path(path)
+    try:
+        return {
+            m.name: (m.typ == SheetTypeEnum.WorkSheet, m.visible == SheetVisibleEnum.Visible)
+            for m in workbook.sheets_metadata
+        }
+    finally:
+        workbook.close()
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(codecs.BOM_UTF8):
+        chain = ("utf-8-sig",)
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        chain = ("utf-16",)
+    else:
+        chain = ("utf-8", "gb18030")
+    for encoding in chain:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise FileRejected(F_UNSUPPORTED_FORMAT, f"text is not valid {' / '.join(chain)}")
+
+
+def _read_csv(path: Path) -> Workbook:
+    encoding, body = _csv_utf8(path.read_bytes())
+    if not body or body.isspace():
+        raise FileRejected(F_EMPTY, "text file holds only whitespace")
+    delimiter = _sniff_delimiter(body[:65536].decode("utf-8", errors="ignore"))
+    parsed = _csv_arrow(body, delimiter)
+    table, rows = parsed if parsed is not None else _csv_stdlib(body.decode("utf-8"), delimiter)
+    sheet = SheetData(path.stem[:31], 0, table, rows, 0)
+    return Workbook(path, "csv", [sheet], [], encoding, None)
+
+
+def _csv_utf8(data: bytes) -> tuple[str, bytes]:
+    """(encoding, the text as UTF-8 bytes); plain UTF-8 is validated by Arrow without building a str."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", _valid_utf8(data[3:], "utf-8-sig")
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return "utf-8", _valid_utf8(data, "utf-8")
+        except FileRejected:
+            pass
+    text, encoding = _decode(data)
+    return encoding, text.encode("utf-8")
+
+
+def _valid_utf8(data: bytes, encoding: str) -> bytes:
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    try:
+        pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)]).validate(full=True)
+    except pa.ArrowInvalid:
+        raise FileRejected(F_UNSUPPORTED_FORMAT, f"text is not valid {encoding}") from None
+    return data
+
+
+def _sniff_delimiter(sample: str) -> str:
+    """The candidate whose per-line count is most often the same non-zero number (ties: first candidate)."""
+    lines = [line for line in sample.splitlines()[:50] if line.strip()]
+    best, best_score = ",", (0, 0)
+    for d in _DELIMITERS:
+        counts = [line.count(d) for line in lines if d in line]
+        if counts:
+            mode = max(set(counts), key=counts.count)
+            score = (counts.count(mode), mode)
+            if score > best_score:
+                best, best_score = d, score
+    return best
+
+
+def _line_breaks(buf: bytes, end: int) -> int:
+    if buf.find(b"\r", 0, end) == -1:
+        return buf.count(b"\n", 0, end)
+    return buf.count(b"\n", 0, end) + buf.count(b"\r", 0, end) - buf.count(b"\r\n", 0, end)
+
+
+def _csv_arrow(body: bytes, delimiter: str) -> tuple[pa.Table, np.ndarray] | None:
+    """Fast path; None when line numbers cannot be derived safely (ragged rows, odd quoting)."""
+    end = len(body)
+    while end and body[end - 1] in b"\r\n":
+        end -= 1
+    has_quote = body.find(b'"', 0, end) != -1
+    first_end = body.find(b"\n", 0, end)
+    first_line_fields = body.count(delimiter.encode(), 0, first_end if first_end >= 0 else end) + 1
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(body).slice(0, end),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=has_quote, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(first_line_fields)},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    if any(t != pa.string() for t in table.schema.types):  # first record spans lines: more fields than typed
+        return None
+    n = table.num_rows
+    if not has_quote:  # every record is one physical line (a blank line is a record too)
+        return _string_table(table.columns), np.arange(1, n + 1, dtype=np.int64)
+    lines = _line_breaks(body, end) + 1
+    if n == lines:
+        return _string_table(table.columns), np.arange(1, n + 1, dtype=np.int64)
+    extra = np.zeros(n, dtype=np.int64)
+    for col in table.columns:
+        breaks = pc.subtract(
+            pc.add(pc.count_substring(col, "\n"), pc.count_substring(col, "\r")), pc.count_substring(col, "\r\n")
+        )
+        extra += pc.fill_null(breaks, 0).to_numpy(zero_copy_only=False)
+    spans = extra + 1
+    rows = np.concatenate(([1], 1 + np.cumsum(spans)[:-1])).astype(np.int64)
+    if n == 0 or rows[-1] + spans[-1] - 1 != lines:
+        return None
+    return _string_table(table.columns), rows
+
+
+def _csv_stdlib(text: str, delimiter: str) -> tuple[pa.Table, np.ndarray]:
+    """Slow path with exact physical line numbers; ragged rows padded with null."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records, numbers, start = [], [], 1
+    try:
+        for record in reader:
+            records.append(record)
+            numbers.append(start)
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise FileRejected(F_UNREADABLE, f"CSV parse error near line {reader.line_num}: {e}") from None
+    return _rows_to_table(records), np.asarray(numbers, dtype=np.int64)
+
+
+def _rows_to_table(records: list[list[str | None]]) -> pa.Table:
+    width = max((len(r) for r in records), default=0)
+    columns = [
+        pa.array([(r[j] or None) if j < len(r) else None for r in records], type=pa.string()) for j in range(width)
+    ]
+    return _string_table(columns)
+
+
+# ---------------------------------------------------------------- HTML saved as .xls
+
+
+def _read_html(path: Path) -> Workbook:
+    data = path.read_bytes()
+    text, encoding = _decode_html(data)
+    parser = _FirstTableParser()
+    parser.feed(text)
+    parser.close()
+    if not parser.found:
+        raise FileRejected(F_EMPTY, "HTML file without a <table>")
+    records = parser.rows
+    sheet = SheetData(path.stem[:31], 0, _rows_to_table(records), np.arange(1, len(records) + 1, dtype=np.int64), 0)
+    return Workbook(path, "html", [sheet], [], encoding, None)
+
+
+_GB_ALIASES = {"gb2312", "gbk", "x-gbk", "cp936", "gb_2312-80", "euc-cn"}
+
+
+def _decode_html(data: bytes) -> tuple[str, str]:
+    match = re.search(rb"""charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", data[:4096], re.I)
+    if match:
+        declared = match.group(1).decode("ascii").lower()
+        declared = "gb18030" if declared in _GB_ALIASES else declared
+        try:
+            return data.decode(declared), declared
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return _decode(data)
+
+
+class _FirstTableParser(HTMLParser):
+    """Rows of the first top-level <table>; nested tables' text joins the enclosing cell."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str | None]] = []
+        self.found = False
+        self._done = False
+        self._depth = 0
+        self._row: list[str | None] | None = None
+        self._cell: list[str] | None = None
+        self._colspan = 1
+        self._rowspans: dict[int, int] = {}  # column -> rows still covered by a rowspan from above
+        self._pending_rowspan = 1
+
+    def handle_starttag(self, tag, attrs):
+        if self._done:
+            return
+        if tag == "table":
+            self._depth += 1
+            self.found = True
+        elif self._depth != 1:
+            if tag == "br" and self._cell is not None:
+                self._cell.append("\u2028")
+        elif tag == "tr":
+            self._end_row()
+            self._row = []
+        elif tag in ("td", "th"):
+            if self._row is None:
+                self._row = []
+            self._end_cell()
+            a = dict(attrs)
+            self._colspan = _span(a.get("colspan"))
+            self._pending_rowspan = _span(a.get("rowspan"))
+            self._cell = []
+        elif tag == "br" and self._cell is not None:
+            self._cell.append("\u2028")
+
+    def handle_endtag(self, tag):
+        if self._done:
+            return
+        if tag == "table":
+            if self._depth == 1:
+                self._end_row()
+                self._done = True
+            self._depth = max(self._depth - 1, 0)
+        elif self._depth == 1 and tag in ("td", "th"):
+            self._end_cell()
+        elif self._depth == 1 and tag == "tr":
+            self._end_row()
+
+    def handle_data(self, data):
+        if self._cell is not None and not self._done:
+            self._cell.append(data)
+
+    def _fill_rowspans(self):
+        while len(self._row) in self._rowspans:
+            col = len(self._row)
+            self._row.append(None)
+            self._rowspans[col] -= 1
+            if not self._rowspans[col]:
+                del self._rowspans[col]
+
+    def _end_cell(self):
+        if self._cell is None:
+            return
+        self._fill_rowspans()
+        col = len(self._row)
+        self._row.append(_cell_text(self._cell))
+        self._row.extend([None] * (self._colspan - 1))
+        if self._pending_rowspan > 1:
+            for c in range(col, col + self._colspan):
+                self._rowspans[c] = self._pending_rowspan - 1
+        self._cell = None
+
+    def _end_row(self):
+        if self._row is None:
+            return
+        self._end_cell()
+        for col in sorted(c for c in self._rowspans if c >= len(self._row)):
+            self._row.extend([None] * (col - len(self._row)))
+            self._fill_rowspans()
+        self.rows.append(self._row)
+        self._row = None
+
+
+def _span(value: str | None) -> int:
+    try:
+        return min(max(int(value or 1), 1), _MAX_SPAN)
+    except ValueError:
+        return 1
+
+
+def _cell_text(parts: list[str]) -> str | None:
+    """Browser-like whitespace collapsing; <br> (U+2028 marker) becomes a newline."""
+    lines = re.sub(r"[ \t\r\n\f]+", " ", "".join(parts)).split("\u2028")
+    text = "\n".join(line.strip() for line in lines).strip()
+    return text or None
+
+
+if __name__ == "__main__":  # the isolated Excel reader: python -m bs_credit_pipeline.readers PATH FORMAT OUTDIR
+    _excel_child(*sys.argv[1:4])
