@@ -1,0 +1,55 @@
+"""Nightly lists as of a date: display periods, repair/objections, sanction and reward lists, changes.
+
+``build_all(conn, as_of, rules)`` recomputes the mart tables inside one transaction; lists are a pure
+function of (warehouse state, rules, as_of).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from .changes import build_list_change
+from .display import build_record_status
+from .rewards import build_green_channel, build_red_list
+from .rules import load_rules
+from .sanctions import build_black_list, build_punishment_measures, build_watch_list
+
+__all__ = ["build_all", "load_rules", "today_shanghai", "MART_TABLES"]
+
+log = logging.getLogger(__name__)
+Step = Callable[[object, dt.date, dict], None]
+MART_TABLES = (
+    "record_status", "repair_decision", "black_list", "punishment_measure", "watch_list",
+    "red_list", "green_channel", "list_change",
+)
+
+
+def today_shanghai() -> dt.date:
+    """Today's calendar date in Asia/Shanghai (the default as-of)."""
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def build_all(conn, as_of: dt.date, rules: dict, extra_steps: Iterable[Step] = ()) -> dict[str, int]:
+    """Rebuild every list for as_of in one transaction; `extra_steps(conn, as_of, rules)` run after the
+    lists (points, government integrity, scorecard) and before the change list. Returns row counts."""
+    steps: list[Step] = [
+        build_record_status, build_black_list, build_punishment_measures, build_watch_list,
+        build_red_list, build_green_channel, *extra_steps, build_list_change,
+    ]
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for step in steps:
+            started = time.perf_counter()
+            step(conn, as_of, rules)
+            log.info("lists %s as of %s: %.1f s", step.__name__, as_of, time.perf_counter() - started)
+        counts = {t: conn.execute(f"SELECT count(*) FROM mart.{t} WHERE as_of = ?", [as_of]).fetchone()[0]
+                  for t in MART_TABLES}
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return counts

@@ -1,0 +1,86 @@
+"""Reward lists: mart.red_list and mart.green_channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .common import LATEST_NAME, LATEST_TYPE, REASONS
+from .sql import in_list, lit
+
+
+def build_red_list(conn, as_of: dt.date, rules: dict) -> None:
+    """Subjects with an active good record or enough recent volunteer hours, and no blocking bad record."""
+    red = rules["lists"]["red_list"]
+    good, vol = red["good_record"], red["volunteer"]
+    a = lit(as_of)
+    conn.execute(f"""
+        CREATE OR REPLACE TEMP TABLE temp_red_item AS
+        WITH blocked AS (
+            SELECT DISTINCT subject_id FROM mart.record_status
+            WHERE polarity = 'bad' AND status IN {in_list(red['blocking_statuses'])}
+        ), vol AS (
+            SELECT rs.record_id,
+                   coalesce(TRY_CAST(json_extract_string(cr.payload, {lit('$.' + vol['hours_field'])}) AS DOUBLE), 0)
+                       AS hours
+            FROM mart.record_status rs JOIN core.credit_record cr ON cr.version_id = rs.version_id
+            WHERE rs.kind = {lit(vol['kind'])} AND rs.status NOT IN ('future', 'deleted', 'repaired', 'withheld')
+              AND rs.record_date > CAST({a} - to_months({int(vol['window_months'])}) AS DATE)
+        ), vol_subject AS (
+            SELECT rs.subject_id FROM vol JOIN mart.record_status rs USING (record_id)
+            GROUP BY rs.subject_id HAVING sum(vol.hours) >= {float(vol['min_hours'])}
+        )
+        SELECT rs.*, {lit(good['id'])} AS red_rule, '优良信用记录' AS basis, CAST(NULL AS DOUBLE) AS hours
+        FROM mart.record_status rs
+        WHERE rs.kind IN {in_list(good['kinds'])} AND rs.status = 'active'
+          AND rs.subject_id NOT IN (SELECT subject_id FROM blocked)
+        UNION ALL
+        SELECT rs.*, {lit(vol['id'])}, '志愿服务时长', vol.hours
+        FROM vol JOIN mart.record_status rs USING (record_id)
+        WHERE rs.subject_id IN (SELECT subject_id FROM vol_subject)
+          AND rs.subject_id NOT IN (SELECT subject_id FROM blocked)
+    """)
+    conn.execute(f"""
+        CREATE OR REPLACE TABLE mart.red_list AS
+        SELECT rs.as_of, rs.subject_id, {LATEST_TYPE} AS subject_type, {LATEST_NAME} AS subject_name,
+               rs.basis, sum(rs.hours) AS volunteer_hours, {REASONS} AS reasons, rs.red_rule AS rule_id
+        FROM temp_red_item rs
+        GROUP BY rs.as_of, rs.subject_id, rs.basis, rs.red_rule
+        ORDER BY rs.subject_id, rs.red_rule
+    """)
+
+
+def build_green_channel(conn, as_of: dt.date, rules: dict) -> None:
+    """Red-list subjects, and subjects known >= N years with no bad record dated in the last N years."""
+    green = rules["lists"]["green_channel"]
+    clean = green["clean_history"]
+    a = lit(as_of)
+    start = f"CAST({a} - to_years({int(clean['years'])}) AS DATE)"
+    conn.execute(f"""
+        CREATE OR REPLACE TABLE mart.green_channel AS
+        WITH from_red AS (
+            SELECT rs.as_of, rs.subject_id, {LATEST_TYPE} AS subject_type, {LATEST_NAME} AS subject_name,
+                   '红名单' AS basis, {REASONS} AS reasons, {lit(green['from_red_list']['id'])} AS rule_id
+            FROM temp_red_item rs GROUP BY rs.as_of, rs.subject_id
+        ), known AS (
+            SELECT rs.subject_id, min(rs.record_date) AS first_date,
+                   arg_min(rs.record_id, {{'d': rs.record_date, 'r': rs.record_id}}) AS first_record_id,
+                   bool_or(rs.polarity = 'bad' AND (
+                       rs.status IN ('active', 'withheld')
+                       OR (rs.status IN {in_list(clean['blocking_statuses'])} AND rs.record_date > {start})))
+                       AS blocked
+            FROM mart.record_status rs
+            WHERE rs.status NOT IN ('future', 'deleted')
+            GROUP BY rs.subject_id
+        ), first_record AS (
+            SELECT rs.* FROM mart.record_status rs
+            SEMI JOIN known k ON k.first_record_id = rs.record_id AND NOT k.blocked AND k.first_date <= {start}
+        ), from_history AS (
+            SELECT rs.as_of, rs.subject_id, rs.subject_type, rs.subject_name,
+                   format('{{}}年以上无失信记录（最早记录 {{}}）', {int(clean['years'])},
+                          strftime(rs.record_date, '%Y-%m-%d')) AS basis,
+                   {REASONS} AS reasons, {lit(clean['id'])} AS rule_id
+            FROM first_record rs GROUP BY ALL
+        )
+        SELECT * FROM from_red UNION ALL SELECT * FROM from_history
+        ORDER BY subject_id, rule_id
+    """)

@@ -1,0 +1,45 @@
+"""Load the rule files of data_contracts/rules/ (display periods, lists, measures, masking, ...)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+RULES_DIR = Path(__file__).resolve().parents[2] / "data_contracts" / "rules"
+REQUIRED = {
+    "display_periods": ("penalty_rules", "kinds", "category_tiers", "severity_tiers", "tier_rank"),
+    "lists": ("black_list", "watch_list", "red_list", "green_channel"),
+    "measures": ("measures",),
+    "masking": ("name", "id"),
+}
+
+
+class RulesError(ValueError):
+    """A rule file is missing or malformed."""
+
+
+def load_rules(directory: str | Path | None = None) -> dict[str, dict]:
+    """Every ``*.yaml`` of the rules directory, keyed by file stem; the list rule files are checked."""
+    root = Path(directory) if directory else RULES_DIR
+    rules = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) or {} for p in sorted(root.glob("*.yaml"))}
+    for stem, keys in REQUIRED.items():
+        if stem not in rules:
+            raise RulesError(f"missing rule file {stem}.yaml in {root}")
+        missing = [k for k in keys if k not in rules[stem]]
+        if missing:
+            raise RulesError(f"{stem}.yaml lacks {', '.join(missing)}")
+    _check_penalty_rules(rules["display_periods"])
+    return rules
+
+
+def _check_penalty_rules(display: dict) -> None:
+    """Penalty rules must not overlap and must name every tier of tier_rank."""
+    spans = sorted((r["effective_from"], r["effective_to"], r["id"]) for r in display["penalty_rules"])
+    for (_, end, a), (start, _, b) in zip(spans, spans[1:]):
+        if start <= end:
+            raise RulesError(f"display rules {a} and {b} overlap")
+    for rule in display["penalty_rules"]:
+        absent = set(display["tier_rank"]) - set(rule["tiers"])
+        if absent:
+            raise RulesError(f"display rule {rule['id']} lacks tiers {sorted(absent)}")

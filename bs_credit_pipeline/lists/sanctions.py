@@ -1,0 +1,115 @@
+"""Sanction lists: mart.black_list, mart.punishment_measure, mart.watch_list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .common import LATEST_NAME, LATEST_TYPE, LISTABLE, OBJECTION_JOIN, REASONS
+from .sql import in_list, keyword_regex, lit, values
+
+
+def build_black_list(conn, as_of: dt.date, rules: dict) -> None:
+    """Active listing decisions (dishonest debtors, serious-dishonesty lists), one row per subject and list."""
+    spec = values(
+        [(b["id"], b["kind"], b["list_name"]) for b in rules["lists"]["black_list"]],
+        [("rule_id", "VARCHAR"), ("kind", "VARCHAR"), ("list_name", "VARCHAR")],
+    )
+    conn.execute(f"""
+        CREATE OR REPLACE TABLE mart.black_list AS
+        SELECT rs.as_of, rs.subject_id, {LATEST_TYPE} AS subject_type, {LATEST_NAME} AS subject_name,
+               rs.kind AS list_type, b.list_name, min(rs.record_date) AS first_listed,
+               max(rs.display_max_end) AS listed_until,
+               NOT bool_or(rs.status = 'active') AS withheld,
+               {REASONS} AS reasons, b.rule_id
+        FROM mart.record_status rs
+        JOIN {spec} b ON b.kind = rs.kind
+        {OBJECTION_JOIN}
+        WHERE rs.polarity = 'bad' AND {LISTABLE}
+        GROUP BY rs.as_of, rs.subject_id, rs.kind, b.list_name, b.rule_id
+        ORDER BY rs.subject_id, b.rule_id
+    """)
+
+
+def build_punishment_measures(conn, as_of: dt.date, rules: dict) -> None:
+    """Measures per black-list subject, and per legal representative of a listed organisation."""
+    measures = values(
+        [
+            (m["id"], m["name"], m["department"], lst, role)
+            for m in rules["measures"]["measures"] for lst in m["lists"] for role in m["applies_to"]
+        ],
+        [("measure_id", "VARCHAR"), ("measure", "VARCHAR"), ("department", "VARCHAR"),
+         ("list_type", "VARCHAR"), ("role", "VARCHAR")],
+    )
+    kinds = in_list(b["kind"] for b in rules["lists"]["black_list"])
+    conn.execute(f"""
+        CREATE OR REPLACE TABLE mart.punishment_measure AS
+        WITH entries AS (
+            SELECT bl.*, CASE WHEN bl.subject_type = 'org' THEN 'org' ELSE 'person' END AS role
+            FROM mart.black_list bl
+        ), reps AS (
+            SELECT DISTINCT rs.subject_id AS listed_subject_id, rs.kind AS list_type,
+                   cr.legal_rep_id, cr.legal_rep_name
+            FROM mart.record_status rs
+            JOIN core.credit_record cr ON cr.version_id = rs.version_id
+            {OBJECTION_JOIN}
+            WHERE rs.kind IN {kinds} AND rs.polarity = 'bad' AND {LISTABLE}
+              AND coalesce(cr.legal_rep_id, cr.legal_rep_name) IS NOT NULL
+        ), people AS (
+            SELECT e.as_of, e.subject_id, e.subject_type, e.subject_name, '主体' AS role_name, e.role,
+                   e.subject_id AS listed_subject_id, e.subject_name AS listed_subject_name,
+                   e.list_type, e.list_name, e.withheld, e.reasons
+            FROM entries e
+            UNION ALL
+            SELECT e.as_of, r.legal_rep_id, 'person', r.legal_rep_name, '法定代表人', 'legal_rep',
+                   e.subject_id, e.subject_name, e.list_type, e.list_name, e.withheld, e.reasons
+            FROM entries e JOIN reps r ON r.listed_subject_id = e.subject_id AND r.list_type = e.list_type
+            WHERE e.role = 'org'
+        )
+        SELECT p.as_of, p.subject_id, p.subject_type, p.subject_name, p.role_name AS role,
+               p.listed_subject_id, p.listed_subject_name, p.list_type, p.list_name,
+               m.measure, m.department, p.withheld, p.reasons, m.measure_id AS rule_id
+        FROM people p
+        JOIN {measures} m ON m.list_type = p.list_type AND m.role = p.role
+        ORDER BY p.listed_subject_id, p.list_type, p.role_name DESC, p.subject_id NULLS LAST, p.subject_name,
+                 m.measure_id
+    """)
+
+
+def _condition_sql(cond: dict) -> str:
+    """One `when` condition over the columns of the watch-list CTE `bad` (all given keys must match)."""
+    parts = []
+    for key, column in (("kinds", "kind"), ("domains", "domain"),
+                        ("departments", "department"), ("tiers", "severity_tier")):
+        if cond.get(key):
+            parts.append(f"{column} IN {in_list(cond[key])}")
+    if cond.get("keywords"):
+        parts.append(f"regexp_matches(txt, {keyword_regex(cond['keywords'])})")
+    return "(" + " AND ".join(parts or ["TRUE"]) + ")"
+
+
+def build_watch_list(conn, as_of: dt.date, rules: dict) -> None:
+    """重点关注名单: subjects with listable bad records matching a watch rule, one row per subject and rule."""
+    watch = rules["lists"]["watch_list"]
+    fields = ", ".join(lit("$." + f) for f in watch.get("text_fields", []))
+    text = (f"concat_ws(' ', rs.category, array_to_string(json_extract_string(cr.payload, [{fields}]), ' '))"
+            if fields else "coalesce(rs.category, '')")
+    matches = " UNION ALL ".join(
+        f"SELECT record_id, {lit(r['id'])} AS rule_id, {lit(r['name'])} AS watch_type FROM bad WHERE "
+        + " OR ".join(_condition_sql(c) for c in r["when"])
+        for r in watch["rules"]
+    )
+    conn.execute(f"""
+        CREATE OR REPLACE TABLE mart.watch_list AS
+        WITH bad AS (
+            SELECT rs.record_id, rs.kind, rs.domain, rs.department, rs.severity_tier, {text} AS txt
+            FROM mart.record_status rs
+            JOIN core.credit_record cr ON cr.version_id = rs.version_id
+            {OBJECTION_JOIN}
+            WHERE rs.polarity = 'bad' AND {LISTABLE}
+        ), hit AS ({matches})
+        SELECT rs.as_of, rs.subject_id, {LATEST_TYPE} AS subject_type, {LATEST_NAME} AS subject_name,
+               h.watch_type, NOT bool_or(rs.status = 'active') AS withheld, {REASONS} AS reasons, h.rule_id
+        FROM hit h JOIN mart.record_status rs ON rs.record_id = h.record_id
+        GROUP BY rs.as_of, rs.subject_id, h.watch_type, h.rule_id
+        ORDER BY rs.subject_id, h.rule_id
+    """)

@@ -1,0 +1,125 @@
+"""Display periods, repair and objections: mart.record_status on the hand-built world (lists_world)."""
+
+import datetime as dt
+
+import pytest
+
+import lists_world as w
+from bs_credit_pipeline.lists import build_all, load_rules
+from bs_credit_pipeline.lists.rules import RulesError
+
+D = dt.date.fromisoformat
+RULES = load_rules()
+
+
+@pytest.fixture
+def world():
+    conn = w.connect()
+    w.populate(conn)
+    yield conn
+    conn.close()
+
+
+def status(conn, as_of: str) -> dict[str, tuple]:
+    build_all(conn, D(as_of), RULES)
+    rows = conn.execute("""SELECT record_id, status, rule_id, severity_tier, display_min_end, display_max_end,
+                                  status_reason FROM mart.record_status""").fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_rule_by_decision_date_and_tier(world):
+    s = status(world, "2026-06-15")
+    # (rule, tier, min end, max end): periods run from the decision date, ends are exclusive
+    assert s["p1"][1:5] == ("ndrc-2019-527", "general", D("2023-07-30"), D("2024-04-30"))
+    assert s["p2"][1:5] == ("ndrc-order-58", "general", D("2024-05-01"), D("2026-05-01"))  # 食品药品: 1-year min
+    assert s["p3"][1:5] == ("ndrc-order-58", "serious", D("2026-06-30"), D("2029-03-31"))
+    assert s["p4"][1:5] == ("ndrc-order-36", "serious", D("2027-04-01"), D("2029-04-01"))  # 罚款、吊销 -> highest
+    assert s["p7"][1:5] == ("ndrc-order-36", "serious", D("2027-04-10"), D("2029-04-10"))  # explicit 严重
+    assert s["p9"][1:5] == ("ndrc-order-36", "general", D("2026-08-01"), D("2027-05-01"))
+    assert s["k1"][1:5] == ("ndrc-2019-527", "general", D("2022-06-10"), D("2023-03-10"))
+
+
+def test_minor_penalties_under_order_36_are_not_displayed(world):
+    s = status(world, "2026-06-15")
+    assert s["p5"][:3] == ("not_displayed", "ndrc-order-36", "minor")  # 警告
+    assert s["p6"][:3] == ("not_displayed", "ndrc-order-36", "minor")  # 简易程序 fine
+    assert "原则上不予公示" in s["p5"][5]
+    assert s["p2"][0] == "expired" and s["p3"][0] == "active"
+
+
+@pytest.mark.parametrize(("as_of", "expected"), [("2024-04-29", "active"), ("2024-04-30", "expired")])
+def test_maximum_period_day_before_and_on_end(world, as_of, expected):
+    s = status(world, as_of)
+    assert s["p1"][0] == expected
+    if expected == "expired":
+        assert s["p1"][5] == "公示期届满，最后公示日 2024-04-29"
+
+
+@pytest.mark.parametrize(("as_of", "expected"), [("2026-08-31", "active"), ("2026-09-01", "expired")])
+def test_explicit_publicity_end_cuts_display_inclusive(world, as_of, expected):
+    s = status(world, as_of)
+    assert s["p8"][0] == expected and s["p8"][4] == D("2026-09-01")
+
+
+def test_future_records(world):
+    s = status(world, "2026-03-31")
+    assert s["p4"][0] == "future" and s["p3"][0] == "active"
+
+
+def test_repair_before_minimum_refused_after_granted(world):
+    s = status(world, "2027-04-12")
+    assert s["p4"][0] == "active"
+    assert s["p7"][0] == "repaired"
+    decisions = dict(world.execute("SELECT repair_id, status FROM mart.repair_decision").fetchall())
+    assert decisions == {"r-early": "refused", "r-ok": "granted"}
+    reason = world.execute("SELECT status, status_reason FROM core.repair WHERE repair_id = 'r-early'").fetchone()
+    assert reason == ("refused", "申请日期 2027-03-31 早于最短公示期届满日 2027-04-01，不予修复")
+
+
+def test_repair_not_effective_before_its_decision(world):
+    s = status(world, "2027-04-11")
+    assert s["p7"][0] == "active"
+    assert world.execute("SELECT status FROM mart.repair_decision WHERE repair_id = 'r-ok'").fetchone() == ("pending",)
+
+
+def test_objections_pending_upheld_deleted(world):
+    before = status(world, "2026-05-31")
+    assert before["p9"][0] == before["p10"][0] == before["s2"][0] == "active"
+    s = status(world, "2026-06-15")
+    assert s["p9"][0] == "withheld" and "异议处理中" in s["p9"][5]
+    assert s["p10"][0] == "withheld"
+    assert s["s2"][0] == "deleted"
+    after = status(world, "2026-06-20")
+    assert after["p9"][0] == "withheld"
+    assert after["p10"][0] == "active"  # 维持 restores
+
+
+def test_court_entries_removed_or_expired(world):
+    s = status(world, "2026-05-31")
+    assert s["d2"][0] == "active"
+    s = status(world, "2026-06-01")
+    assert s["d2"][0] == "removed" and s["d2"][5] == "已于 2026-06-01 移出（撤销或屏蔽）"
+    assert s["d4"][0] == "expired"  # 2 years from 2024-01-05
+    assert s["d5"][0] == "active" and s["d5"][4] == D("2027-01-01")  # term_end 2026-12-31 given
+    assert status(world, "2026-01-04")["d4"][0] == "active"
+
+
+def test_good_records_and_polarity(world):
+    build_all(world, D("2026-06-15"), RULES)
+    rows = dict(world.execute("SELECT record_id, polarity FROM mart.record_status").fetchall())
+    assert rows["g1"] == rows["v1"] == "good" and rows["d1"] == rows["p1"] == "bad"
+    assert status(world, "2027-01-01")["g1"][0] == "expired"  # valid_until 2026-12-31 inclusive
+
+
+def test_overlapping_display_rules_are_rejected(tmp_path):
+    import shutil
+
+    import yaml
+
+    for p in w.MIGRATIONS.parents[2].joinpath("data_contracts", "rules").glob("*.yaml"):
+        shutil.copy(p, tmp_path)
+    data = yaml.safe_load((tmp_path / "display_periods.yaml").read_text(encoding="utf-8"))
+    data["penalty_rules"][1]["effective_from"] = dt.date(2023, 4, 1)
+    (tmp_path / "display_periods.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RulesError, match="overlap"):
+        load_rules(tmp_path)
