@@ -4,11 +4,10 @@ import dagster as dg
 
 from .intake import staged_submissions
 from .lists import AS_OF_TAG, analytics_snapshot, credit_lists, public_exports
-from .partitions import department_month
 from .warehouse import warehouse_records
 
 intake_job = dg.define_asset_job(
-    "intake_job", selection=[staged_submissions, warehouse_records], partitions_def=department_month,
+    "intake_job", selection=[staged_submissions, warehouse_records],
     description="Intake one department × month and load it into the warehouse.",
 )
 nightly_job = dg.define_asset_job(
