@@ -260,7 +260,8 @@ class Intake:
     def _assemble(self, runs: list[_SheetRun], contract: Contract, manifest: dict, problems: list[dict],
                   report_sheets: list[dict]) -> pa.Table | None:
         staged = []
-        seen: dict[str, tuple[str, int]] = {}
+        seen: set[str] = set()
+        earlier: list[tuple[_SheetRun, pd.Series, np.ndarray]] = []
         for run in runs:
             n = len(run.frame)
             bad = np.zeros(n, dtype=bool)
@@ -268,14 +269,16 @@ class Intake:
                 bad[i] = True
             keys = _keys(run, contract, manifest)
             # Duplicates of a natural key within one file: the first occurrence stays, later ones are rejected.
-            for i in np.flatnonzero(~bad):
-                rid = keys["_record_id"][i]
-                if rid in seen:
-                    first_sheet, first_row = seen[rid]
-                    run.errors.setdefault(int(i), []).append((None, f"E_DUPLICATE_KEY|{first_sheet}|{first_row}"))
-                    bad[i] = True
-                else:
-                    seen[rid] = (run.match.sheet.name, int(run.row_numbers[i]))
+            rids = pd.Series(keys["_record_id"])
+            valid = np.flatnonzero(~bad)
+            dup = np.zeros(len(rids), dtype=bool)
+            dup[valid] = (rids.iloc[valid].duplicated(keep="first") | rids.iloc[valid].isin(seen)).to_numpy()
+            for i in np.flatnonzero(dup):
+                first_sheet, first_row = _first_occurrence(rids.iat[i], earlier + [(run, rids, ~bad & ~dup)])
+                run.errors.setdefault(int(i), []).append((None, f"E_DUPLICATE_KEY|{first_sheet}|{first_row}"))
+            bad |= dup
+            seen.update(rids[~bad])
+            earlier.append((run, rids, ~bad))
             self._problems(run, contract, problems)
             report_sheets.append(self._report_sheet(run))
             manifest["rows_rejected"] += int(bad.sum())
@@ -349,6 +352,15 @@ class Intake:
         return reports.write_report(
             out, file_name=path.name, department_name=dept.name if dept else manifest["department"], month=month,
             kind_title=kind_title or "未识别", sheets=sheets, problems=problems, summary=summary)
+
+
+def _first_occurrence(record_id: str, runs: list[tuple[_SheetRun, pd.Series, np.ndarray]]) -> tuple[str, int]:
+    """Sheet and Excel row of the accepted row a duplicate repeats."""
+    for run, rids, accepted in runs:
+        hits = np.flatnonzero(accepted & (rids == record_id).to_numpy())
+        if len(hits):
+            return run.match.sheet.name, int(run.row_numbers[hits[0]])
+    raise LookupError(record_id)
 
 
 def _has_any_text(table: pa.Table) -> bool:

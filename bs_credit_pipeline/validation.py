@@ -113,10 +113,14 @@ def id_number(df: pd.DataFrame, *, column: str, type_column: str | None) -> pd.S
 
 @extensions.register_check_method(statistics=["values"], supported_types=pd.Series)
 def multi_isin(series: pd.Series, *, values: tuple) -> pd.Series:
-    """Every part of a value joined by 、 ; , is one of the allowed values."""
-    allowed = set(values)
-    parts = series.astype("string").str.split("、")
-    return parts.map(lambda p: p is None or p is pd.NA or all(x in allowed for x in p), na_action="ignore").fillna(True).astype(bool)
+    """Every part of a value joined by 、 (separators were unified at normalisation) is an allowed value."""
+    parts = pc.split_pattern(_to_arrow(series), "、")
+    flat = pc.list_flatten(parts)
+    bad_parts = pc.invert(pc.is_in(flat, value_set=pyarrow.array(list(values), pyarrow.string())))
+    parents = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False)
+    ok = np.ones(len(series), dtype=bool)
+    ok[parents[np.asarray(bad_parts.to_numpy(zero_copy_only=False), dtype=bool)]] = False
+    return pd.Series(ok, index=series.index)
 
 
 def _parsed_dates(series: pd.Series) -> pyarrow.Array:

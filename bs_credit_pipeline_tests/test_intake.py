@@ -244,10 +244,14 @@ def test_blank_rows_hidden_sheet_and_several_sheets(intake, tmp_path):
 
 
 def test_duplicate_natural_key_in_one_file(intake, tmp_path):
-    path = write_xlsx(tmp_path / "处罚.xlsx", [penalty_row(0), penalty_row(1), penalty_row(0)])
+    bad_first = penalty_row(2, decision_date="不详")
+    path = write_xlsx(tmp_path / "处罚.xlsx", [penalty_row(0), penalty_row(1), penalty_row(0), bad_first, penalty_row(2)])
     result = run(intake, path)
-    assert codes(result) == {4: {"E_DUPLICATE_KEY"}}
-    assert "第2行" in problems(result)[0]["message"] or "2" in problems(result)[0]["message"]
+    # The repeat of row 2 is rejected and points at it; row 6 repeats only a rejected row, so it is loaded.
+    assert codes(result) == {4: {"E_DUPLICATE_KEY"}, 5: {"E_DATE_FORMAT"}}
+    duplicate = next(p for p in problems(result) if p["code"] == "E_DUPLICATE_KEY")
+    assert "2" in duplicate["message"] and duplicate["sheet"] == "处罚信息"
+    assert result.manifest["rows_loaded"] == 3
 
 
 def test_gb18030_and_bom_csv(intake, tmp_path):

@@ -54,7 +54,8 @@ CREATE TABLE ops.rejected_row (
 
 -- One row per credit subject.
 CREATE TABLE core.subject (
-    subject_id     VARCHAR PRIMARY KEY,       -- USCC, 18-digit citizen ID, or ORG:/REG: legacy key
+    subject_id     VARCHAR NOT NULL,          -- USCC, 18-digit citizen ID, or ORG:/REG: legacy key (unique; no
+                                              -- PRIMARY KEY: an ART index on millions of keys slows every load)
     subject_type   VARCHAR NOT NULL,          -- org | person
     canonical_name VARCHAR NOT NULL,
     name_variants  VARCHAR[] NOT NULL,
@@ -68,7 +69,8 @@ CREATE TABLE core.subject (
 
 -- One row per record version. The current version of a record has valid_to IS NULL.
 CREATE TABLE core.credit_record (
-    version_id      VARCHAR PRIMARY KEY,      -- record_id|version
+    version_id      VARCHAR NOT NULL,         -- record_id|version (unique by construction; no PRIMARY KEY:
+                                              -- the ART index made 1 M-row inserts 4-6x slower)
     record_id       VARCHAR NOT NULL,         -- sha256(natural key)[:32], stable across resubmissions
     version         INTEGER NOT NULL,
     kind            VARCHAR NOT NULL,
@@ -93,7 +95,8 @@ CREATE TABLE core.credit_record (
     excel_row       INTEGER,
     valid_from      TIMESTAMPTZ NOT NULL,
     valid_to        TIMESTAMPTZ,              -- set when superseded by a correction or withdrawn
-    change_reason   VARCHAR                   -- new | corrected | withdrawn (resubmission dropped it)
+    change_reason   VARCHAR                   -- new | corrected | reinstated (came back after a withdrawal);
+                                              -- a closed version dropped by a resubmission: withdrawn
 );
 
 -- Credit repair decisions (from the credit office's 信用修复 submissions), applied nightly.

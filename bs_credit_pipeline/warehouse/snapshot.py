@@ -1,0 +1,222 @@
+"""Pseudonymised analyst snapshot (analytics.duckdb), built as a new file and swapped in atomically.
+
+What changes on the way from the warehouse to the snapshot:
+
+- Natural persons' IDs become keyed tokens `P_` + first 32 hex of HMAC-SHA256(key, id): subject_id of persons
+  (core.subject, core.credit_record) and credit_record.legal_rep_id; inside the payload the same values are
+  replaced by the same tokens, so the same person gets the same token everywhere, in every build (same key).
+- Persons' names are masked to the first character plus `*`: subject_name / canonical_name / name_variants of
+  persons, legal_rep_name, and the same values inside the payload.
+- Any other citizen-ID-shaped substring left in a payload (another key, free text) is replaced by `[已脱敏]`;
+  so is one in ops.rejected_row.raw_value.
+- Other tables (mart, core.repair, core.objection, ...) are copied with every VARCHAR value that is a whole
+  citizen-ID-shaped string tokenised, ID-shaped substrings in JSON masked, and subject_name masked where the
+  table has subject_type = 'person'.
+- snapshot_info holds a build id, build time, schema version and row counts, for readers to check.
+
+The key never enters any database file. The warehouse is attached read-only, so no process may hold it open
+for writing meanwhile: run the build in the warehouse's single-writer slot.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from hashlib import sha256
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .schema import MEMORY_LIMIT
+
+# Citizen-ID shape: address code, birth date 18xx-20xx, sequence, check char; \b keeps tokens (P_ + hex) out.
+ID_PATTERN = r"\b\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]\b"
+MASKED = "[已脱敏]"
+_COPIED_SCHEMAS = ("core", "mart", "ops")
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    build_id: str
+    path: Path
+    records: int
+    subjects: int
+    size_bytes: int
+    duration_s: float
+
+
+class Pseudonymiser:
+    """'P_' + first 32 hex of HMAC-SHA256(key, value), vectorised over Arrow arrays, each distinct value once.
+
+    Inline until bs_credit_pipeline.identifiers.pseudonymise exists; the two must agree.
+    """
+
+    def __init__(self, key: bytes):
+        if not key:
+            raise ValueError("pseudonym key is empty: set BS_CREDIT_PSEUDONYM_KEY")
+        block = sha256(key).digest() if len(key) > 64 else key.ljust(64, b"\0")
+        self._inner = sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = sha256(bytes(b ^ 0x5C for b in block))
+        self._cache: dict[str, str] = {}
+
+    def token(self, value: str) -> str:
+        inner = self._inner.copy()
+        inner.update(value.encode("utf-8"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return "P_" + outer.hexdigest()[:32]
+
+    def __call__(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        distinct = pc.unique(values).drop_null()
+        cache = self._cache
+        tokens = []
+        for value in distinct.to_pylist():
+            token = cache.get(value)
+            if token is None:
+                token = cache[value] = self.token(value)
+            tokens.append(token)
+        return pa.array(tokens, pa.string()).take(pc.index_in(values, value_set=distinct))
+
+
+def _mask(expr: str) -> str:
+    return f"CASE WHEN {expr} IS NULL THEN NULL ELSE left({expr}, 1) || repeat('*', length({expr}) - 1) END"
+
+
+def _tokenise_id(expr: str) -> str:
+    return f"CASE WHEN regexp_full_match({expr}, '{ID_PATTERN}') THEN pseudonym({expr}) ELSE {expr} END"
+
+
+def _residual(text: str) -> str:
+    """Mask citizen-ID-shaped substrings left in a text (the regexp_replace only runs where one is found)."""
+    return (f"CASE WHEN regexp_matches({text}, '{ID_PATTERN}') "
+            f"THEN regexp_replace({text}, '{ID_PATTERN}', '{MASKED}', 'g') ELSE {text} END")
+
+
+def _payload_text() -> str:
+    """Payload text with the subject's and legal representative's IDs and names replaced as whole JSON values.
+
+    Plain string replacement of the JSON-encoded value (quotes included) keeps the JSON valid and costs far
+    less than parsing it; other ID-shaped substrings are masked afterwards. Expects columns
+    subject_token and legal_rep_token (joined from the token table).
+    """
+    person = "subject_type = 'person'"
+    text = "CAST(payload AS VARCHAR)"
+    for raw, new, condition in (
+        ("subject_id", "subject_token", person),
+        ("subject_name", _mask("subject_name"), person),
+        ("legal_rep_id", "legal_rep_token", "legal_rep_id IS NOT NULL"),
+        ("legal_rep_name", _mask("legal_rep_name"), "legal_rep_name IS NOT NULL"),
+    ):
+        search = f"CASE WHEN {condition} THEN CAST(to_json({raw}) AS VARCHAR) ELSE '' END"
+        replacement = f"CASE WHEN {condition} THEN CAST(to_json({new}) AS VARCHAR) ELSE '' END"
+        text = f"replace({text}, {search}, {replacement})"
+    return text
+
+
+def _build_tokens(conn, pseudonymiser: Pseudonymiser) -> None:
+    """Temp table person_token(value, token) for every person subject ID and legal representative ID."""
+    values = conn.sql(
+        """SELECT DISTINCT value FROM (
+               SELECT subject_id AS value FROM wh.core.subject WHERE subject_type = 'person'
+               UNION ALL SELECT legal_rep_id FROM wh.core.credit_record WHERE legal_rep_id IS NOT NULL)"""
+    ).to_arrow_table().column("value")
+    conn.register("person_token_arrow", pa.table({"value": values, "token": pseudonymiser(values)}))
+    conn.execute("CREATE TEMP TABLE person_token AS SELECT * FROM person_token_arrow")
+    conn.unregister("person_token_arrow")
+
+
+def _generic_select(conn, schema: str, table: str) -> str:
+    columns = conn.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'wh' "
+        "AND schema_name = ? AND table_name = ? ORDER BY column_index", [schema, table]).fetchall()
+    names = {c for c, _ in columns}
+    parts = []
+    for column, data_type in columns:
+        q = f'"{column}"'
+        if column == "subject_name" and "subject_type" in names:
+            parts.append(f"CASE WHEN subject_type = 'person' THEN {_mask(q)} ELSE {q} END AS {q}")
+        elif data_type == "VARCHAR":
+            parts.append(f"{_tokenise_id(q)} AS {q}")
+        elif data_type == "JSON":
+            parts.append(f"CAST({_residual(f'CAST({q} AS VARCHAR)')} AS JSON) AS {q}")
+        else:
+            parts.append(q)
+    return f"SELECT {', '.join(parts)} FROM wh.{schema}.{table}"
+
+
+def _explicit_selects() -> dict[tuple[str, str], str]:
+    person = "subject_type = 'person'"
+    return {
+        ("core", "subject"): f"""SELECT s.* REPLACE (
+            CASE WHEN {person} THEN t.token ELSE subject_id END AS subject_id,
+            CASE WHEN {person} THEN {_mask('canonical_name')} ELSE canonical_name END AS canonical_name,
+            CASE WHEN {person} THEN list_transform(name_variants, lambda n: {_mask('n')}) ELSE name_variants END
+                AS name_variants)
+            FROM wh.core.subject AS s LEFT JOIN person_token AS t ON t.value = s.subject_id""",
+        ("core", "credit_record"): f"""SELECT * EXCLUDE (payload_text, subject_token, legal_rep_token) REPLACE (
+            CASE WHEN {person} THEN subject_token ELSE subject_id END AS subject_id,
+            CASE WHEN {person} THEN {_mask('subject_name')} ELSE subject_name END AS subject_name,
+            legal_rep_token AS legal_rep_id, {_mask('legal_rep_name')} AS legal_rep_name,
+            CAST(payload_text AS JSON) AS payload)
+            FROM (SELECT *, {_payload_text()} AS payload_text FROM (
+                SELECT r.*, ts.token AS subject_token, tl.token AS legal_rep_token
+                FROM wh.core.credit_record AS r
+                LEFT JOIN person_token AS ts ON ts.value = r.subject_id AND r.subject_type = 'person'
+                LEFT JOIN person_token AS tl ON tl.value = r.legal_rep_id))""",
+        ("ops", "rejected_row"): f"""SELECT * REPLACE ({_residual('raw_value')} AS raw_value)
+            FROM wh.ops.rejected_row""",
+    }
+
+
+def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: bytes) -> SnapshotInfo:
+    """Build the pseudonymised snapshot in a temporary file beside `snapshot_path`, then os.replace it."""
+    pseudonymiser = Pseudonymiser(key)
+    started = time.perf_counter()
+    snapshot_path = Path(snapshot_path)
+    build_id = uuid.uuid4().hex
+    tmp = snapshot_path.parent / f".{snapshot_path.name}.{build_id}.tmp"
+    conn = duckdb.connect(str(tmp), config={"memory_limit": MEMORY_LIMIT})
+    try:
+        conn.create_function("pseudonym", pseudonymiser, ["VARCHAR"], "VARCHAR", type="arrow")
+        conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse_path)])
+        _build_tokens(conn, pseudonymiser)
+        explicit = _explicit_selects()
+        tables = conn.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'wh' "
+            "AND list_contains(?, schema_name) ORDER BY ALL", [list(_COPIED_SCHEMAS)]).fetchall()
+        for schema in _COPIED_SCHEMAS:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        for schema, table in tables:
+            select = explicit.get((schema, table)) or _generic_select(conn, schema, table)
+            conn.execute(f"CREATE TABLE {schema}.{table} AS {select}")
+        conn.execute(  # few rows still hold an ID-shaped substring: rewrite only those
+            f"""UPDATE core.credit_record
+                SET payload = CAST(regexp_replace(CAST(payload AS VARCHAR), '{ID_PATTERN}', '{MASKED}', 'g') AS JSON)
+                WHERE regexp_matches(CAST(payload AS VARCHAR), '{ID_PATTERN}')""")
+        for (sql,) in conn.execute(
+                "SELECT sql FROM duckdb_views() WHERE database_name = 'wh' AND NOT internal ORDER BY view_oid"
+        ).fetchall():
+            conn.execute(sql)
+        conn.execute("DETACH wh")
+        records, subjects = conn.execute(
+            "SELECT (SELECT count(*) FROM core.credit_record), (SELECT count(*) FROM core.subject)").fetchone()
+        version = conn.execute("SELECT max(version) FROM ops.schema_version").fetchone()[0]
+        conn.execute(
+            "CREATE TABLE snapshot_info AS SELECT ?::VARCHAR AS build_id, now() AS built_at, "
+            "?::INTEGER AS schema_version, ?::BIGINT AS records, ?::BIGINT AS subjects",
+            [build_id, version, records, subjects])
+        conn.execute("CHECKPOINT")
+        conn.close()
+        os.replace(tmp, snapshot_path)
+    except BaseException:
+        conn.close()
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+        raise
+    return SnapshotInfo(build_id=build_id, path=snapshot_path, records=records, subjects=subjects,
+                        size_bytes=snapshot_path.stat().st_size,
+                        duration_s=round(time.perf_counter() - started, 3))
