@@ -191,7 +191,7 @@ def publish_lists(home: Home, as_of: dt.date) -> dict:
     """Masked public exports for 信用保山 and the provincial exchange file under publish/<as-of>/."""
     conn = schema.connect(home.warehouse, read_only=True)
     try:
-        return publish.publish(conn, as_of, home.publish / as_of.isoformat(), lists.load_rules()["masking"])
+        return publish.publish(conn, as_of, home.publish, lists.load_rules()["masking"])
     finally:
         conn.close()
 
