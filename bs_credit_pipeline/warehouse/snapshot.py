@@ -36,6 +36,8 @@ from .schema import MEMORY_LIMIT
 # Citizen-ID shape: address code, birth date 18xx-20xx, sequence, check char; \b keeps tokens (P_ + hex) out.
 ID_PATTERN = r"\b\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]\b"
 MASKED = "[已脱敏]"
+# RE2's \b does not separate digits from CJK punctuation (“533001…”), so embedded IDs are delimited explicitly.
+_EMBEDDED = "(^|[^0-9A-Za-z])(" + ID_PATTERN.removeprefix(r"\b").removesuffix(r"\b") + ")($|[^0-9A-Za-z])"
 _COPIED_SCHEMAS = ("core", "mart", "ops")
 
 
@@ -92,8 +94,10 @@ def _tokenise_id(expr: str) -> str:
 
 def _residual(text: str) -> str:
     """Mask citizen-ID-shaped substrings left in a text (the regexp_replace only runs where one is found)."""
-    return (f"CASE WHEN regexp_matches({text}, '{ID_PATTERN}') "
-            f"THEN regexp_replace({text}, '{ID_PATTERN}', '{MASKED}', 'g') ELSE {text} END")
+    # Two passes: a match consumes the delimiter after it, so of two adjacent IDs ("a|b") one pass masks only a.
+    once = f"regexp_replace({text}, '{_EMBEDDED}', '\\1{MASKED}\\3', 'g')"
+    twice = f"regexp_replace({once}, '{_EMBEDDED}', '\\1{MASKED}\\3', 'g')"
+    return f"CASE WHEN regexp_matches({text}, '{_EMBEDDED}') THEN {twice} ELSE {text} END"
 
 
 def _payload_text() -> str:
@@ -140,7 +144,8 @@ def _generic_select(conn, schema: str, table: str) -> str:
         if column == "subject_name" and "subject_type" in names:
             parts.append(f"CASE WHEN subject_type = 'person' THEN {_mask(q)} ELSE {q} END AS {q}")
         elif data_type == "VARCHAR":
-            parts.append(f"{_tokenise_id(q)} AS {q}")
+            # A whole-value ID becomes its token; an ID inside text (a message, a composite key) is masked.
+            parts.append(f"{_residual(_tokenise_id(q))} AS {q}")
         elif data_type == "JSON":
             parts.append(f"CAST({_residual(f'CAST({q} AS VARCHAR)')} AS JSON) AS {q}")
         else:
@@ -167,8 +172,8 @@ def _explicit_selects() -> dict[tuple[str, str], str]:
                 FROM wh.core.credit_record AS r
                 LEFT JOIN person_token AS ts ON ts.value = r.subject_id AND r.subject_type = 'person'
                 LEFT JOIN person_token AS tl ON tl.value = r.legal_rep_id))""",
-        ("ops", "rejected_row"): f"""SELECT * REPLACE ({_residual('raw_value')} AS raw_value)
-            FROM wh.ops.rejected_row""",
+        ("ops", "rejected_row"): f"""SELECT * REPLACE ({_residual('raw_value')} AS raw_value,
+            {_residual('message')} AS message) FROM wh.ops.rejected_row""",
     }
 
 
