@@ -113,6 +113,27 @@ def _print_lists(home: Home, as_of) -> None:
         conn.close()
 
 
+def _print_highlights(home: Home, as_of) -> None:
+    """Repair decisions, withheld records and warnings: what the credit office acts on."""
+    from .warehouse import schema
+
+    conn = schema.connect(home.warehouse, read_only=True)
+    try:
+        for target_ref, status, reason in conn.execute(
+                "SELECT target_ref, status, status_reason FROM mart.repair_decision WHERE as_of = ? ORDER BY 1",
+                [as_of]).fetchall():
+            print(f"  信用修复 {target_ref}：{ {'granted': '准予', 'refused': '不予', 'pending': '待生效', 'unmatched': '未匹配'}.get(status, status)}修复。{reason}")
+        for subject, reason in conn.execute(
+                "SELECT subject_name, status_reason FROM mart.record_status WHERE as_of = ? AND status = 'withheld'",
+                [as_of]).fetchall():
+            print(f"  异议处理中，暂停公示：{subject}（{reason}）")
+        for level, message in conn.execute(
+                "SELECT level, message FROM mart.gov_warning WHERE as_of = ? ORDER BY level", [as_of]).fetchall():
+            print(f"  政务诚信预警（{level}）：{message}")
+    finally:
+        conn.close()
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import write_demo_inbox
     from .defs.run import run_pipeline
@@ -146,6 +167,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     _print_lists(home, as_of)
+    _print_highlights(home, as_of)
     print()
     print("去哪里看：")
     print(f"  给各部门的校验报告：{home.outbox}")

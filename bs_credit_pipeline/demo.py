@@ -208,7 +208,7 @@ def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int 
     history = [dt.date(2022, 6, 1), dt.date(2023, 3, 15), dt.date(2023, 8, 1), dt.date(2024, 11, 20),
                dt.date(2025, 12, 1), dt.date(2026, 5, 10), last_month + dt.timedelta(days=3)]
     yjj = [_penalty(world, rng, 40 + i, d, dept_name=name["yjj"], dept_uscc=dept_uscc["yjj"], domain="安全生产",
-                    types=["罚款", "责令停产停业", "警告", "罚款", "吊销许可证件", "罚款", "警告"][i])
+                    types=["罚款", "责令停产停业", "警告", "罚款", "吊销许可证件", "警告", "罚款"][i])
            for i, d in enumerate(history)]
     headers, body = _rows_to_cells(c["admin_penalty"], yjj)
     p = folder("yjj", m1) / "安全生产行政处罚.xlsx"

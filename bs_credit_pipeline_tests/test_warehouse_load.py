@@ -280,3 +280,17 @@ def test_repairs_and_objections_match_records_and_replace_per_partition(conn, tm
     load(conn, tmp_path, "fgw", "2026-02")
     assert conn.execute("SELECT count(*) FROM core.repair").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM core.objection").fetchone()[0] == 1
+
+
+def test_a_repair_loaded_before_its_record_is_matched_when_the_record_arrives(conn, tmp_path):
+    request = pa.table({"subject_code": [uscc(1)], "target_kind": ["行政处罚"], "target_ref": ["罚1"],
+                        "received_date": pa.array([date(2026, 2, 1)]), "decided_date": pa.array([date(2026, 2, 10)]),
+                        "outcome": ["修复"], "reason": ["已履行"]})
+    stage(tmp_path, "fgw", "2026-02", request, sha="r", kind="credit_repair",
+          key=("subject_code", "target_kind", "target_ref"), date_column="decided_date")
+    load(conn, tmp_path, "fgw", "2026-02")
+    assert conn.execute("SELECT record_id FROM core.repair").fetchall() == [(None,)]
+    stage(tmp_path, "scjgj", "2026-01", penalties([org(1, "罚1")]), sha="a")
+    load(conn, tmp_path, "scjgj", "2026-01")
+    record_id = conn.execute("SELECT record_id FROM core.credit_record").fetchone()[0]
+    assert conn.execute("SELECT record_id FROM core.repair").fetchall() == [(record_id,)]

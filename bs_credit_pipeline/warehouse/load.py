@@ -23,7 +23,7 @@ from datetime import datetime
 
 import duckdb
 
-from .repairs import REPAIR_KINDS, load_repairs
+from .repairs import REPAIR_KINDS, load_repairs, match_targets
 from .staged import StagedFile
 from .subjects import refresh_subjects
 
@@ -215,8 +215,8 @@ def load_partition(conn: duckdb.DuckDBPyConnection, *, department: str, month: s
         counts = _apply_records(conn, department, month, now)
         subjects_new = refresh_subjects(conn, now)
         repairs, objections = load_repairs(
-            conn, [(i, s) for i, s in enumerate(ranked) if s.rows and s.kind in REPAIR_KINDS],
-            department, month, targets or {})
+            conn, [(i, s) for i, s in enumerate(ranked) if s.rows and s.kind in REPAIR_KINDS], department, month)
+        match_targets(conn, targets or {})
         _record_submissions(conn, ranked, department, month, now)
         for table in ("batch", "cur", "plan", "closing"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")

@@ -27,7 +27,7 @@ def _select(columns: list[str]) -> str:
 
 
 def load_repairs(conn: duckdb.DuckDBPyConnection, files: Sequence[tuple[int, StagedFile]], department: str,
-                 month: str, targets: Mapping[str, tuple[str, str]]) -> tuple[int, int]:
+                 month: str) -> tuple[int, int]:
     """Replace the partition's repairs and objections; returns (repairs, objections) loaded."""
     prefix = f"{department}|{month}|"
     conn.execute(
@@ -51,24 +51,6 @@ def load_repairs(conn: duckdb.DuckDBPyConnection, files: Sequence[tuple[int, Sta
            SELECT *, coalesce(subject_id, subject_code) AS subject_key, NULL::VARCHAR AS record_id FROM rep_raw
            QUALIFY row_number() OVER (PARTITION BY kind, item_id ORDER BY file_rank DESC, excel_row DESC, sheet) = 1"""
     )
-    wanted = {t for (t,) in conn.execute("SELECT DISTINCT target_kind FROM rep WHERE target_kind IS NOT NULL").fetchall()}
-    for target in sorted(wanted & set(targets)):
-        kind, key_column = targets[target]
-        conn.execute(
-            f"""UPDATE rep SET record_id = m.record_id FROM (
-                    SELECT x.item_id, x.kind, min(r.record_id) AS record_id
-                    FROM rep AS x
-                    LEFT JOIN core.subject AS sx ON sx.subject_id = x.subject_key
-                    JOIN core.credit_record AS r
-                      ON r.valid_to IS NULL AND r.kind = $kind
-                     AND json_extract_string(r.payload, $path) = x.target_ref
-                    LEFT JOIN core.subject AS sr ON sr.subject_id = r.subject_id
-                    WHERE x.target_kind = $target
-                      AND coalesce(sx.merged_into, x.subject_key) = coalesce(sr.merged_into, r.subject_id)
-                    GROUP BY x.item_id, x.kind) AS m
-                WHERE rep.item_id = m.item_id AND rep.kind = m.kind""",
-            {"kind": kind, "path": f"$.{key_column}", "target": target},
-        )
     counts = []
     for kind, table in REPAIR_KINDS.items():
         id_column = "repair_id" if kind == "credit_repair" else "objection_id"
@@ -89,3 +71,31 @@ def load_repairs(conn: duckdb.DuckDBPyConnection, files: Sequence[tuple[int, Sta
     conn.execute("DROP TABLE rep_raw")
     conn.execute("DROP TABLE rep")
     return counts[0], counts[1]
+
+
+def match_targets(conn: duckdb.DuckDBPyConnection, targets: Mapping[str, tuple[str, str]]) -> None:
+    """(Re)match every repair and objection to the current record it names.
+
+    Run after every load: a repair may arrive before the record it names (another department's partition
+    loaded later), and a record may be corrected or withdrawn after it was matched.
+    """
+    for table, id_column in (("core.repair", "repair_id"), ("core.objection", "objection_id")):
+        conn.execute(f"UPDATE {table} SET record_id = NULL WHERE record_id IS NOT NULL")
+        wanted = {t for (t,) in conn.execute(f"SELECT DISTINCT target_kind FROM {table} WHERE target_kind IS NOT NULL").fetchall()}
+        for target in sorted(wanted & set(targets)):
+            kind, key_column = targets[target]
+            conn.execute(
+                f"""UPDATE {table} AS t SET record_id = m.record_id FROM (
+                        SELECT x.{id_column} AS item_id, min(r.record_id) AS record_id
+                        FROM {table} AS x
+                        LEFT JOIN core.subject AS sx ON sx.subject_id = x.subject_id
+                        JOIN core.credit_record AS r
+                          ON r.valid_to IS NULL AND r.kind = $kind
+                         AND json_extract_string(r.payload, $path) = x.target_ref
+                        LEFT JOIN core.subject AS sr ON sr.subject_id = r.subject_id
+                        WHERE x.target_kind = $target
+                          AND coalesce(sx.merged_into, x.subject_id) = coalesce(sr.merged_into, r.subject_id)
+                        GROUP BY x.{id_column}) AS m
+                    WHERE t.{id_column} = m.item_id""",
+                {"kind": kind, "path": f"$.{key_column}", "target": target},
+            )
