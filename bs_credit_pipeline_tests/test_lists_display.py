@@ -116,7 +116,9 @@ def test_overlapping_display_rules_are_rejected(tmp_path):
 
     import yaml
 
-    for p in w.MIGRATIONS.parents[2].joinpath("data_contracts", "rules").glob("*.yaml"):
+    from bs_credit_pipeline.lists.rules import RULES_DIR
+
+    for p in RULES_DIR.glob("*.yaml"):
         shutil.copy(p, tmp_path)
     data = yaml.safe_load((tmp_path / "display_periods.yaml").read_text(encoding="utf-8"))
     data["penalty_rules"][1]["effective_from"] = dt.date(2023, 4, 1)

@@ -2,35 +2,19 @@
 
 import json
 from datetime import date
-from pathlib import Path
 
-import duckdb
 import pytest
 
-from bs_credit_pipeline.identifiers import citizen_id_check_char, org_code_check_char, uscc_check_char
+import lists_world as w
+from lists_world import complete_citizen_id as citizen_id
+from lists_world import complete_uscc as uscc
 from bs_credit_pipeline.lists import points
 
-MIGRATIONS = Path(points.__file__).resolve().parents[1] / "warehouse" / "migrations"
 AS_OF = date(2026, 10, 1)
 
-RECORD_STATUS_DDL = """
-CREATE TABLE mart.record_status (
-    as_of DATE, record_id VARCHAR, version_id VARCHAR, kind VARCHAR, domain VARCHAR, subject_id VARCHAR,
-    subject_type VARCHAR, subject_name VARCHAR, department VARCHAR, record_date DATE, end_date DATE,
-    category VARCHAR, polarity VARCHAR, severity_tier VARCHAR, rule_id VARCHAR, display_min_end DATE,
-    display_max_end DATE, status VARCHAR, status_reason VARCHAR, file_name VARCHAR, sheet VARCHAR,
-    excel_row INTEGER)
-"""
 
 
-def citizen_id(body17: str) -> str:
-    return body17 + citizen_id_check_char(body17)
 
-
-def uscc(first16: str) -> str:
-    """Complete authority, type, division and the 8-char org-code body with both check characters."""
-    body17 = first16 + org_code_check_char(first16[8:16])
-    return body17 + uscc_check_char(body17)
 
 
 ZHANG = citizen_id("53050219850312001")
@@ -39,10 +23,8 @@ LI = citizen_id("53052119900101002")
 
 @pytest.fixture
 def conn(tmp_path):
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    for sql in sorted(MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql")):
-        con.execute(sql.read_text(encoding="utf-8"))
-    con.execute(RECORD_STATUS_DDL)
+    con = w.connect(tmp_path / "w.duckdb")
+    con.execute(w.RECORD_STATUS_DDL)
     yield con
     con.close()
 

@@ -2,22 +2,18 @@
 
 import json
 from datetime import date, datetime, timezone
-from pathlib import Path
 
-import duckdb
 import pytest
 
+import lists_world as w
 from bs_credit_pipeline.lists import scorecard
 
-MIGRATIONS = Path(scorecard.__file__).resolve().parents[1] / "warehouse" / "migrations"
 AS_OF = date(2026, 11, 15)
 
 
 @pytest.fixture
 def conn(tmp_path):
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    for sql in sorted(MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql")):
-        con.execute(sql.read_text(encoding="utf-8"))
+    con = w.connect(tmp_path / "w.duckdb")
     yield con
     con.close()
 
