@@ -158,7 +158,8 @@ def test_excel_damage_and_normalisation(intake, tmp_path):
     first = next(i for i in range(100) if ids.citizen_id_errors(
         [_damaged(penalty_row(i, person=True)["id_number"])], TODAY)[0].as_py() is not None)
     rows = [penalty_row(first, person=True)] + [penalty_row(i, person=True) for i in range(1, 4)]
-    rows[1]["id_number"] = rows[1]["id_number"][:17] + "x" if rows[1]["id_number"].endswith("X") else rows[1]["id_number"]
+    with_x = next(make_citizen_id(seed) for seed in range(500) if make_citizen_id(seed).endswith("X"))
+    rows[1]["id_number"] = with_x[:17] + "x"
     pid = rows[2]["id_number"]
     rows[2]["id_number"] = "".join(chr(ord(c) + 0xFEE0) for c in pid[:6]) + pid[6:].lower() + "\u3000 "
     rows[3]["decision_date"] = "2026年10月3日"
@@ -168,6 +169,7 @@ def test_excel_damage_and_normalisation(intake, tmp_path):
     hint = problems(result)[0]["hint"]
     assert "文本" in hint
     staged = pq.read_table(result.staged_path).to_pandas()
+    assert staged["id_number"].tolist()[0] == with_x  # lower-case x upper-cased
     assert staged["id_number"].tolist()[1] == pid  # full-width digits, U+3000, trailing space normalised
     assert staged["_subject_id"].tolist()[1] == pid
 
@@ -356,3 +358,16 @@ def test_manifest_written_next_to_staging(intake, home, tmp_path):
     on_disk = json.loads(result.manifest_path.read_text(encoding="utf-8"))
     assert on_disk["sha256"] == result.manifest["sha256"] and on_disk["rows_loaded"] == 1
     assert result.manifest_path.parent == home.partition_staging("scjgj", "2026-10")
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "spreadsheets"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.iterdir()) if CORPUS.is_dir() else [])
+def test_every_corpus_file_gets_a_clear_outcome(intake, corpus_dir, name):
+    """Public malformed spreadsheets: a file-level rejection with a Chinese reason, never a crash or a hang."""
+    result = run(intake, corpus_dir / name)
+    m = result.manifest
+    assert m["status"] == "rejected" and m["file_error"]["code"].startswith("F_")
+    assert m["file_error"]["message"] and "{" not in m["file_error"]["message"]
+    assert result.report_path.exists()
