@@ -203,11 +203,11 @@ class Intake:
         blank, footer = footer_or_blank(body)
         keep = pc.invert(pc.or_(blank, footer))
         manifest["rows_skipped"] += body.num_rows - pc.sum(pc.cast(keep, pa.int64())).as_py() if body.num_rows else 0
-        rows = body.filter(keep) if body.num_rows else body
-        row_numbers = sheet.row_numbers[match.data_start:][np.asarray(keep.to_numpy(zero_copy_only=False), bool)] \
-            if body.num_rows else np.array([], dtype=np.int64)
+        keep_mask = np.asarray(keep.to_numpy(zero_copy_only=False), bool) if body.num_rows else np.ones(0, bool)
+        rows = body if keep_mask.all() else body.filter(keep)
+        row_numbers = sheet.row_numbers[match.data_start:][keep_mask]
         names = sheet.table.column_names
-        raw = {canonical: rows.column(names[i]).combine_chunks() for i, canonical in match.columns.items()}
+        raw = {canonical: rows.column(names[i]) for i, canonical in match.columns.items()}
         manifest["rows_read"] += rows.num_rows
         domain = self._domains(raw, contract, dept, rows.num_rows)
         errors: dict[int, list] = {}
@@ -227,23 +227,24 @@ class Intake:
             for k, v in parsed.items():
                 dates.setdefault(k, []).append((pos, v))
         if dept.domains and contract.domain_column and contract.domain_column in match.columns.values():
-            allowed = set(dept.domains)
-            for i in np.flatnonzero(pd.notna(domain)):
-                if domain[i] not in allowed:
-                    errors.setdefault(int(i), []).append((contract.domain_column, "E_DOMAIN_NOT_ALLOWED"))
+            outside = pd.notna(domain) & ~pd.Series(domain).isin(list(dept.domains)).to_numpy()
+            for i in np.flatnonzero(outside):
+                errors.setdefault(int(i), []).append((contract.domain_column, "E_DOMAIN_NOT_ALLOWED"))
         frame = _reassemble(frames, rows.num_rows) if frames else base
         return _SheetRun(match, row_numbers, raw, frame, errors, warnings, _merge_dates(dates, rows.num_rows), domain)
 
     def _domains(self, raw: dict[str, pa.Array], contract: Contract, dept, n: int) -> np.ndarray:
         """Each row's domain: its 领域 column (a name, code or alias), else the department's default for the kind."""
         default = self.registry.default_domain(dept.code, contract.kind)
-        out = np.full(n, default, dtype=object)
         col = contract.domain_column
-        if col and col in raw:
-            values = normalise_text(raw[col]).to_pylist()
-            named = np.array([self.registry.domain_name(v) if v else None for v in values], dtype=object)
-            out = np.where(pd.notna(named), named, out)
-        return out
+        if not col or col not in raw:
+            return np.full(n, default, dtype=object)
+        values = normalise_text(raw[col])
+        distinct = pc.unique(values)
+        named = np.array([(self.registry.domain_name(v) if v else None) or default for v in distinct.to_pylist()]
+                         + [default], dtype=object)
+        index = pc.fill_null(pc.index_in(values, value_set=distinct), len(distinct)).to_numpy(zero_copy_only=False)
+        return named[index]
 
     def _check_source_unit(self, runs: list[_SheetRun], contract: Contract, dept) -> None:
         """A file whose 数据来源单位 is consistently another registered department was put in the wrong folder."""
@@ -260,35 +261,34 @@ class Intake:
     def _assemble(self, runs: list[_SheetRun], contract: Contract, manifest: dict, problems: list[dict],
                   report_sheets: list[dict]) -> pa.Table | None:
         staged = []
-        seen: set[str] = set()
-        earlier: list[tuple[_SheetRun, pd.Series, np.ndarray]] = []
+        seen = pa.array([], pa.string())  # record ids accepted from earlier sheets of the file
+        earlier: list[tuple[_SheetRun, pa.Array, np.ndarray]] = []
         for run in runs:
             n = len(run.frame)
             bad = np.zeros(n, dtype=bool)
-            for i in run.errors:
-                bad[i] = True
-            keys = _keys(run, contract, manifest)
-            # Duplicates of a natural key within one file: the first occurrence stays, later ones are rejected.
-            rids = pd.Series(keys["_record_id"])
-            valid = np.flatnonzero(~bad)
-            dup = np.zeros(len(rids), dtype=bool)
-            dup[valid] = (rids.iloc[valid].duplicated(keep="first") | rids.iloc[valid].isin(seen)).to_numpy()
+            bad[list(run.errors)] = True
+            keys = _keys(run, contract)
+            rids = keys["_record_id"]
+            # Duplicates of a natural key within one file: the first accepted occurrence stays, later ones go.
+            dup = _repeats(rids, ~bad, seen)
             for i in np.flatnonzero(dup):
-                first_sheet, first_row = _first_occurrence(rids.iat[i], earlier + [(run, rids, ~bad & ~dup)])
+                rid = rids[int(i)].as_py()
+                first_sheet, first_row = _first_occurrence(rid, earlier + [(run, rids, ~bad & ~dup)])
                 run.errors.setdefault(int(i), []).append((None, f"E_DUPLICATE_KEY|{first_sheet}|{first_row}"))
             bad |= dup
-            seen.update(rids[~bad])
+            accepted = np.flatnonzero(~bad)
+            seen = pa.concat_arrays([seen, rids.take(pa.array(accepted))])
             earlier.append((run, rids, ~bad))
             self._problems(run, contract, problems)
             report_sheets.append(self._report_sheet(run))
             manifest["rows_rejected"] += int(bad.sum())
-            manifest["rows_loaded"] += int((~bad).sum())
-            if (~bad).any():
-                staged.append(_typed(run, contract, keys, np.flatnonzero(~bad), manifest))
+            manifest["rows_loaded"] += len(accepted)
+            if len(accepted):
+                staged.append(_typed(run, contract, keys, accepted, manifest))
         for p in problems:
             bucket = "error_counts" if p["severity"] == "error" else "warning_counts"
             manifest[bucket][p["code"]] = manifest[bucket].get(p["code"], 0) + 1
-        domains = sorted({d for r in runs for d in r.domain if d is not None})
+        domains = sorted({d for r in runs for d in pd.unique(r.domain) if d is not None})
         manifest["domain"] = "、".join(domains) or None
         return pa.concat_tables(staged, promote_options="permissive") if staged else None
 
@@ -321,18 +321,13 @@ class Intake:
                     })
 
     def _report_sheet(self, run: _SheetRun) -> dict:
+        """The rows as read, kept columns only, converted to Python lazily by the report writer."""
         sheet = run.match.sheet
         cols = sorted(run.match.columns)
-        names = [run.match.columns[i] for i in cols]
-        columns = [run.raw[n].to_pylist() for n in names]
-
-        def rows():
-            for j, excel_row in enumerate(run.row_numbers):
-                yield int(excel_row), [c[j] for c in columns]
-
+        table = pa.table({str(j): run.raw[run.match.columns[i]] for j, i in enumerate(cols)})
         return {"name": sheet.name, "headers": [run.match.headers.get(i, "") for i in cols],
-                "excel_columns": [excel_column(i + sheet.col_offset) for i in cols], "rows": rows(),
-                "row_count": len(run.row_numbers)}
+                "excel_columns": [excel_column(i + sheet.col_offset) for i in cols],
+                "rows": reports.ArrowRows(table, run.row_numbers), "row_count": table.num_rows}
 
     def _write_report(self, path: Path, dept, month: str, kind_title: str | None, manifest: dict,
                       problems: pa.Table, sheets: list[dict]) -> Path:
@@ -354,10 +349,10 @@ class Intake:
             kind_title=kind_title or "未识别", sheets=sheets, problems=problems, summary=summary)
 
 
-def _first_occurrence(record_id: str, runs: list[tuple[_SheetRun, pd.Series, np.ndarray]]) -> tuple[str, int]:
+def _first_occurrence(record_id: str, runs: list[tuple[_SheetRun, pa.Array, np.ndarray]]) -> tuple[str, int]:
     """Sheet and Excel row of the accepted row a duplicate repeats."""
     for run, rids, accepted in runs:
-        hits = np.flatnonzero(accepted & (rids == record_id).to_numpy())
+        hits = np.flatnonzero(accepted & np.asarray(pc.equal(rids, record_id).to_numpy(zero_copy_only=False), bool))
         if len(hits):
             return run.match.sheet.name, int(run.row_numbers[hits[0]])
     raise LookupError(record_id)
@@ -411,11 +406,11 @@ def _merge_dates(dates: dict[str, list], n: int) -> dict[str, pa.Array]:
     return out
 
 
-def _keys(run: _SheetRun, contract: Contract, manifest: dict) -> dict[str, np.ndarray]:
+def _keys(run: _SheetRun, contract: Contract) -> dict[str, pa.Array]:
     """Subject columns, natural key and record id for every row (rejected rows included: they are not staged)."""
-    subj = subjects.resolve(run.frame, contract)
+    keys = subjects.resolve(run.frame, contract)
     n = len(run.frame)
-    parts = [pa.array([contract.kind] * n, pa.string()), pa.array(subj["_subject_id"], pa.string())]
+    parts = [pa.repeat(pa.scalar(contract.kind), n), keys["_subject_id"]]
     for name in contract.natural_key:
         if name in run.dates:
             parts.append(pc.cast(run.dates[name], pa.string()))
@@ -423,14 +418,25 @@ def _keys(run: _SheetRun, contract: Contract, manifest: dict) -> dict[str, np.nd
             parts.append(pa.array(run.frame[name], pa.string(), from_pandas=True))
         else:
             parts.append(pa.nulls(n, pa.string()))
-    natural = pc.binary_join_element_wise(*parts, KEY_SEP, null_handling="replace", null_replacement="")
-    rid = _sha256(natural, length=32)
-    subj["_natural_key"] = np.asarray(natural.to_pylist(), dtype=object)
-    subj["_record_id"] = np.asarray(rid.to_pylist(), dtype=object)
-    return subj
+    keys["_natural_key"] = pc.binary_join_element_wise(*parts, KEY_SEP, null_handling="replace", null_replacement="")
+    keys["_record_id"] = _sha256(pa.table({"k": keys["_natural_key"]}), length=32)
+    return keys
 
 
-def _typed(run: _SheetRun, contract: Contract, keys: dict[str, np.ndarray], rows: np.ndarray, manifest: dict) -> pa.Table:
+def _repeats(rids: pa.Array, accepted: np.ndarray, seen: pa.Array) -> np.ndarray:
+    """Accepted rows whose record id an earlier accepted row (this sheet or an earlier one) already has."""
+    positions = np.flatnonzero(accepted)
+    table = pa.table({"rid": rids.take(pa.array(positions)), "pos": pa.array(positions)})
+    first = table.group_by("rid", use_threads=False).aggregate([("pos", "min")])
+    first_pos = pc.index_in(table["rid"], value_set=first["rid"])
+    is_first = pc.equal(table["pos"], first["pos_min"].take(first_pos))
+    repeat = pc.or_(pc.invert(is_first), pc.is_in(table["rid"], value_set=seen))
+    out = np.zeros(len(rids), dtype=bool)
+    out[positions] = np.asarray(repeat.to_numpy(zero_copy_only=False), dtype=bool)
+    return out
+
+
+def _typed(run: _SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: np.ndarray, manifest: dict) -> pa.Table:
     """The staged form of the valid rows: typed contract columns plus provenance and keys."""
     take = pa.array(rows)
     cols: dict[str, pa.Array] = {}
@@ -448,40 +454,37 @@ def _typed(run: _SheetRun, contract: Contract, keys: dict[str, np.ndarray], rows
             else:
                 cols[spec.name] = text
     table = pa.table(cols)
-    content = pc.binary_join_element_wise(*[pc.cast(c, pa.string()) for c in cols.values()], KEY_SEP,
-                                          null_handling="replace", null_replacement="")
-    content_hash = _sha256(content)
     n = len(rows)
     record_date = run.dates.get(contract.record_date)
+    domain = pa.array(run.domain, pa.string()).take(take)
     extra = {
-        "_kind": pa.array([contract.kind] * n, pa.string()),
-        "_domain": pa.array(run.domain[rows], pa.string()),
-        "_department": pa.array([manifest["department"]] * n, pa.string()),
-        "_month": pa.array([manifest["month"]] * n, pa.string()),
-        "_file_sha256": pa.array([manifest["sha256"]] * n, pa.string()),
-        "_file_name": pa.array([manifest["file_name"]] * n, pa.string()),
-        "_sheet": pa.array([run.match.sheet.name] * n, pa.string()),
+        "_kind": pa.repeat(pa.scalar(contract.kind), n),
+        "_domain": domain,
+        "_department": pa.repeat(pa.scalar(manifest["department"]), n),
+        "_month": pa.repeat(pa.scalar(manifest["month"]), n),
+        "_file_sha256": pa.repeat(pa.scalar(manifest["sha256"]), n),
+        "_file_name": pa.repeat(pa.scalar(manifest["file_name"]), n),
+        "_sheet": pa.repeat(pa.scalar(run.match.sheet.name), n),
         "_excel_row": pa.array(run.row_numbers[rows], pa.int32()),
-        "_subject_type": pa.array(keys["_subject_type"][rows], pa.string()),
-        "_subject_id": pa.array(keys["_subject_id"][rows], pa.string()),
-        "_subject_name": pa.array(keys["_subject_name"][rows], pa.string()),
-        "_org_code": pa.array(keys["_org_code"][rows], pa.string()),
+        **{k: keys[k].take(take) for k in ("_subject_type", "_subject_id", "_subject_name", "_org_code")},
         "_record_date": record_date.take(take) if record_date is not None else pa.nulls(n, pa.date32()),
-        "_natural_key": pa.array(keys["_natural_key"][rows], pa.string()),
-        "_record_id": pa.array(keys["_record_id"][rows], pa.string()),
-        "_content_hash": content_hash,
+        "_natural_key": keys["_natural_key"].take(take),
+        "_record_id": keys["_record_id"].take(take),
+        "_content_hash": _sha256(table),
     }
     for k, v in extra.items():
         table = table.append_column(k, v)
     return table
 
 
-def _sha256(values: pa.Array, length: int = 64) -> pa.Array:
-    """Hex SHA-256 of every string, computed by DuckDB over the whole column (multi-threaded, no Python loop)."""
+def _sha256(table: pa.Table, length: int = 64) -> pa.Array:
+    """Hex SHA-256 of each row's values joined by U+001F (null as ''), computed by DuckDB in vectors."""
+    joined = ", ".join(f'coalesce(CAST("{c}" AS VARCHAR), \'\')' for c in table.column_names)
     con = duckdb.connect()
     try:
-        con.register("hash_input", pa.table({"v": values}))
-        out = con.sql(f"SELECT substr(sha256(v), 1, {int(length)}) AS h FROM hash_input").to_arrow_table().column("h")
+        con.register("hash_input", table)
+        out = con.sql(f"SELECT substr(sha256(concat_ws(chr(31), {joined})), 1, {int(length)}) AS h "
+                      "FROM hash_input").to_arrow_table().column("h")
     finally:
         con.close()
     return out.combine_chunks()

@@ -1,33 +1,36 @@
-"""Who a record is about: subject type, canonical subject id and organisation link key, per row (vectorised)."""
+"""Who a record is about: subject type, canonical subject id and organisation link key, per row (Arrow, vectorised)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import identifiers as ids
 from .contracts import Contract
 from .validation import PERSON_ID_TYPES
 
-_FAR_FUTURE = dt.date(2999, 12, 31)  # rows reaching here were validated; only the code shape matters
+_FAR_FUTURE = dt.date(2999, 12, 31)  # rows reaching here were validated; only the code's shape matters here
 
 
-def _arr(frame: pd.DataFrame, name: str | None) -> np.ndarray:
+def _column(frame: pd.DataFrame, name: str | None) -> pa.Array | None:
     if not name or name not in frame:
-        return np.full(len(frame), None, dtype=object)
-    return frame[name].astype(object).where(frame[name].notna(), None).to_numpy(dtype=object)
+        return None
+    arr = pa.array(frame[name], type=pa.string(), from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
-def _np(values) -> np.ndarray:
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        return np.asarray(values.to_pylist(), dtype=object)
-    return np.asarray(values, dtype=object)
+def _prefixed(prefix: str, values: pa.Array) -> pa.Array:
+    return pc.binary_join_element_wise(pa.scalar(prefix), values, "")
 
 
-def resolve(frame: pd.DataFrame, contract: Contract) -> dict[str, np.ndarray]:
+def _where(mask: pa.Array, values: pa.Array) -> pa.Array:
+    return pc.if_else(mask, values, pa.scalar(None, pa.string()))
+
+
+def resolve(frame: pd.DataFrame, contract: Contract) -> dict[str, pa.Array]:
     """`_subject_type`, `_subject_id`, `_subject_name`, `_org_code` for each row of a normalised frame.
 
     Organisations: the first valid USCC among the contract's org code columns; else a 9-char organisation code
@@ -37,62 +40,53 @@ def resolve(frame: pd.DataFrame, contract: Contract) -> dict[str, np.ndarray]:
     """
     s = contract.subject
     n = len(frame)
-    org_id = np.full(n, None, dtype=object)
-    org_code = np.full(n, None, dtype=object)
-    legacy = np.full(n, None, dtype=object)
-    person_from_code = np.full(n, None, dtype=object)
+    none = pa.nulls(n, pa.string())
+    org_id = org_code = legacy = person_from_code = none
     for col in s.org_codes:
-        values = _arr(frame, col)
-        if not any(v is not None for v in values):
+        values = _column(frame, col)
+        if values is None or values.null_count == n:
             continue
-        arr = pa.array(values, type=pa.string())
-        kind = _np(ids.classify_code(arr))
-        uscc_ok = (kind == "uscc") & pd.isna(_np(ids.uscc_errors(arr)))
-        org_ok = (kind == "org_code") & pd.isna(_np(ids.org_code_errors(arr)))
-        pid_ok = (kind == "citizen_id") & pd.isna(_np(ids.citizen_id_errors(arr, _FAR_FUTURE)))
-        take = uscc_ok & pd.isna(org_id)
-        org_id[take] = values[take]
-        org_code[take] = _np(ids.uscc_org_code(pa.array(values[take], type=pa.string())))
-        take = org_ok & pd.isna(legacy)
-        legacy[take] = np.char.add("ORG:", values[take].astype(str)) if take.any() else legacy[take]
-        org_code[take & pd.isna(org_code)] = values[take & pd.isna(org_code)]
-        if col == "tax_no":
-            tax15 = np.array([v is not None and len(v) == 15 for v in values])
-            embedded = np.array([v[6:] if t else None for v, t in zip(values, tax15)], dtype=object)
-            emb_ok = tax15 & pd.isna(_np(ids.org_code_errors(pa.array(embedded, type=pa.string()))))
-            sel = emb_ok & pd.isna(legacy)
-            legacy[sel] = np.char.add("ORG:", embedded[sel].astype(str)) if sel.any() else legacy[sel]
-            org_code[sel & pd.isna(org_code)] = embedded[sel & pd.isna(org_code)]
-        other = pd.notna(values) & ~(kind == "uscc") & ~(kind == "org_code") & ~(kind == "citizen_id") & pd.isna(legacy)
-        legacy[other] = np.char.add("REG:", values[other].astype(str)) if other.any() else legacy[other]
-        sel = pid_ok & pd.isna(person_from_code)
-        person_from_code[sel] = _np(ids.to_canonical_citizen_id(pa.array(values[sel], type=pa.string())))
+        kind = ids.classify_code(values)
+        uscc_ok = pc.and_(pc.equal(kind, "uscc"), pc.is_null(ids.uscc_errors(values)))
+        org_ok = pc.and_(pc.equal(kind, "org_code"), pc.is_null(ids.org_code_errors(values)))
+        pid_ok = pc.and_(pc.equal(kind, "citizen_id"), pc.is_null(ids.citizen_id_errors(values, _FAR_FUTURE)))
+        org_id = pc.coalesce(org_id, _where(uscc_ok, values))
+        org_code = pc.coalesce(org_code, _where(uscc_ok, ids.uscc_org_code(values)), _where(org_ok, values))
+        legacy = pc.coalesce(legacy, _where(org_ok, _prefixed("ORG:", values)))
+        if col == "tax_no":  # 15-char tax numbers: 6-digit division + the organisation code
+            embedded = pc.utf8_slice_codeunits(values, 6)
+            emb_ok = pc.and_(pc.equal(pc.utf8_length(values), 15), pc.is_null(ids.org_code_errors(embedded)))
+            legacy = pc.coalesce(legacy, _where(emb_ok, _prefixed("ORG:", embedded)))
+            org_code = pc.coalesce(org_code, _where(emb_ok, embedded))
+        other = pc.invert(pc.fill_null(pc.is_in(kind, pa.array(["uscc", "org_code", "citizen_id"])), False))
+        legacy = pc.coalesce(legacy, _where(pc.and_(pc.is_valid(values), other), _prefixed("REG:", values)))
+        person_from_code = pc.coalesce(person_from_code, _where(pid_ok, ids.to_canonical_citizen_id(values)))
 
-    person_id = np.full(n, None, dtype=object)
-    if s.person_id and s.person_id in frame:
-        values = _arr(frame, s.person_id)
-        id_type = _arr(frame, s.person_id_type)
-        is_cid = np.array([(t or "") in PERSON_ID_TYPES for t in id_type], dtype=bool)
-        arr = pa.array(values, type=pa.string())
-        kind = _np(ids.classify_code(arr))
-        cid = _np(ids.to_canonical_citizen_id(arr))
-        person_id = np.where(is_cid & (kind == "citizen_id"), cid, None)
-        other_doc = pd.notna(values) & ~is_cid
-        person_id[other_doc] = np.char.add("XID:", values[other_doc].astype(str)) if other_doc.any() else person_id[other_doc]
-    person_id = np.where(pd.isna(person_id), person_from_code, person_id)
+    person_id = none
+    values = _column(frame, s.person_id)
+    if values is not None:
+        id_type = _column(frame, s.person_id_type)
+        is_cid = (pc.is_in(pc.fill_null(id_type, ""), pa.array(sorted(PERSON_ID_TYPES)))
+                  if id_type is not None else pa.repeat(True, n))
+        kind = ids.classify_code(values)
+        person_id = _where(pc.and_(is_cid, pc.equal(kind, "citizen_id")), ids.to_canonical_citizen_id(values))
+        other_doc = pc.and_(pc.is_valid(values), pc.invert(is_cid))
+        person_id = pc.coalesce(_where(other_doc, _prefixed("XID:", values)), person_id)
+    person_id = pc.coalesce(person_id, person_from_code)
 
-    category = _arr(frame, s.category)
-    declared_person = np.array([c in s.person_categories for c in category], dtype=bool)
-    no_category = pd.isna(category)
-    org_any = np.where(pd.isna(org_id), legacy, org_id)
-    is_person = declared_person | (no_category & pd.isna(org_any) & pd.notna(person_id))
-    subject_id = np.where(is_person, person_id, org_any)
-    subject_type = np.where(is_person, "person", "org").astype(object)
-    org_code = np.where(is_person, None, org_code)
+    category = _column(frame, s.category)
+    org_any = pc.coalesce(org_id, legacy)
+    undeclared_person = pc.and_(pc.is_null(org_any), pc.is_valid(person_id))
+    if category is not None:
+        declared = pc.fill_null(pc.is_in(category, pa.array(list(s.person_categories), pa.string())), False)
+        is_person = pc.or_(declared, pc.and_(pc.is_null(category), undeclared_person))
+    else:
+        is_person = undeclared_person
+    is_person = pc.fill_null(is_person, False)
+    name = _column(frame, s.name)
     return {
-        "_subject_type": subject_type,
-        "_subject_id": subject_id,
-        "_subject_name": _arr(frame, s.name),
-        "_org_code": org_code,
+        "_subject_type": pc.if_else(is_person, "person", "org"),
+        "_subject_id": pc.if_else(is_person, person_id, org_any),
+        "_subject_name": name if name is not None else none,
+        "_org_code": pc.if_else(is_person, pa.scalar(None, pa.string()), org_code),
     }
-
