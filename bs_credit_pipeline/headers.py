@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -151,21 +152,23 @@ def detect_kind(workbook: Workbook, file_name: str, contracts: dict[str, Contrac
 
 
 def footer_or_blank(table: pa.Table) -> tuple[pa.Array, pa.Array]:
-    """Masks of blank rows and footer rows (合计, 填报人, 审核人, 备注：...) over every column of the sheet."""
-    n = table.num_rows
-    if table.num_columns == 0:
-        return pa.array([True] * n), pa.array([False] * n)
-    nonempty_count = None
-    first_text = pa.nulls(n, pa.string())
-    for name in reversed(table.column_names):
-        col = pc.utf8_trim_whitespace(table.column(name).combine_chunks())
-        has = pc.fill_null(pc.greater(pc.utf8_length(col), 0), False)
-        nonempty_count = pc.add(pc.cast(has, pa.int32()), nonempty_count) if nonempty_count is not None else pc.cast(has, pa.int32())
-        first_text = pc.if_else(has, col, first_text)
-    blank = pc.equal(nonempty_count, 0)
-    limit = max(3, table.num_columns // 3)
-    footer = pc.and_(
-        pc.fill_null(pc.match_substring_regex(first_text, FOOTER_RE.pattern), False),
-        pc.less_equal(nonempty_count, limit),
-    )
-    return blank, footer
+    """Masks of blank rows and footer rows (合计, 填报人, 审核人, 备注：...) over every column of the sheet.
+
+    A footer row has few filled cells and its first filled cell starts like a footer; only such sparse rows have
+    their text looked at.
+    """
+    n, width = table.num_rows, table.num_columns
+    count = np.zeros(n, dtype=np.int32)
+    first = np.full(n, -1, dtype=np.int32)
+    for j in reversed(range(width)):
+        col = table.column(j)
+        has = np.asarray(pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(col)), 0), False)
+                         .to_numpy(zero_copy_only=False), dtype=bool)
+        count += has
+        first[has] = j
+    footer = np.zeros(n, dtype=bool)
+    limit = max(3, width // 3)
+    for i in np.flatnonzero((count > 0) & (count <= limit)):
+        text = table.column(int(first[i]))[int(i)].as_py().strip()
+        footer[i] = FOOTER_RE.match(text) is not None
+    return pa.array(count == 0), pa.array(footer)

@@ -426,7 +426,10 @@ def _keys(run: _SheetRun, contract: Contract) -> dict[str, pa.Array]:
 def _repeats(rids: pa.Array, accepted: np.ndarray, seen: pa.Array) -> np.ndarray:
     """Accepted rows whose record id an earlier accepted row (this sheet or an earlier one) already has."""
     positions = np.flatnonzero(accepted)
-    table = pa.table({"rid": rids.take(pa.array(positions)), "pos": pa.array(positions)})
+    candidates = rids.take(pa.array(positions))
+    if len(pc.unique(candidates)) == len(candidates) and not pc.any(pc.is_in(candidates, value_set=seen)).as_py():
+        return np.zeros(len(rids), dtype=bool)  # the usual case: nothing repeats
+    table = pa.table({"rid": candidates, "pos": pa.array(positions)})
     first = table.group_by("rid", use_threads=False).aggregate([("pos", "min")])
     first_pos = pc.index_in(table["rid"], value_set=first["rid"])
     is_first = pc.equal(table["pos"], first["pos_min"].take(first_pos))

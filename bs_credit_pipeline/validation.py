@@ -249,6 +249,16 @@ def compile_contract(contract: Contract) -> CompiledContract:
     return CompiledContract(contract, schema, tuple(rules))
 
 
+def _normalised(values: pyarrow.Array | pyarrow.ChunkedArray, normalise) -> pyarrow.Array:
+    """`normalise` over the distinct values when a column repeats itself (enums, authorities, boilerplate facts)."""
+    if isinstance(values, pyarrow.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = pc.dictionary_encode(values)
+    if len(encoded.dictionary) * 2 > len(values):
+        return normalise(values)
+    return normalise(encoded.dictionary).take(encoded.indices)
+
+
 def normalise_frame(raw: dict[str, pyarrow.Array], contract: Contract) -> pd.DataFrame:
     """NFKC, trim, upper-case codes, unify multi-value separators; empty cells become null."""
     out = {}
@@ -256,7 +266,7 @@ def normalise_frame(raw: dict[str, pyarrow.Array], contract: Contract) -> pd.Dat
         values = raw.get(col.name)
         if values is None:
             continue
-        norm = ids.normalise_code(values) if col.type in CODE_TYPES else ids.normalise_text(values)
+        norm = _normalised(values, ids.normalise_code if col.type in CODE_TYPES else ids.normalise_text)
         if col.type == "enum" and col.multi:
             norm = pc.replace_substring_regex(norm, MULTI_SEPARATORS, "、")
         out[col.name] = norm
