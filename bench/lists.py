@@ -99,6 +99,7 @@ def generate(db: Path, records: int) -> None:
     migrations = Path(__file__).resolve().parents[1] / "bs_credit_pipeline" / "warehouse" / "migrations"
     conn = duckdb.connect(str(db))
     conn.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    conn.execute("SET enable_progress_bar = false")
     for sql in sorted(migrations.glob("[0-9][0-9][0-9]_*.sql")):
         conn.execute(sql.read_text(encoding="utf-8"))
     conn.execute(GENERATE.format(records=records, persons=max(records // 6, 10), orgs=max(records // 40, 10),
@@ -116,17 +117,20 @@ def run(db: Path, out: Path) -> dict:
     import duckdb
 
     from bs_credit_pipeline.lists import build_all, load_rules
+    from bs_credit_pipeline.pipeline import EVALUATIONS, evaluation_step
     from bs_credit_pipeline.publish import publish
 
     rules = load_rules()
     conn = duckdb.connect(str(db))
     conn.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    conn.execute("SET enable_progress_bar = false")
     c0, t0 = cpu(), time.perf_counter()
-    counts = build_all(conn, AS_OF, rules)
+    steps = [evaluation_step(m) for m in EVALUATIONS]  # the nightly job's full set: points, gov integrity, scorecard
+    counts = build_all(conn, AS_OF, rules, extra_steps=steps)
     c1, t1 = cpu(), time.perf_counter()
     manifest = publish(conn, AS_OF, out, rules["masking"])
     c2, t2 = cpu(), time.perf_counter()
-    again = build_all(conn, AS_OF, rules)
+    again = build_all(conn, AS_OF, rules, extra_steps=steps)
     t3 = time.perf_counter()
     return {
         "records": conn.execute("SELECT count(*) FROM core.credit_record").fetchone()[0],

@@ -164,7 +164,7 @@ EVALUATIONS = (points, gov_integrity, scorecard)  # each: build(conn, as_of, its
 def build_lists(home: Home, as_of: dt.date) -> dict[str, int]:
     """Recompute every mart table for `as_of` (one transaction)."""
     rules = lists.load_rules()
-    extra = [_evaluation_step(module) for module in EVALUATIONS]
+    extra = [evaluation_step(module) for module in EVALUATIONS]
     conn = schema.connect(home.warehouse)
     try:
         schema.migrate(conn)
@@ -176,7 +176,7 @@ def build_lists(home: Home, as_of: dt.date) -> dict[str, int]:
         conn.close()
 
 
-def _evaluation_step(module):
+def evaluation_step(module):
     """A build_all step running `module.build` with its own rule file."""
     name = module.__name__.rsplit(".", 1)[-1]
 

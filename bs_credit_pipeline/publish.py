@@ -133,10 +133,7 @@ def _write_csv(table: pa.Table, path: Path) -> None:
 
 
 def _write_json(conn, table: pa.Table, path: Path) -> None:
-    records = table.to_pylist() if table.num_rows <= 50_000 else None
-    if records is not None:
-        path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
-        return
+    """A JSON array of objects, written by DuckDB (streams; no Python object per cell)."""
     conn.register("_publish_json", table)
     try:
         conn.execute(f"COPY (SELECT * FROM _publish_json) TO '{path.as_posix()}' (FORMAT json, ARRAY true)")
@@ -152,11 +149,11 @@ def _write_xlsx(table: pa.Table, path: Path, sheet: str) -> None:
     ws.set_column(0, table.num_columns - 1, 20, text)
     for j, name in enumerate(table.column_names):
         ws.write_string(0, j, name)
-    columns = [table[c].to_pylist() for c in table.column_names]
-    for i in range(table.num_rows):
-        for j, col in enumerate(columns):
-            if col[i] is not None:
-                ws.write_string(i + 1, j, str(col[i]), text)
+    r = 0
+    for batch in table.to_batches(max_chunksize=8192):
+        for row in zip(*(c.to_pylist() for c in batch.columns)):
+            r += 1
+            ws.write_row(r, 0, [None if v is None else str(v) for v in row], text)
     book.close()
 
 
@@ -190,10 +187,13 @@ def publish(conn, as_of: dt.date, out_dir: str | Path, masking_rules: dict, *,
                          _shuanggongshi_table(conn, contract, as_of, masking_rules), True))
     files = []
     for name, title, table, exchange in datasets:
-        paths = [work / f"{name}.csv", work / f"{name}.json"]
+        # Public lists: CSV, JSON and XLSX for 信用保山. 双公示 exchange files: the CSV the provincial platform takes.
+        paths = [work / f"{name}.csv"]
         _write_csv(table, paths[0])
-        _write_json(conn, table, paths[1])
-        if table.num_rows <= xlsx_max_rows:
+        if not exchange:
+            paths.append(work / f"{name}.json")
+            _write_json(conn, table, paths[1])
+        if not exchange and table.num_rows <= xlsx_max_rows:
             paths.append(work / f"{name}.xlsx")
             _write_xlsx(table, paths[-1], title)
         for p in paths:

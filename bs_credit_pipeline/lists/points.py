@@ -31,9 +31,9 @@ CREATE TABLE IF NOT EXISTS mart.integrity_score (
 
 SQL = """
 WITH st AS (
-    SELECT s.record_id, s.kind, s.subject_id, s.subject_name, s.department, s.record_date, s.category,
-           s.severity_tier, s.status, s.file_name, s.sheet, s.excel_row, c.payload
-    FROM mart.record_status s JOIN core.credit_record c ON c.version_id = s.version_id
+    SELECT s.record_id, s.version_id, s.kind, s.subject_id, s.subject_name, s.department, s.record_date,
+           s.category, s.severity_tier, s.status, s.file_name, s.sheet, s.excel_row
+    FROM mart.record_status s
     WHERE s.as_of = $as_of AND s.subject_type = 'person'
 ),
 persons AS (  -- everyone with a record dated by as_of (status 'future' = record date after as_of)
@@ -66,10 +66,11 @@ record_items AS (
                     'rule': rule, 'title': title}) AS item
     FROM credited
 ),
-vol_records AS (
-    SELECT *, TRY_CAST(payload ->> $hours_field AS DOUBLE) AS hours FROM counted
-    WHERE kind = $vol_kind AND record_date > CAST($as_of - to_months($vol_months) AS DATE)
-      AND record_date <= $as_of
+vol_records AS (  -- only volunteer records need the payload (hours)
+    SELECT c.*, TRY_CAST(cr.payload ->> $hours_field AS DOUBLE) AS hours
+    FROM counted c JOIN core.credit_record cr ON cr.version_id = c.version_id
+    WHERE c.kind = $vol_kind AND c.record_date > CAST($as_of - to_months($vol_months) AS DATE)
+      AND c.record_date <= $as_of
 ),
 vol AS (
     SELECT subject_id, sum(hours) AS hours,

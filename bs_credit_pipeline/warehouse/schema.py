@@ -22,7 +22,9 @@ def connect(path: str | Path, *, read_only: bool = False, memory_limit: str = ME
         spill = path.parent / f".{path.name}.tmp"
         spill.mkdir(exist_ok=True)
         config["temp_directory"] = str(spill)
-    return duckdb.connect(str(path), read_only=read_only, config=config)
+    conn = duckdb.connect(str(path), read_only=read_only, config=config)
+    conn.execute("SET enable_progress_bar = false")  # the pipeline logs its own progress; no bar in CI logs
+    return conn
 
 
 def migrations() -> list[tuple[int, Path]]:
