@@ -253,6 +253,9 @@ def _normalised(values: pyarrow.Array | pyarrow.ChunkedArray, normalise) -> pyar
     """`normalise` over the distinct values when a column repeats itself (enums, authorities, boilerplate facts)."""
     if isinstance(values, pyarrow.ChunkedArray):
         values = values.combine_chunks()
+    sample = values.slice(0, 10_000)
+    if len(pc.unique(sample)) * 2 > len(sample):  # mostly distinct (names, numbers): not worth encoding
+        return normalise(values)
     encoded = pc.dictionary_encode(values)
     if len(encoded.dictionary) * 2 > len(values):
         return normalise(values)
