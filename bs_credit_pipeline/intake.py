@@ -441,15 +441,21 @@ def _repeats(rids: pa.Array, accepted: np.ndarray, seen: pa.Array) -> np.ndarray
 
 def _typed(run: _SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: np.ndarray, manifest: dict) -> pa.Table:
     """The staged form of the valid rows: typed contract columns plus provenance and keys."""
+    n = len(rows)
+    everything = n == len(run.frame)  # the usual case: no row rejected, nothing to select
     take = pa.array(rows)
+
+    def pick(values: pa.Array) -> pa.Array:
+        return values if everything else values.take(take)
+
     cols: dict[str, pa.Array] = {}
     for spec in contract.columns:
         if spec.name in run.dates:
-            cols[spec.name] = run.dates[spec.name].take(take)
+            cols[spec.name] = pick(run.dates[spec.name])
         elif spec.name not in run.frame:
-            cols[spec.name] = pa.nulls(len(rows), _arrow_type(spec.type))
+            cols[spec.name] = pa.nulls(n, _arrow_type(spec.type))
         else:
-            text = pa.array(run.frame[spec.name], pa.string(), from_pandas=True).take(take)
+            text = pick(pa.array(run.frame[spec.name], pa.string(), from_pandas=True))
             if spec.type == "decimal":
                 cols[spec.name] = parse_numbers(text)
             elif spec.type == "integer":
@@ -457,22 +463,20 @@ def _typed(run: _SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: 
             else:
                 cols[spec.name] = text
     table = pa.table(cols)
-    n = len(rows)
     record_date = run.dates.get(contract.record_date)
-    domain = pa.array(run.domain, pa.string()).take(take)
     extra = {
         "_kind": pa.repeat(pa.scalar(contract.kind), n),
-        "_domain": domain,
+        "_domain": pick(pa.array(run.domain, pa.string())),
         "_department": pa.repeat(pa.scalar(manifest["department"]), n),
         "_month": pa.repeat(pa.scalar(manifest["month"]), n),
         "_file_sha256": pa.repeat(pa.scalar(manifest["sha256"]), n),
         "_file_name": pa.repeat(pa.scalar(manifest["file_name"]), n),
         "_sheet": pa.repeat(pa.scalar(run.match.sheet.name), n),
         "_excel_row": pa.array(run.row_numbers[rows], pa.int32()),
-        **{k: keys[k].take(take) for k in ("_subject_type", "_subject_id", "_subject_name", "_org_code")},
-        "_record_date": record_date.take(take) if record_date is not None else pa.nulls(n, pa.date32()),
-        "_natural_key": keys["_natural_key"].take(take),
-        "_record_id": keys["_record_id"].take(take),
+        **{k: pick(keys[k]) for k in ("_subject_type", "_subject_id", "_subject_name", "_org_code")},
+        "_record_date": pick(record_date) if record_date is not None else pa.nulls(n, pa.date32()),
+        "_natural_key": pick(keys["_natural_key"]),
+        "_record_id": pick(keys["_record_id"]),
         "_content_hash": _digest(table, "md5"),  # change detection only: md5 is twice as fast here
     }
     for k, v in extra.items():
