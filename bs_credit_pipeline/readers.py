@@ -59,6 +59,8 @@ MAX_FILE_BYTES = 1024 * 1024 * 1024  # a 1 M-row CSV of 17 columns is ~370 MB
 EXCEL_MEMORY_LIMIT = 8 * 1024**3  # address space of the Excel reading process
 EXCEL_TIMEOUT_S = 600
 MARKER_SHEET = "_bscredit"
+# The reader child hands its tables over as Arrow IPC files: in memory (tmpfs) when the machine has one.
+_IPC_DIR = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 _PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 
 F_UNREADABLE = "F_UNREADABLE"
@@ -231,7 +233,7 @@ def _string_table(columns: list[pa.Array]) -> pa.Table:
 
 
 def _read_excel(path: Path, fmt: str) -> Workbook:
-    with tempfile.TemporaryDirectory(prefix="bs-credit-read-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bs-credit-read-", dir=_IPC_DIR) as tmp:
         pythonpath = os.pathsep.join(filter(None, [str(_PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
         try:
             proc = subprocess.run(
