@@ -96,8 +96,7 @@ scores AS (
     GROUP BY p.subject_id, p.subject_name
 )
 SELECT $as_of, s.subject_id, s.subject_name, s.score, g.grade, s.items, $rule_id
-FROM scores s JOIN _points_grades g ON s.score >= g.min_score
-QUALIFY row_number() OVER (PARTITION BY s.subject_id ORDER BY g.min_score DESC) = 1
+FROM scores s ASOF JOIN _points_grades g ON s.score >= g.min_score  -- the highest grade the score reaches
 """
 
 
