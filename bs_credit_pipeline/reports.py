@@ -497,33 +497,26 @@ def _write_summary(
             row += 1
         row += 1
 
-    dropped = [_text(h) for h in summary.get("dropped_columns") or []]
-    if dropped:
-        line("已删除的列", fmt.section)
-        line(
-            "以下列不是本类数据标准规定的字段。平台不采集标准未列明的个人信息（如手机号、家庭住址、银行账户等），"
-            "这些列已从数据中删除，未入库，也未保存；报告中也不显示其内容。今后报送请不要填写这些列。",
-            height=48,
-        )
-        for header in dropped:
-            line(f"· {header}")
-        row += 1
+    def listed(title: str, explanation: str, items, height: int) -> None:
+        nonlocal row
+        items = [_text(x) for x in items or []]
+        if items:
+            line(title, fmt.section)
+            line(explanation, height=height)
+            for item in items:
+                line(f"· {item}")
+            row += 1
 
-    hidden = [_text(s) for s in summary.get("hidden_sheets") or []]
-    if hidden:
-        line("未读取的隐藏工作表", fmt.section)
-        line("以下工作表处于隐藏状态，平台没有读取其中的数据。如需报送，请取消隐藏或把数据移到可见的工作表：", height=32)
-        for name in hidden:
-            line(f"· {name}")
-        row += 1
-
-    ignored = [_text(s) for s in summary.get("ignored_sheets") or []]
-    if ignored:
-        line("未读取的工作表", fmt.section)
-        line("以下工作表中没有找到本类数据的表头，平台没有读取。如其中有要报送的数据，请使用模板的表头：", height=32)
-        for name in ignored:
-            line(f"· {name}")
-        row += 1
+    listed("已删除的列",
+           "以下列不是本类数据标准规定的字段。平台不采集标准未列明的个人信息（如手机号、家庭住址、银行账户等），"
+           "这些列已从数据中删除，未入库，也未保存；报告中也不显示其内容。今后报送请不要填写这些列。",
+           summary.get("dropped_columns"), 48)
+    listed("未读取的隐藏工作表",
+           "以下工作表处于隐藏状态，平台没有读取其中的数据。如需报送，请取消隐藏或把数据移到可见的工作表：",
+           summary.get("hidden_sheets"), 32)
+    listed("未读取的工作表",
+           "以下工作表中没有找到本类数据的表头，平台没有读取。如其中有要报送的数据，请使用模板的表头：",
+           summary.get("ignored_sheets"), 32)
 
     notes = []
     for o in outcomes:

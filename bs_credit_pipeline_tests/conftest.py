@@ -12,3 +12,25 @@ def corpus_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"corpus not found at {path}")
     return path
+
+
+@pytest.fixture
+def world():
+    """The hand-built fixture world of the list tests (lists_world), in memory."""
+    import lists_world
+
+    conn = lists_world.connect()
+    lists_world.populate(conn)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def status_conn(tmp_path):
+    """A migrated warehouse with an empty mart.record_status, for tests that write record statuses by hand."""
+    import lists_world
+
+    conn = lists_world.connect(tmp_path / "w.duckdb")
+    conn.execute(lists_world.RECORD_STATUS_DDL)
+    yield conn
+    conn.close()

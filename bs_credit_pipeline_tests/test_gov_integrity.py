@@ -5,7 +5,6 @@ from datetime import date
 
 import pytest
 
-import lists_world as w
 from lists_world import complete_citizen_id as citizen_id
 from lists_world import complete_uscc as uscc
 from bs_credit_pipeline.lists import gov_integrity
@@ -26,11 +25,8 @@ CLERK = citizen_id("53050219800101001")
 
 
 @pytest.fixture
-def conn(tmp_path):
-    con = w.connect(tmp_path / "w.duckdb")
-    con.execute(w.RECORD_STATUS_DDL)
-    yield con
-    con.close()
+def conn(status_conn):
+    return status_conn
 
 
 def add(con, as_of, record_id, kind, subject_id, name, *, category=None, status="active", payload=None,

@@ -4,20 +4,11 @@ import datetime as dt
 
 import pytest
 
-import lists_world as w
 from bs_credit_pipeline.lists import build_all, load_rules
 from bs_credit_pipeline.lists.rules import RulesError
 
 D = dt.date.fromisoformat
 RULES = load_rules()
-
-
-@pytest.fixture
-def world():
-    conn = w.connect()
-    w.populate(conn)
-    yield conn
-    conn.close()
 
 
 def status(conn, as_of: str) -> dict[str, tuple]:

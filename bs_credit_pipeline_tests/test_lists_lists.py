@@ -13,14 +13,6 @@ D = dt.date.fromisoformat
 RULES = load_rules()
 
 
-@pytest.fixture
-def world():
-    conn = w.connect()
-    w.populate(conn)
-    yield conn
-    conn.close()
-
-
 def entries(conn, table: str, extra: str = "") -> set[tuple]:
     return set(conn.execute(f"SELECT subject_id, rule_id{extra} FROM mart.{table}").fetchall())
 

@@ -5,7 +5,6 @@ from datetime import date
 
 import pytest
 
-import lists_world as w
 from lists_world import complete_citizen_id as citizen_id
 from lists_world import complete_uscc as uscc
 from bs_credit_pipeline.lists import points
@@ -22,11 +21,8 @@ LI = citizen_id("53052119900101002")
 
 
 @pytest.fixture
-def conn(tmp_path):
-    con = w.connect(tmp_path / "w.duckdb")
-    con.execute(w.RECORD_STATUS_DDL)
-    yield con
-    con.close()
+def conn(status_conn):
+    return status_conn
 
 
 def add(con, record_id, kind, subject_id, name, *, category=None, tier=None, status="active",
