@@ -107,3 +107,26 @@ def test_assets_materialise_in_process_with_blocking_checks(home):
         listed = conn.execute("SELECT count(*) FROM mart.black_list WHERE as_of = ?", [AS_OF]).fetchone()[0]
     assert listed == 7  # eight court entries, one removed by the court
     assert (home.publish / AS_OF.isoformat()).is_dir() and home.analytics.exists()
+
+
+def test_snapshot_hides_record_ids_but_keeps_them_joinable(home):
+    """Record ids hash a key holding the raw citizen ID: the snapshot carries keyed tokens, consistently."""
+    _one_file(home)
+    resources = {"pipeline": PipelineResource(home_dir=str(home.root))}
+    assert dg.materialize([staged_submissions, warehouse_records], partition_key=partition_key("fy", "2026-10"),
+                          resources=resources).success
+    assert dg.materialize([credit_lists, analytics_snapshot], resources=resources,
+                          tags={AS_OF_TAG: AS_OF.isoformat()}).success
+    with duckdb.connect(str(home.warehouse), read_only=True) as wh:
+        raw_ids = {r[0] for r in wh.execute("SELECT record_id FROM core.credit_record").fetchall()}
+    with duckdb.connect(str(home.analytics), read_only=True) as snap:
+        text = "\n".join(str(row) for table in ("core.credit_record", "mart.record_status", "mart.black_list",
+                                                "mart.punishment_measure", "mart.list_snapshot")
+                         for row in snap.execute(f"SELECT * FROM {table}").fetchall())
+        tokens = {r[0] for r in snap.execute("SELECT record_id FROM core.credit_record").fetchall()}
+        status_ids = {r[0] for r in snap.execute("SELECT record_id FROM mart.record_status").fetchall()}
+        reason_ids = {r[0] for r in snap.execute(
+            "SELECT unnest(json_extract_string(reasons, '$[*].record_id')) FROM mart.black_list").fetchall()}
+    assert not any(raw in text for raw in raw_ids)
+    assert all(t.startswith("R_") for t in tokens) and len(tokens) == len(raw_ids)
+    assert status_ids == tokens and reason_ids and reason_ids <= tokens

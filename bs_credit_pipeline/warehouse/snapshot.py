@@ -21,6 +21,7 @@ for writing meanwhile: run the build in the warehouse's single-writer slot.
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -57,9 +58,10 @@ class Pseudonymiser:
     Inline until bs_credit_pipeline.identifiers.pseudonymise exists; the two must agree.
     """
 
-    def __init__(self, key: bytes):
+    def __init__(self, key: bytes, prefix: str = "P_"):
         if not key:
             raise ValueError("pseudonym key is empty: set BS_CREDIT_PSEUDONYM_KEY")
+        self._prefix = prefix
         block = sha256(key).digest() if len(key) > 64 else key.ljust(64, b"\0")
         self._inner = sha256(bytes(b ^ 0x36 for b in block))
         self._outer = sha256(bytes(b ^ 0x5C for b in block))
@@ -70,7 +72,7 @@ class Pseudonymiser:
         inner.update(value.encode("utf-8"))
         outer = self._outer.copy()
         outer.update(inner.digest())
-        return "P_" + outer.hexdigest()[:32]
+        return self._prefix + outer.hexdigest()[:32]
 
     def __call__(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
         distinct = pc.unique(values).drop_null()
@@ -82,6 +84,35 @@ class Pseudonymiser:
                 token = cache[value] = self.token(value)
             tokens.append(token)
         return pa.array(tokens, pa.string()).take(pc.index_in(values, value_set=distinct))
+
+
+# Record ids are sha256 of a natural key that holds the subject's raw ID (and the decision number, which the
+# payload shows): unkeyed, they could be brute-forced back to the ID. The snapshot replaces every record id —
+# in id columns, in lists of ids and inside JSON (reasons, items, indicators) — by a keyed token.
+RECORD_ID_COLUMNS = frozenset({"record_id", "repair_id", "objection_id"})
+_HEX32 = "[0-9a-f]{32}"
+_RECORD_ID_RE = re.compile(rf"(?<![0-9a-f]){_HEX32}(?![0-9a-f])")
+
+
+class RecordTokens:
+    """Keyed tokens ('R_' + HMAC) for record ids, whole values or embedded in text."""
+
+    def __init__(self, key: bytes):
+        self._tokens = Pseudonymiser(key + b"|record-id", prefix="R_")
+
+    def whole(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        return self._tokens(values)
+
+    def embedded(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        hit = pc.fill_null(pc.match_substring_regex(values, _HEX32), False)  # RE2 prefilter, then exact in Python
+        if not pc.any(hit).as_py():
+            return values
+        token = self._tokens.token
+        rewritten = [None if v is None else _RECORD_ID_RE.sub(lambda m: token(m.group()), v)
+                     for v in values.filter(hit).to_pylist()]
+        return pc.replace_with_mask(values, hit, pa.array(rewritten, pa.string()))
 
 
 def _mask(expr: str) -> str:
@@ -143,14 +174,25 @@ def _generic_select(conn, schema: str, table: str) -> str:
         q = f'"{column}"'
         if column == "subject_name" and "subject_type" in names:
             parts.append(f"CASE WHEN subject_type = 'person' THEN {_mask(q)} ELSE {q} END AS {q}")
+        elif column in RECORD_ID_COLUMNS:
+            parts.append(f"record_token({q}) AS {q}")
+        elif column == "version_id":
+            parts.append(f"{_version_token(q)} AS {q}")
+        elif data_type == "VARCHAR[]":
+            parts.append(f"list_transform({q}, lambda v: record_tokens_in(v)) AS {q}")
         elif data_type == "VARCHAR":
             # A whole-value ID becomes its token; an ID inside text (a message, a composite key) is masked.
             parts.append(f"{_residual(_tokenise_id(q))} AS {q}")
         elif data_type == "JSON":
-            parts.append(f"CAST({_residual(f'CAST({q} AS VARCHAR)')} AS JSON) AS {q}")
+            parts.append(f"CAST(record_tokens_in({_residual(f'CAST({q} AS VARCHAR)')}) AS JSON) AS {q}")
         else:
             parts.append(q)
     return f"SELECT {', '.join(parts)} FROM wh.{schema}.{table}"
+
+
+def _version_token(expr: str) -> str:
+    """version_id = record_id|version: the record part tokenised, the version kept."""
+    return f"record_token(split_part({expr}, '|', 1)) || '|' || split_part({expr}, '|', 2)"
 
 
 def _explicit_selects() -> dict[tuple[str, str], str]:
@@ -163,6 +205,7 @@ def _explicit_selects() -> dict[tuple[str, str], str]:
                 AS name_variants)
             FROM wh.core.subject AS s LEFT JOIN person_token AS t ON t.value = s.subject_id""",
         ("core", "credit_record"): f"""SELECT * EXCLUDE (payload_text, subject_token, legal_rep_token) REPLACE (
+            record_token(record_id) AS record_id, {_version_token('version_id')} AS version_id,
             CASE WHEN {person} THEN subject_token ELSE subject_id END AS subject_id,
             CASE WHEN {person} THEN {_mask('subject_name')} ELSE subject_name END AS subject_name,
             legal_rep_token AS legal_rep_id, {_mask('legal_rep_name')} AS legal_rep_name,
@@ -187,6 +230,9 @@ def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: b
     conn = duckdb.connect(str(tmp), config={"memory_limit": MEMORY_LIMIT})
     try:
         conn.create_function("pseudonym", pseudonymiser, ["VARCHAR"], "VARCHAR", type="arrow")
+        records = RecordTokens(key)
+        conn.create_function("record_token", records.whole, ["VARCHAR"], "VARCHAR", type="arrow")
+        conn.create_function("record_tokens_in", records.embedded, ["VARCHAR"], "VARCHAR", type="arrow")
         conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse_path)])
         _build_tokens(conn, pseudonymiser)
         explicit = _explicit_selects()
