@@ -58,10 +58,9 @@ class Pseudonymiser:
     Inline until bs_credit_pipeline.identifiers.pseudonymise exists; the two must agree.
     """
 
-    def __init__(self, key: bytes, prefix: str = "P_"):
+    def __init__(self, key: bytes):
         if not key:
             raise ValueError("pseudonym key is empty: set BS_CREDIT_PSEUDONYM_KEY")
-        self._prefix = prefix
         block = sha256(key).digest() if len(key) > 64 else key.ljust(64, b"\0")
         self._inner = sha256(bytes(b ^ 0x36 for b in block))
         self._outer = sha256(bytes(b ^ 0x5C for b in block))
@@ -72,7 +71,7 @@ class Pseudonymiser:
         inner.update(value.encode("utf-8"))
         outer = self._outer.copy()
         outer.update(inner.digest())
-        return self._prefix + outer.hexdigest()[:32]
+        return "P_" + outer.hexdigest()[:32]
 
     def __call__(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
         distinct = pc.unique(values).drop_null()
@@ -95,13 +94,20 @@ _RECORD_ID_RE = re.compile(rf"(?<![0-9a-f]){_HEX32}(?![0-9a-f])")
 
 
 class RecordTokens:
-    """Keyed tokens ('R_' + HMAC) for record ids, whole values or embedded in text."""
+    """Keyed tokens for record ids: 'R_' + 32 hex of sha256(key ‖ id), the same in SQL and in Python.
+
+    Whole values are tokenised in SQL (vectorised, nothing cached); ids embedded in JSON text by a Python UDF.
+    The key appears only in the query text, never in a table, view or macro of the snapshot file.
+    """
 
     def __init__(self, key: bytes):
-        self._tokens = Pseudonymiser(key + b"|record-id", prefix="R_")
+        self._salt = sha256(b"record-id|" + key).hexdigest()
 
-    def whole(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
-        return self._tokens(values)
+    def sql(self, expr: str) -> str:
+        return f"('R_' || substr(sha256('{self._salt}' || {expr}), 1, 32))"
+
+    def token(self, record_id: str) -> str:
+        return "R_" + sha256((self._salt + record_id).encode()).hexdigest()[:32]
 
     def embedded(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
         if isinstance(values, pa.ChunkedArray):
@@ -109,9 +115,7 @@ class RecordTokens:
         hit = pc.fill_null(pc.match_substring_regex(values, _HEX32), False)  # RE2 prefilter, then exact in Python
         if not pc.any(hit).as_py():
             return values
-        token = self._tokens.token
-        rewritten = [None if v is None else _RECORD_ID_RE.sub(lambda m: token(m.group()), v)
-                     for v in values.filter(hit).to_pylist()]
+        rewritten = [_RECORD_ID_RE.sub(lambda m: self.token(m.group()), v) for v in values.filter(hit).to_pylist()]
         return pc.replace_with_mask(values, hit, pa.array(rewritten, pa.string()))
 
 
@@ -164,7 +168,7 @@ def _build_tokens(conn, pseudonymiser: Pseudonymiser) -> None:
     conn.unregister("person_token_arrow")
 
 
-def _generic_select(conn, schema: str, table: str) -> str:
+def _generic_select(conn, schema: str, table: str, records: RecordTokens) -> str:
     columns = conn.execute(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'wh' "
         "AND schema_name = ? AND table_name = ? ORDER BY column_index", [schema, table]).fetchall()
@@ -175,9 +179,9 @@ def _generic_select(conn, schema: str, table: str) -> str:
         if column == "subject_name" and "subject_type" in names:
             parts.append(f"CASE WHEN subject_type = 'person' THEN {_mask(q)} ELSE {q} END AS {q}")
         elif column in RECORD_ID_COLUMNS:
-            parts.append(f"record_token({q}) AS {q}")
+            parts.append(f"{records.sql(q)} AS {q}")
         elif column == "version_id":
-            parts.append(f"{_version_token(q)} AS {q}")
+            parts.append(f"{_version_token(q, records)} AS {q}")
         elif data_type == "VARCHAR[]":
             parts.append(f"list_transform({q}, lambda v: record_tokens_in(v)) AS {q}")
         elif data_type == "VARCHAR":
@@ -190,12 +194,12 @@ def _generic_select(conn, schema: str, table: str) -> str:
     return f"SELECT {', '.join(parts)} FROM wh.{schema}.{table}"
 
 
-def _version_token(expr: str) -> str:
+def _version_token(expr: str, records: RecordTokens) -> str:
     """version_id = record_id|version: the record part tokenised, the version kept."""
-    return f"record_token(split_part({expr}, '|', 1)) || '|' || split_part({expr}, '|', 2)"
+    return f"{records.sql(f'split_part({expr}, {chr(39)}|{chr(39)}, 1)')} || '|' || split_part({expr}, '|', 2)"
 
 
-def _explicit_selects() -> dict[tuple[str, str], str]:
+def _explicit_selects(records: RecordTokens) -> dict[tuple[str, str], str]:
     person = "subject_type = 'person'"
     return {
         ("core", "subject"): f"""SELECT s.* REPLACE (
@@ -205,7 +209,7 @@ def _explicit_selects() -> dict[tuple[str, str], str]:
                 AS name_variants)
             FROM wh.core.subject AS s LEFT JOIN person_token AS t ON t.value = s.subject_id""",
         ("core", "credit_record"): f"""SELECT * EXCLUDE (payload_text, subject_token, legal_rep_token) REPLACE (
-            record_token(record_id) AS record_id, {_version_token('version_id')} AS version_id,
+            {records.sql('record_id')} AS record_id, {_version_token('version_id', records)} AS version_id,
             CASE WHEN {person} THEN subject_token ELSE subject_id END AS subject_id,
             CASE WHEN {person} THEN {_mask('subject_name')} ELSE subject_name END AS subject_name,
             legal_rep_token AS legal_rep_id, {_mask('legal_rep_name')} AS legal_rep_name,
@@ -231,18 +235,17 @@ def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: b
     try:
         conn.create_function("pseudonym", pseudonymiser, ["VARCHAR"], "VARCHAR", type="arrow")
         records = RecordTokens(key)
-        conn.create_function("record_token", records.whole, ["VARCHAR"], "VARCHAR", type="arrow")
         conn.create_function("record_tokens_in", records.embedded, ["VARCHAR"], "VARCHAR", type="arrow")
         conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse_path)])
         _build_tokens(conn, pseudonymiser)
-        explicit = _explicit_selects()
+        explicit = _explicit_selects(records)
         tables = conn.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'wh' "
             "AND list_contains(?, schema_name) ORDER BY ALL", [list(_COPIED_SCHEMAS)]).fetchall()
         for schema in _COPIED_SCHEMAS:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for schema, table in tables:
-            select = explicit.get((schema, table)) or _generic_select(conn, schema, table)
+            select = explicit.get((schema, table)) or _generic_select(conn, schema, table, records)
             conn.execute(f"CREATE TABLE {schema}.{table} AS {select}")
         conn.execute(  # few rows still hold an ID-shaped substring: rewrite only those
             f"""UPDATE core.credit_record
