@@ -489,6 +489,7 @@ def _digest(table: pa.Table, function: str = "sha256", length: int = 64) -> pa.A
     joined = ", ".join(f'coalesce(CAST("{c}" AS VARCHAR), \'\')' for c in table.column_names)
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")
         con.register("hash_input", table)
         out = con.sql(f"SELECT substr({function}(concat_ws(chr(31), {joined})), 1, {int(length)}) AS h "
                       "FROM hash_input").to_arrow_table().column("h")

@@ -233,6 +233,7 @@ def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: b
     tmp = snapshot_path.parent / f".{snapshot_path.name}.{build_id}.tmp"
     conn = duckdb.connect(str(tmp), config={"memory_limit": MEMORY_LIMIT})
     try:
+        conn.execute("SET enable_progress_bar = false")
         conn.create_function("pseudonym", pseudonymiser, ["VARCHAR"], "VARCHAR", type="arrow")
         records = RecordTokens(key)
         conn.create_function("record_tokens_in", records.embedded, ["VARCHAR"], "VARCHAR", type="arrow")
