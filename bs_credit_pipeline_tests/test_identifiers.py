@@ -448,3 +448,18 @@ def test_where_stdnum_is_wrong():
     assert not any(ric.is_valid(p) for p in changed)
     assert codes(ids.citizen_id_errors(changed, TODAY)) == [None, None]
     assert codes(ids.citizen_id_warnings(changed)) == [None, None]
+
+
+def test_excel_rounded_id_that_passes_the_check_char_gets_a_warning():
+    """One damaged ID in eleven passes the check char; it is loaded, but the officer is asked to verify it."""
+    today = dt.date(2026, 11, 27)
+    for seed in range(5000):
+        original = ids.make_citizen_id(seed, birth=dt.date(1980, 1, 1))
+        if not original.isdigit():
+            continue
+        damaged = str(int(float(f"{int(original):.15g}")))
+        if ids.citizen_id_errors([damaged], today)[0].as_py() is None:
+            break
+    assert damaged != original
+    assert codes(ids.citizen_id_warnings([damaged, original, "533001197202161000"])) == [
+        "W_ID_MAYBE_EXCEL_NUMBER", None, "W_ID_MAYBE_EXCEL_NUMBER"]

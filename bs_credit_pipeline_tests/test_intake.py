@@ -371,3 +371,15 @@ def test_every_corpus_file_gets_a_clear_outcome(intake, corpus_dir, name):
     assert m["status"] == "rejected" and m["file_error"]["code"].startswith("F_")
     assert m["file_error"]["message"] and "{" not in m["file_error"]["message"]
     assert result.report_path.exists()
+
+
+def test_excel_damaged_id_that_passes_the_check_char_is_loaded_with_a_warning(intake, tmp_path):
+    seed = next(i for i in range(5000) if ids.citizen_id_errors(
+        [_damaged(penalty_row(i, person=True)["id_number"])], TODAY)[0].as_py() is None
+        and penalty_row(i, person=True)["id_number"].isdigit())
+    result = run(intake, write_xlsx(tmp_path / "处罚.xlsx", [penalty_row(seed, person=True)],
+                                    numeric={(0, "id_number")}))
+    assert result.status == "accepted"
+    warning = problems(result)[0]
+    assert (warning["code"], warning["severity"], warning["excel_row"]) == ("W_ID_MAYBE_EXCEL_NUMBER", "warning", 2)
+    assert "文本" in warning["hint"]
