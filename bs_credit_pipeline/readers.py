@@ -446,6 +446,8 @@ def _csv_arrow(body: bytes, delimiter: str) -> tuple[pa.Table, np.ndarray] | Non
     end = len(body)
     while end and body[end - 1] in b"\r\n":
         end -= 1
+    if body.count(b"\r") != body.count(b"\r\n"):
+        return None  # bare CRs (old Mac line ends, CRs inside cells): the stdlib reader decides
     has_quote = body.find(b'"', 0, end) != -1
     first_end = body.find(b"\n", 0, end)
     first_line_fields = body.count(delimiter.encode(), 0, first_end if first_end >= 0 else end) + 1
