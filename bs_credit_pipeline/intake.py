@@ -119,6 +119,7 @@ class Intake:
         staging = self.home.partition_staging(dept_code, month)
         staging.mkdir(parents=True, exist_ok=True)
         problems: list[dict] = []
+        rejected: list[pa.Table] = []
         report_sheets: list[dict] = []
         staged_path = None
         kind_title = None
@@ -144,7 +145,7 @@ class Intake:
                 raise _FileLevel("F_WRONG_DEPARTMENT", department=dept.name, kind=contract.title)
             runs = self._sheets(workbook.sheets, contract, dept, today, manifest)
             self._check_source_unit(runs, contract, dept)
-            valid = self._assemble(runs, contract, manifest, problems, report_sheets)
+            valid = self._assemble(runs, contract, manifest, problems, report_sheets, rejected)
             if valid is not None and valid.num_rows:
                 staged_path = staging / f"{sha}.parquet"
                 pq.write_table(valid, staged_path)
@@ -162,6 +163,8 @@ class Intake:
         manifest["processed_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
         table = pa.Table.from_pylist(problems, schema=PROBLEM_SCHEMA)
         pq.write_table(table, staging / f"{sha}.rejections.parquet")
+        if rejected:  # the rejected rows themselves, as read (contract columns only), with their error codes
+            pq.write_table(pa.concat_tables(rejected, promote_options="permissive"), staging / f"{sha}.rejected.parquet")
         report_path = None
         if write_report:
             report_path = self._write_report(path, dept, month, kind_title, manifest, table, report_sheets)
@@ -259,7 +262,7 @@ class Intake:
             raise _FileLevel("F_WRONG_DEPARTMENT", department=dept.name, kind=f"{contract.title}（数据来源单位为{other.name}）")
 
     def _assemble(self, runs: list[_SheetRun], contract: Contract, manifest: dict, problems: list[dict],
-                  report_sheets: list[dict]) -> pa.Table | None:
+                  report_sheets: list[dict], rejected: list[pa.Table]) -> pa.Table | None:
         staged = []
         seen = pa.array([], pa.string())  # record ids accepted from earlier sheets of the file
         earlier: list[tuple[_SheetRun, pa.Array, np.ndarray]] = []
@@ -285,6 +288,8 @@ class Intake:
             manifest["rows_loaded"] += len(accepted)
             if len(accepted):
                 staged.append(_typed(run, contract, keys, accepted, manifest))
+            if bad.any():
+                rejected.append(_rejected_rows(run, np.flatnonzero(bad)))
         for p in problems:
             bucket = "error_counts" if p["severity"] == "error" else "warning_counts"
             manifest[bucket][p["code"]] = manifest[bucket].get(p["code"], 0) + 1
@@ -482,6 +487,16 @@ def _typed(run: _SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: 
     for k, v in extra.items():
         table = table.append_column(k, v)
     return table
+
+
+def _rejected_rows(run: _SheetRun, rows: np.ndarray) -> pa.Table:
+    """Rejected rows as read (contract columns only: nothing the contract does not name is kept) + their errors."""
+    take = pa.array(rows)
+    table = pa.table({name: values.take(take) for name, values in run.raw.items()})
+    errors = [json.dumps(sorted({code.split("|")[0] for _, code in run.errors[int(i)]})) for i in rows]
+    return (table.append_column("_sheet", pa.repeat(pa.scalar(run.match.sheet.name), len(rows)))
+            .append_column("_excel_row", pa.array(run.row_numbers[rows], pa.int32()))
+            .append_column("_errors", pa.array(errors, pa.string())))
 
 
 def _digest(table: pa.Table, function: str = "sha256", length: int = 64) -> pa.Array:

@@ -146,6 +146,10 @@ def test_every_bad_row_is_rejected_with_sheet_row_column_value_and_reason(intake
     assert first["raw_value"] == rows[1]["id_number"] and first["message"] and first["hint"]
     rejected_rows = {p["excel_row"] for p in problems(result) if p["severity"] == "error"}
     assert len(rejected_rows) == m["rows_rejected"]
+    store = pq.read_table(result.manifest_path.with_name(f"{m['sha256']}.rejected.parquet")).to_pylist()
+    assert sorted(r["_excel_row"] for r in store) == sorted(rejected_rows)
+    assert next(r for r in store if r["_excel_row"] == 3)["id_number"] == rows[1]["id_number"]
+    assert json.loads(next(r for r in store if r["_excel_row"] == 4)["_errors"]) == ["E_DATE_FUTURE"]
 
 
 def _damaged(citizen_id: str) -> str:
