@@ -314,7 +314,7 @@ def validate_frame(compiled: CompiledContract, frame: pd.DataFrame, today: dt.da
                 fc = fc.drop_duplicates("index").assign(column=column)
             cases.append(fc)
         failures = pd.concat([c for c in cases if len(c)], ignore_index=True) if any(len(c) for c in cases) else None
-        problems = _to_problems(failures, run, len(frame))
+        problems = _to_problems(failures, run)
         return problems, dict(run.dates)
     finally:
         _RUN.reset(token)
@@ -329,7 +329,7 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns=["column", "check", "index"])
 
 
-def _to_problems(failures: pd.DataFrame | None, run: _Run, n: int) -> Problems:
+def _to_problems(failures: pd.DataFrame | None, run: _Run) -> Problems:
     if failures is None or not len(failures):
         return Problems(np.array([], dtype=np.int64), [], [])
     failures = failures.copy()
@@ -350,15 +350,15 @@ def _to_problems(failures: pd.DataFrame | None, run: _Run, n: int) -> Problems:
 
 
 def warnings_for(frame: pd.DataFrame, contract: Contract) -> Problems:
-    """Warnings that never reject: citizen IDs with an unknown or retired address code."""
-    pos, cols, codes = [], [], []
+    """Warnings that never reject: citizen IDs with an unknown or retired address code, or shaped like a number
+    Excel rounded to 15 significant digits."""
+    found: list[tuple[int, str, str]] = []
     for col in contract.columns:
         if col.type in ("citizen_id", "id_number", "subject_code") and col.name in frame:
-            values = frame[col.name]
-            arr = _to_arrow(values)
-            person = np.asarray(_codes_series(ids.classify_code(arr), values.index) == "citizen_id")
-            warn = _codes_series(ids.citizen_id_warnings(arr), values.index).to_numpy(dtype=object)
-            for i in np.flatnonzero(person & pd.notna(warn)):
-                pos.append(i), cols.append(col.name), codes.append(warn[i])
-    order = np.argsort(np.asarray(pos, dtype=np.int64), kind="stable")
-    return Problems(np.asarray(pos, dtype=np.int64)[order], [cols[i] for i in order], [codes[i] for i in order])
+            arr = _to_arrow(frame[col.name])
+            warn = ids.citizen_id_warnings(arr)
+            hit = pc.and_(pc.fill_null(pc.equal(ids.classify_code(arr), "citizen_id"), False), pc.is_valid(warn))
+            found += [(int(i), col.name, warn[int(i)].as_py())
+                      for i in np.flatnonzero(hit.to_numpy(zero_copy_only=False))]
+    found.sort(key=lambda f: f[0])
+    return Problems(np.array([f[0] for f in found], dtype=np.int64), [f[1] for f in found], [f[2] for f in found])
