@@ -100,7 +100,7 @@ def match_sheet(sheet: SheetData, contract: Contract) -> HeaderMatch | None:
     for i, name in enumerate(sheet.table.column_names):
         if i not in headers and sheet.table.num_rows > start:
             col = sheet.table.column(name).slice(start)
-            if pc.sum(pc.invert(pc.is_null(pc.utf8_trim_whitespace(col)))).as_py() and _has_text(col):
+            if _has_text(col):
                 headers[i] = ""
                 dropped.append(i)
     return HeaderMatch(sheet, rows, matches, headers, sorted(dropped), sorted(duplicates))

@@ -190,6 +190,9 @@ class Intake:
             missing = match.required_missing(contract)
             if missing:
                 raise _FileLevel("F_MISSING_COLUMNS", sheet=sheet.name, columns="、".join(missing))
+            if match.duplicates:  # two columns for one field: which one is right is the officer's call
+                raise _FileLevel("F_DUPLICATE_COLUMN", sheet=sheet.name,
+                                 columns="、".join(match.headers[i] for i in match.duplicates))
             for i in match.dropped:
                 manifest["dropped_columns"].append({"sheet": sheet.name, "column": excel_column(i + sheet.col_offset),
                                                     "header": match.headers.get(i) or "（无表头）"})

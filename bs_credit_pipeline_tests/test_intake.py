@@ -387,3 +387,10 @@ def test_excel_damaged_id_that_passes_the_check_char_is_loaded_with_a_warning(in
     warning = problems(result)[0]
     assert (warning["code"], warning["severity"], warning["excel_row"]) == ("W_ID_MAYBE_EXCEL_NUMBER", "warning", 2)
     assert "文本" in warning["hint"]
+
+
+def test_two_columns_for_one_field_reject_the_file(intake, tmp_path):
+    path = write_xlsx(tmp_path / "处罚.xlsx", [penalty_row(0, person=True)], extra={"身份证号码": ["530502199001011234"]})
+    result = run(intake, path)
+    assert result.manifest["file_error"]["code"] == "F_DUPLICATE_COLUMN"
+    assert "身份证号码" in result.manifest["file_error"]["message"]
