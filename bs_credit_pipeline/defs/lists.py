@@ -31,7 +31,8 @@ def credit_lists(context: dg.AssetExecutionContext, pipeline: PipelineResource) 
                                           "dagster/row_count": counts.get("black_list", 0)})
 
 
-@dg.asset_check(asset=credit_lists, blocking=True, description="Every list entry carries its reasons and its rule.")
+@dg.asset_check(asset=credit_lists, blocking=True, pool=WAREHOUSE_POOL,
+                description="Every list entry carries its reasons and its rule.")
 def every_entry_explained(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
     conn = schema.connect(pipeline.home.warehouse, read_only=True)
     try:

@@ -43,21 +43,21 @@ def _read(pipeline: PipelineResource, fn):
         conn.close()
 
 
-@dg.asset_check(asset=warehouse_records, blocking=True,
+@dg.asset_check(asset=warehouse_records, blocking=True, pool=WAREHOUSE_POOL,
                 description="No natural key has more than one current record version.")
 def one_current_version_per_record(pipeline: PipelineResource) -> dg.AssetCheckResult:
     dupes = _read(pipeline, checks.duplicate_current_records)
     return dg.AssetCheckResult(passed=not dupes, metadata={"duplicated_record_ids": dg.MetadataValue.json(dupes[:20])})
 
 
-@dg.asset_check(asset=warehouse_records, blocking=True,
+@dg.asset_check(asset=warehouse_records, blocking=True, pool=WAREHOUSE_POOL,
                 description="Every subject id is a valid USCC, citizen ID, or a marked legacy/other-document key.")
 def subject_ids_valid(pipeline: PipelineResource) -> dg.AssetCheckResult:
     bad = _read(pipeline, checks.invalid_subject_ids)
     return dg.AssetCheckResult(passed=not bad, metadata={"invalid": len(bad)})
 
 
-@dg.asset_check(asset=warehouse_records, blocking=True,
+@dg.asset_check(asset=warehouse_records, blocking=True, pool=WAREHOUSE_POOL,
                 description="The warehouse agrees with the intake manifests: loaded rows = current records per file.")
 def manifests_agree(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
     department, month = _partition(context)
