@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -202,8 +203,14 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     print(f"已记录审计（操作人 {args.operator}，目的 {args.purpose}）。共 {len(rows)} 条记录：")
+    contracts = _registry().contracts
     for row in rows:
-        print("  " + "  ".join(f"{k}={v}" for k, v in row.items() if k != "payload"))
+        contract = contracts.get(row["kind"])
+        payload = json.loads(row["payload"]) if row.get("payload") else {}
+        key = contract.natural_key[0] if contract else None
+        ref = f"{contract.column(key).header}：{payload.get(key)}" if contract and key else ""
+        print(f"  {contract.title if contract else row['kind']}  {row['record_date']}  {row.get('category') or ''}  "
+              f"{ref}  来源：{row['department']} {row['file_name']} {row['sheet']} 第{row['excel_row']}行")
     return 0
 
 

@@ -45,3 +45,26 @@ def test_lookup_refuses_without_operator_and_purpose(tmp_path, capsys):
 def test_missing_file(argv, capsys):
     assert main(argv) == 2
     assert "找不到文件" in capsys.readouterr().err
+
+
+def test_lookup_writes_the_audit_row_before_showing_records(tmp_path, capsys, monkeypatch):
+    import duckdb
+
+    from bs_credit_pipeline.contracts import Registry
+    from bs_credit_pipeline.intake import Intake
+    from bs_credit_pipeline.paths import Home
+    from bs_credit_pipeline.pipeline import load_into_warehouse
+
+    monkeypatch.setenv("BS_CREDIT_PSEUDONYM_KEY", "test-key-not-secret-0123456789")
+    home = Home(tmp_path / "home").ensure()
+    row = penalty_row(3, person=True)
+    Intake(Registry.load(), home).run(write_xlsx(tmp_path / "处罚.xlsx", [row]), department="scjgj", month="2026-10")
+    load_into_warehouse(home, Registry.load(), "scjgj", "2026-10")
+    typed = row["id_number"].lower() + " "  # as an operator might type it
+    assert main(["lookup", typed, "--operator", "王科员", "--purpose", "信用修复申请核查", "--home", str(home.root)]) == 0
+    out = capsys.readouterr().out
+    assert "已记录审计" in out and "共 1 条记录" in out and row["decision_no"] in out
+    with duckdb.connect(str(home.warehouse), read_only=True) as conn:
+        audit = conn.execute("SELECT operator, purpose, subject_token, rows_shown FROM audit.lookup").fetchall()
+    assert audit[0][:2] == ("王科员", "信用修复申请核查") and audit[0][3] == 1
+    assert audit[0][2].startswith("P_") and row["id_number"] not in audit[0][2]
