@@ -258,6 +258,8 @@ def _prepare_data_sheet(
     )
     ws.set_default_row(hide_unused_rows=True)  # rows that are not copied (title, blank, footer) stay hidden
     ws.freeze_panes(1, 0)
+    _print_setup(ws, landscape=True, fit_width=False)  # a wide copy of the officer's sheet stays legible
+    ws.repeat_rows(0)
     return first_col, explain_col
 
 
@@ -367,6 +369,8 @@ def _write_detail_sheet(
         ws.set_column(col, col, width, fmt.cell)
         ws.write_string(0, col, header, fmt.header)
     ws.freeze_panes(1, 0)
+    _print_setup(ws, landscape=True)
+    ws.repeat_rows(0)
     order = pc.index_in(problems["sheet"], value_set=pa.array(sheet_order, pa.string()))
     keyed = problems.append_column("_order", order).append_column(
         "_col_len", pc.utf8_length(problems["excel_column"])
@@ -552,6 +556,15 @@ def _write_summary(
         line(note, height=32)
 
 
+def _print_setup(ws, *, landscape: bool, fit_width: bool = True) -> None:
+    """Offices print these reports: A4; the summary and the problem list fit the page width."""
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    if fit_width:
+        ws.fit_to_pages(1, 0)
+
+
 def write_report(
     out_path: str | os.PathLike,
     *,
@@ -585,6 +598,7 @@ def write_report(
     try:
         fmt = _Formats(wb)
         summary_ws = wb.add_worksheet(SUMMARY_SHEET)
+        _print_setup(summary_ws, landscape=False)
         used = {SUMMARY_SHEET.casefold(), DETAIL_SHEET.casefold()}
         outcomes = [
             _write_data_sheet(
