@@ -494,6 +494,8 @@ def _write_summary(
         row += 1
         for code, n in sorted(error_counts.items(), key=lambda item: (-item[1], item[0])):
             severity, hint = code_facts.get(code, ("", ""))
+            lines = max(1, -(-display_width(hint) // 50))  # the hint column is 60 wide; writers do not autofit
+            ws.set_row(row, 15 * lines)
             ws.write_string(row, 0, _text(code_titles.get(code, code)), fmt.value)
             ws.write_string(row, 1, SEVERITY_EFFECT.get(severity, ""), fmt.value)
             ws.write_string(row, 2, str(n), fmt.value)
