@@ -16,6 +16,7 @@ import pyarrow.csv as pacsv
 import xlsxwriter
 
 from bs_credit_pipeline import readers
+from bs_credit_pipeline.identifiers import citizen_id_check_char, org_code_check_char, uscc_check_char
 from bs_credit_pipeline.readers import read_workbook
 
 OUT = Path(__file__).parent / "out"
@@ -25,23 +26,15 @@ HEADERS = [
     "行政处罚决定书文号", "违法行为类型", "违法事实", "处罚依据", "处罚类别", "处罚内容",
     "罚款金额（万元）", "处罚决定日期", "处罚有效期", "处罚机关", "备注",
 ]
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
 def synthetic_uscc(n: int) -> str:
     base = f"{n:08d}"
-    check = 11 - sum(int(c) * w for c, w in zip(base, _ORG_WEIGHTS)) % 11
-    body = "91530502" + base + {10: "X", 11: "0"}.get(check, str(check))
-    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(body, _USCC_WEIGHTS))
-    return body + _USCC_ALPHABET[(31 - total % 31) % 31]
+    body = "91530502" + base + org_code_check_char(base)
+    return body + uscc_check_char(body)
 
 
 def synthetic_citizen_id(n: int) -> str:
     body = f"530502{date(1960, 1, 1) + timedelta(days=n % 15000):%Y%m%d}{n % 1000:03d}"
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS)) % 11]
+    return body + citizen_id_check_char(body)
 
 
 def record(i: int) -> list:

@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from .. import publish
-from ..lists import today_shanghai
+from ..parsing import today_in_shanghai
 from ..pipeline import build_lists, publish_lists, pseudonym_key, snapshot
 from ..warehouse import checks, schema
 from .resources import PipelineResource
@@ -17,7 +17,7 @@ AS_OF_TAG = "bs_credit/as_of"
 def as_of(context) -> dt.date:
     """The run's as-of date (tag set by the schedule or `bs-credit run --as-of`), else today in Asia/Shanghai."""
     tag = context.run.tags.get(AS_OF_TAG)
-    return dt.date.fromisoformat(tag) if tag else today_shanghai()
+    return dt.date.fromisoformat(tag) if tag else today_in_shanghai()
 
 
 @dg.asset(deps=[warehouse_records], group_name="lists", kinds={"duckdb"}, pool=WAREHOUSE_POOL,

@@ -18,7 +18,7 @@ from .rewards import build_green_channel, build_red_list
 from .rules import load_rules
 from .sanctions import build_black_list, build_punishment_measures, build_watch_list
 
-__all__ = ["build_all", "load_rules", "today_shanghai", "MART_TABLES"]
+__all__ = ["build_all", "load_rules", "MART_TABLES"]
 
 log = logging.getLogger(__name__)
 Step = Callable[[object, dt.date, dict], None]
@@ -26,11 +26,6 @@ MART_TABLES = (
     "record_status", "repair_decision", "black_list", "punishment_measure", "watch_list",
     "red_list", "green_channel", "list_change",
 )
-
-
-def today_shanghai() -> dt.date:
-    """Today's calendar date in Asia/Shanghai (the default as-of)."""
-    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def build_all(conn, as_of: dt.date, rules: dict, extra_steps: Iterable[Step] = ()) -> dict[str, int]:

@@ -8,7 +8,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-from .snapshot import Pseudonymiser
+from ..identifiers import pseudonymise
 
 _RECORDS = """
     SELECT r.* FROM core.current_record AS r
@@ -27,7 +27,7 @@ def record_lookup(conn: duckdb.DuckDBPyConnection, subject_id: str, *, operator:
     """
     if not (operator or "").strip() or not (purpose or "").strip():
         raise ValueError("查询个人信用记录必须填写操作人（operator）和查询目的（purpose），本次查询未执行。")
-    token = Pseudonymiser(key).token(subject_id)
+    token = pseudonymise([subject_id], key)[0].as_py()
     conn.execute("BEGIN TRANSACTION")
     try:
         shown = conn.execute(f"SELECT count(*) FROM ({_RECORDS})", {"sid": subject_id}).fetchone()[0]

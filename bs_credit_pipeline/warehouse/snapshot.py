@@ -32,6 +32,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..identifiers import pseudonymise
 from .schema import MEMORY_LIMIT
 
 # Citizen-ID shape: address code, birth date 18xx-20xx, sequence, check char; \b keeps tokens (P_ + hex) out.
@@ -50,39 +51,6 @@ class SnapshotInfo:
     subjects: int
     size_bytes: int
     duration_s: float
-
-
-class Pseudonymiser:
-    """'P_' + first 32 hex of HMAC-SHA256(key, value), vectorised over Arrow arrays, each distinct value once.
-
-    Inline until bs_credit_pipeline.identifiers.pseudonymise exists; the two must agree.
-    """
-
-    def __init__(self, key: bytes):
-        if not key:
-            raise ValueError("pseudonym key is empty: set BS_CREDIT_PSEUDONYM_KEY")
-        block = sha256(key).digest() if len(key) > 64 else key.ljust(64, b"\0")
-        self._inner = sha256(bytes(b ^ 0x36 for b in block))
-        self._outer = sha256(bytes(b ^ 0x5C for b in block))
-        self._cache: dict[str, str] = {}
-
-    def token(self, value: str) -> str:
-        inner = self._inner.copy()
-        inner.update(value.encode("utf-8"))
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return "P_" + outer.hexdigest()[:32]
-
-    def __call__(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
-        distinct = pc.unique(values).drop_null()
-        cache = self._cache
-        tokens = []
-        for value in distinct.to_pylist():
-            token = cache.get(value)
-            if token is None:
-                token = cache[value] = self.token(value)
-            tokens.append(token)
-        return pa.array(tokens, pa.string()).take(pc.index_in(values, value_set=distinct))
 
 
 # Record ids are sha256 of a natural key that holds the subject's raw ID (and the decision number, which the
@@ -156,7 +124,7 @@ def _payload_text() -> str:
     return text
 
 
-def _build_tokens(conn, pseudonymiser: Pseudonymiser) -> None:
+def _build_tokens(conn, pseudonymiser) -> None:
     """Temp table person_token(value, token) for every person subject ID and legal representative ID."""
     values = conn.sql(
         """SELECT DISTINCT value FROM (
@@ -226,7 +194,12 @@ def _explicit_selects(records: RecordTokens) -> dict[tuple[str, str], str]:
 
 def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: bytes) -> SnapshotInfo:
     """Build the pseudonymised snapshot in a temporary file beside `snapshot_path`, then os.replace it."""
-    pseudonymiser = Pseudonymiser(key)
+    if not key:
+        raise ValueError("pseudonym key is empty: set BS_CREDIT_PSEUDONYM_KEY")
+
+    def pseudonymiser(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        return pseudonymise(values, key)
+
     started = time.perf_counter()
     snapshot_path = Path(snapshot_path)
     build_id = uuid.uuid4().hex

@@ -12,33 +12,27 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ..identifiers import citizen_id_check_char, org_code_check_char, uscc_check_char
 from .staged import StagedFile
 
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def org_code(n: int) -> str:
     """A valid 9-char GB 11714 organisation code: 'MA' + 6 digits of n + check char."""
     body = "MA" + f"{n % 1_000_000:06d}"
-    rest = 11 - sum(_BASE36.index(c) * w for c, w in zip(body, _ORG_WEIGHTS)) % 11
-    return body + {10: "X", 11: "0"}.get(rest, str(rest))
+    return body + org_code_check_char(body)
 
 
 def uscc(n: int, prefix: str = "91", division: str = "530502") -> str:
     """A valid USCC embedding org_code(n)."""
     body = prefix + division + org_code(n)
-    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(body, _USCC_WEIGHTS))
-    return body + _USCC_ALPHABET[(31 - total % 31) % 31]
+    return body + uscc_check_char(body)
 
 
 def citizen_id(n: int, division: str = "530502", birth: str = "19900101") -> str:
     """A valid 18-digit citizen ID with sequence number n % 1000."""
     body = f"{division}{birth}{n % 1000:03d}"
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS)) % 11]
+    return body + citizen_id_check_char(body)
 
 
 def write_staged(staging_dir: str | Path, department: str, month: str, rows: pa.Table, *, kind: str,
