@@ -107,7 +107,7 @@ class Intake:
         today = today or today_in_shanghai()
         sha = file_sha256(path)
         dept = self.registry.department_for_folder(department)
-        dept_code = dept.code if dept else _safe(department)
+        dept_code = department_key(self.registry, department)
         manifest = {
             "file_name": path.name, "sha256": sha, "department": dept_code, "month": month, "kind": None,
             "domain": None, "format": None, "status": "rejected", "rows_read": 0, "rows_loaded": 0,
@@ -371,8 +371,12 @@ def _has_any_text(table: pa.Table) -> bool:
     return not pc.all(blank).as_py()
 
 
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "unknown"
+def department_key(registry: Registry, folder_name: str) -> str:
+    """Staging/outbox folder of a department: its registry code, else the inbox folder name made path-safe."""
+    dept = registry.department_for_folder(folder_name)
+    if dept:
+        return dept.code
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in folder_name) or "unknown"
 
 
 def _expected(spec) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from . import lists, publish
 from .contracts import Registry
 from .identifiers import pseudonym_key_from_env
-from .intake import Intake, IntakeResult, file_sha256
+from .intake import Intake, IntakeResult, department_key, file_sha256
 from .lists import gov_integrity, points, scorecard
 from .paths import MONTH_RE, Home, inbox_files
 from .warehouse import schema
@@ -71,7 +71,7 @@ def intake_partition(home: Home, registry: Registry, folder: InboxFolder, *, tod
     """
     intake = intake or Intake(registry, home)
     department = folder.department or folder.folder_name
-    staging = home.partition_staging(intake_dir_name(registry, department), folder.month)
+    staging = home.partition_staging(department_key(registry, department), folder.month)
     results, current = [], set()
     for path in folder.files:
         sha = file_sha256(path)
@@ -87,11 +87,6 @@ def intake_partition(home: Home, registry: Registry, folder: InboxFolder, *, tod
                     f.unlink()
                 log.info("staged file %s of %s/%s no longer in the inbox: removed", sha[:12], department, folder.month)
     return results
-
-
-def intake_dir_name(registry: Registry, department: str) -> str:
-    dept = registry.department_for_folder(department)
-    return dept.code if dept else "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in department)
 
 
 def promote_map(registry: Registry) -> dict[str, dict[str, str]]:
