@@ -78,14 +78,32 @@ _ORG_CHECK_BYTES = np.frombuffer(b"0123456789X0", dtype=np.uint8)  # indexed by 
 
 
 # Byte predicates selecting the rows that need the (slower) Unicode normalisation path; uint8 wraps.
+_NFKC_CHANGED_CJK_PUNCT = np.array([0x80, 0xB6, 0xB8, 0xB9, 0xBA], dtype=np.uint8)  # U+3000, U+3036, U+3038-303A
+
+
+_TEXT_DIRTY_LUT = np.ones(256, dtype=bool)
+_TEXT_DIRTY_LUT[0x21:0x7F] = False  # visible ASCII
+_TEXT_DIRTY_LUT[0x80:0xC0] = False  # continuation bytes follow their lead byte's verdict
+_TEXT_DIRTY_LUT[0xE4:0xEA] = False  # U+4000-U+9FFF: CJK ideographs
+
+
 def _text_dirty(data: np.ndarray) -> np.ndarray:
-    """Controls, space, DEL and non-ASCII bytes."""
-    return (data - np.uint8(0x21)) > 0x5D
+    """Bytes of characters that NFKC or trimming may change: controls, space, DEL and every non-ASCII character
+    except the CJK ideographs U+3400-U+9FFF (lead bytes E3 90-BF, E4-E9) and the CJK punctuation U+3001-U+303F
+    that NFKC keeps (〔〕《》、。 ...). Plain Chinese text then skips the normalisation pass."""
+    dirty = _TEXT_DIRTY_LUT[data]
+    e3 = np.flatnonzero(data == 0xE3)
+    if len(e3):
+        second = data[np.minimum(e3 + 1, len(data) - 1)]
+        third = data[np.minimum(e3 + 2, len(data) - 1)]
+        punct_kept = (second == 0x80) & ~np.isin(third, _NFKC_CHANGED_CJK_PUNCT)
+        dirty[e3] = ~(punct_kept | (second >= 0x90))
+    return dirty
 
 
 def _code_dirty(data: np.ndarray) -> np.ndarray:
-    """As _text_dirty, plus lower-case ASCII letters."""
-    return _text_dirty(data) | ((data - np.uint8(ord("a"))) < 26)
+    """Controls, space, DEL, lower-case ASCII letters and every non-ASCII byte."""
+    return ((data - np.uint8(0x21)) > 0x5D) | ((data - np.uint8(ord("a"))) < 26)
 
 
 def _invisible_lead(data: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -85,6 +86,22 @@ def test_normalise_text_trims_but_keeps_inner_spaces():
     values = ["\u3000 保山市 隆阳区\u200b ", "ＡＢＣ（１）", "a\u200bb", "\u00a0", None, "plain"]
     assert codes(ids.normalise_text(values)) == ["保山市 隆阳区", "ABC(1)", "ab", None, None, "plain"]
 
+
+
+def test_normalise_text_skips_only_characters_nfkc_and_trimming_keep():
+    """The byte pre-filter may let a row skip normalisation only if NFKC and the trim leave it unchanged: checked
+    for every BMP character, alone and between two ideographs, with Python's and Arrow's NFKC."""
+    chars = [chr(c) for c in range(1, 0x10000) if not 0xD800 <= c <= 0xDFFF]
+    arr = pa.array(chars + [f"保{c}山" for c in chars])
+    clean = ~ids._rows_with_bytes(arr, ids._text_dirty)
+    kept = arr.filter(pa.array(clean))
+    assert kept.equals(pa.compute.utf8_normalize(kept, "NFKC"))
+    trimmed = ids._SPACE_CHARS + ids._INVISIBLE_CHARS
+    for text in kept.to_pylist():
+        assert unicodedata.normalize("NFKC", text) == text and text.strip(trimmed) == text, repr(text)
+    assert clean[:len(chars)].sum() > 20_000  # ASCII, CJK ideographs and most CJK punctuation take the fast path
+    assert ids.normalise_text(["保市监罚〔2026〕1号", "某某\u3000公司", "ＡＢＣ"]).to_pylist() == [
+        "保市监罚〔2026〕1号", "某某 公司", "ABC"]
 
 @pytest.mark.parametrize("wrap", [
     lambda v: v,
