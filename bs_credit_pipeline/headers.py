@@ -151,6 +151,32 @@ def detect_kind(workbook: Workbook, file_name: str, contracts: dict[str, Contrac
     return KindDetection(None, "none", scores)
 
 
+def _has_text(values: pa.Array) -> np.ndarray:
+    """Per cell: holds something besides whitespace. A cell starting with a visible ASCII character or a CJK
+    ideograph is decided from its first byte; only the others are trimmed and measured."""
+    def exact(arr: pa.Array) -> np.ndarray:
+        trimmed = pc.utf8_trim_whitespace(arr if arr.type == pa.string() else arr.cast(pa.string()))
+        return np.asarray(pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False)
+                          .to_numpy(zero_copy_only=False), dtype=bool)
+
+    if values.type != pa.string() or len(values) == 0:
+        return exact(values)
+    _, off_buf, data_buf = values.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
+    if data_buf is None or offsets[-1] == offsets[0]:
+        return np.zeros(len(values), dtype=bool)
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    filled = np.diff(offsets) > 0
+    if values.null_count:
+        filled &= values.is_valid().to_numpy(zero_copy_only=False)
+    first = data[np.minimum(offsets[:-1], len(data) - 1)]
+    visible = filled & (((first - np.uint8(0x21)) <= 0x5D) | ((first - np.uint8(0xE4)) <= 5))
+    unsure = filled & ~visible
+    if unsure.any():
+        visible[unsure] = exact(values.filter(pa.array(unsure)))
+    return visible
+
+
 def footer_or_blank(table: pa.Table) -> tuple[pa.Array, pa.Array]:
     """Masks of blank rows and footer rows (合计, 填报人, 审核人, 备注：...) over every column of the sheet.
 
@@ -161,9 +187,7 @@ def footer_or_blank(table: pa.Table) -> tuple[pa.Array, pa.Array]:
     count = np.zeros(n, dtype=np.int32)
     first = np.full(n, -1, dtype=np.int32)
     for j in reversed(range(width)):
-        col = table.column(j)
-        has = np.asarray(pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(col)), 0), False)
-                         .to_numpy(zero_copy_only=False), dtype=bool)
+        has = np.concatenate([_has_text(chunk) for chunk in table.column(j).chunks] or [np.zeros(0, bool)])
         count += has
         first[has] = j
     footer = np.zeros(n, dtype=bool)

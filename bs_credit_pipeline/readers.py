@@ -441,12 +441,15 @@ def _line_breaks(buf: bytes, end: int) -> int:
     return buf.count(b"\n", 0, end) + buf.count(b"\r", 0, end) - buf.count(b"\r\n", 0, end)
 
 
+_BARE_CR = re.compile(rb"\r(?!\n)")
+
+
 def _csv_arrow(body: bytes, delimiter: str) -> tuple[pa.Table, np.ndarray] | None:
     """Fast path; None when line numbers cannot be derived safely (ragged rows, odd quoting)."""
     end = len(body)
     while end and body[end - 1] in b"\r\n":
         end -= 1
-    if body.count(b"\r") != body.count(b"\r\n"):
+    if b"\r" in body and _BARE_CR.search(body):
         return None  # bare CRs (old Mac line ends, CRs inside cells): the stdlib reader decides
     has_quote = body.find(b'"', 0, end) != -1
     first_end = body.find(b"\n", 0, end)

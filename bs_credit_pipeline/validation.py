@@ -279,7 +279,8 @@ def normalise_frame(raw: dict[str, pyarrow.Array], contract: Contract) -> pd.Dat
 
 
 def _string_dtype(t: pyarrow.DataType):
-    return pd.StringDtype("pyarrow") if t in (pyarrow.string(), pyarrow.large_string()) else None
+    """Arrow-backed text columns without a copy (pandas' StringDtype would re-encode each column)."""
+    return pd.ArrowDtype(t) if t in (pyarrow.string(), pyarrow.large_string()) else None
 
 
 @dataclass
