@@ -10,6 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +32,9 @@ from .readers import FileRejected, SheetData, read_workbook
 from .validation import CompiledContract, Problems, compile_contract, normalise_frame, validate_frame, warnings_for
 
 log = logging.getLogger(__name__)
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bs-credit-intake")
+CHUNK_ROWS = 100_000  # a sheet of at least two chunks is validated and staged by up to WORKERS threads
+WORKERS = min(4, os.cpu_count() or 1)
 KEY_SEP = "\x1f"
 PROBLEM_SCHEMA = pa.schema([
     ("sheet", pa.string()), ("excel_row", pa.int64()), ("excel_column", pa.string()), ("column", pa.string()),
@@ -90,9 +95,10 @@ class _SheetRun:
 class Intake:
     """Runs intake for files of one registry; compiled schemas are cached per (kind, domain)."""
 
-    def __init__(self, registry: Registry, home: Home):
+    def __init__(self, registry: Registry, home: Home, *, chunk_rows: int = CHUNK_ROWS, workers: int = WORKERS):
         self.registry = registry
         self.home = home
+        self.chunk_rows, self.workers = chunk_rows, workers
         self._compiled: dict[tuple[str, str | None], CompiledContract] = {}
 
     def compiled(self, contract: Contract, domain: str | None) -> CompiledContract:
@@ -105,11 +111,11 @@ class Intake:
             received_at: dt.datetime | None = None, write_report: bool = True) -> IntakeResult:
         path = Path(path)
         today = today or today_in_shanghai()
-        sha = file_sha256(path)
+        hashing = _BACKGROUND.submit(file_sha256, path)  # overlaps with reading the file
         dept = self.registry.department_for_folder(department)
         dept_code = department_key(self.registry, department)
         manifest = {
-            "file_name": path.name, "sha256": sha, "department": dept_code, "month": month, "kind": None,
+            "file_name": path.name, "sha256": None, "department": dept_code, "month": month, "kind": None,
             "domain": None, "format": None, "status": "rejected", "rows_read": 0, "rows_loaded": 0,
             "rows_rejected": 0, "rows_skipped": 0, "hidden_sheets": [], "ignored_sheets": [], "dropped_columns": [],
             "file_error": None, "error_counts": {}, "warning_counts": {}, "report_path": None,
@@ -133,6 +139,7 @@ class Intake:
             except FileRejected as exc:
                 log.warning("file %s rejected by reader: %s (%s)", path.name, exc.code, exc.detail)
                 raise _FileLevel(exc.code) from exc
+            manifest["sha256"] = hashing.result()
             manifest["format"] = workbook.format
             manifest["hidden_sheets"] = list(workbook.hidden_sheets)
             detection = detect_kind(workbook, path.name, self.registry.contracts)
@@ -147,7 +154,7 @@ class Intake:
             self._check_source_unit(runs, contract, dept)
             valid = self._assemble(runs, contract, manifest, problems, report_sheets, rejected)
             if valid is not None and valid.num_rows:
-                staged_path = staging / f"{sha}.parquet"
+                staged_path = staging / f"{manifest['sha256']}.parquet"
                 pq.write_table(valid, staged_path)
             manifest["status"] = ("accepted" if manifest["rows_rejected"] == 0 and manifest["rows_read"] > 0
                                   else "partial" if manifest["rows_loaded"] > 0 else "rejected")
@@ -161,6 +168,7 @@ class Intake:
             manifest["rows_rejected"] = manifest["rows_read"]
             log.warning("file %s rejected: %s", path.name, en)
         manifest["processed_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
+        sha = manifest["sha256"] = hashing.result()
         table = pa.Table.from_pylist(problems, schema=PROBLEM_SCHEMA)
         pq.write_table(table, staging / f"{sha}.rejections.parquet")
         if rejected:  # the rejected rows themselves, as read (contract columns only), with their error codes
@@ -196,14 +204,17 @@ class Intake:
             for i in match.dropped:
                 manifest["dropped_columns"].append({"sheet": sheet.name, "column": excel_column(i + sheet.col_offset),
                                                     "header": match.headers.get(i) or "（无表头）"})
-            runs.append(self._validate_sheet(match, contract, dept, today, manifest))
+            runs.extend(self._validate_sheet(match, contract, dept, today, manifest))
         if not runs:
             raise _FileLevel("F_NO_HEADER")
         if manifest["rows_read"] == 0:
             raise _FileLevel("F_NO_DATA")
         return runs
 
-    def _validate_sheet(self, match: HeaderMatch, contract: Contract, dept, today: dt.date, manifest: dict) -> _SheetRun:
+    def _validate_sheet(self, match: HeaderMatch, contract: Contract, dept, today: dt.date,
+                        manifest: dict) -> list[_SheetRun]:
+        """Drop blank and footer rows, then validate the rows in chunks, concurrently when the sheet is large
+        (the Arrow, numpy and DuckDB work inside releases the GIL). Each chunk is one run; runs keep sheet order."""
         sheet = match.sheet
         body = sheet.table.slice(match.data_start)
         blank, footer = footer_or_blank(body)
@@ -212,9 +223,24 @@ class Intake:
         keep_mask = np.asarray(keep.to_numpy(zero_copy_only=False), bool) if body.num_rows else np.ones(0, bool)
         rows = body if keep_mask.all() else body.filter(keep)
         row_numbers = sheet.row_numbers[match.data_start:][keep_mask]
-        names = sheet.table.column_names
-        raw = {canonical: rows.column(names[i]) for i, canonical in match.columns.items()}
         manifest["rows_read"] += rows.num_rows
+        chunks = max(1, min(self.workers, rows.num_rows // self.chunk_rows))
+        bounds = np.linspace(0, rows.num_rows, chunks + 1).astype(int)
+
+        def chunk(i: int) -> _SheetRun:
+            start, stop = int(bounds[i]), int(bounds[i + 1])
+            return self._validate_rows(match, rows.slice(start, stop - start), row_numbers[start:stop],
+                                       contract, dept, today)
+
+        if chunks == 1:
+            return [chunk(0)]
+        with ThreadPoolExecutor(max_workers=chunks, thread_name_prefix="bs-credit-validate") as pool:
+            return list(pool.map(chunk, range(chunks)))
+
+    def _validate_rows(self, match: HeaderMatch, rows: pa.Table, row_numbers: np.ndarray, contract: Contract,
+                       dept, today: dt.date) -> _SheetRun:
+        names = rows.column_names
+        raw = {canonical: rows.column(names[i]) for i, canonical in match.columns.items()}
         domain = self._domains(raw, contract, dept, rows.num_rows)
         errors: dict[int, list] = {}
         warnings: dict[int, list] = {}
@@ -266,39 +292,43 @@ class Intake:
 
     def _assemble(self, runs: list[_SheetRun], contract: Contract, manifest: dict, problems: list[dict],
                   report_sheets: list[dict], rejected: list[pa.Table]) -> pa.Table | None:
-        staged = []
-        seen = pa.array([], pa.string())  # record ids accepted from earlier sheets of the file
+        staged: list[tuple[_SheetRun, dict, np.ndarray]] = []
+        seen = pa.array([], pa.string())  # record ids accepted from earlier runs of the file
         earlier: list[tuple[_SheetRun, pa.Array, np.ndarray]] = []
-        for run in runs:
-            n = len(run.frame)
-            bad = np.zeros(n, dtype=bool)
-            bad[list(run.errors)] = True
-            keys = _keys(run, contract)
-            rids = keys["_record_id"]
-            # Duplicates of a natural key within one file: the first accepted occurrence stays, later ones go.
-            dup = _repeats(rids, ~bad, seen)
-            for i in np.flatnonzero(dup):
-                rid = rids[int(i)].as_py()
-                first_sheet, first_row = _first_occurrence(rid, earlier + [(run, rids, ~bad & ~dup)])
-                run.errors.setdefault(int(i), []).append((None, f"E_DUPLICATE_KEY|{first_sheet}|{first_row}"))
-            bad |= dup
-            accepted = np.flatnonzero(~bad)
-            seen = pa.concat_arrays([seen, rids.take(pa.array(accepted))])
-            earlier.append((run, rids, ~bad))
-            self._problems(run, contract, problems)
-            report_sheets.append(self._report_sheet(run))
-            manifest["rows_rejected"] += int(bad.sum())
-            manifest["rows_loaded"] += len(accepted)
-            if len(accepted):
-                staged.append(_typed(run, contract, keys, accepted, manifest))
-            if bad.any():
-                rejected.append(_rejected_rows(run, np.flatnonzero(bad)))
+        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(runs))),
+                                thread_name_prefix="bs-credit-stage") as pool:
+            all_keys = list(pool.map(lambda run: _keys(run, contract), runs))
+            for run, keys in zip(runs, all_keys):
+                n = len(run.frame)
+                bad = np.zeros(n, dtype=bool)
+                bad[list(run.errors)] = True
+                rids = keys["_record_id"]
+                # Duplicates of a natural key within one file: the first accepted occurrence stays, later ones go.
+                dup = _repeats(rids, ~bad, seen)
+                for i in np.flatnonzero(dup):
+                    rid = rids[int(i)].as_py()
+                    first_sheet, first_row = _first_occurrence(rid, earlier + [(run, rids, ~bad & ~dup)])
+                    run.errors.setdefault(int(i), []).append((None, f"E_DUPLICATE_KEY|{first_sheet}|{first_row}"))
+                bad |= dup
+                accepted = np.flatnonzero(~bad)
+                seen = pa.concat_arrays([seen, rids.take(pa.array(accepted))])
+                earlier.append((run, rids, ~bad))
+                self._problems(run, contract, problems)
+                manifest["rows_rejected"] += int(bad.sum())
+                manifest["rows_loaded"] += len(accepted)
+                if len(accepted):
+                    staged.append((run, keys, accepted))
+                if bad.any():
+                    rejected.append(_rejected_rows(run, np.flatnonzero(bad)))
+            tables = list(pool.map(lambda job: _typed(job[0], contract, job[1], job[2], manifest), staged))
+        for sheet_runs in _by_sheet(runs):
+            report_sheets.append(self._report_sheet(sheet_runs))
         for p in problems:
             bucket = "error_counts" if p["severity"] == "error" else "warning_counts"
             manifest[bucket][p["code"]] = manifest[bucket].get(p["code"], 0) + 1
         domains = sorted({d for r in runs for d in pd.unique(r.domain) if d is not None})
         manifest["domain"] = "、".join(domains) or None
-        return pa.concat_tables(staged, promote_options="permissive") if staged else None
+        return pa.concat_tables(tables, promote_options="permissive") if tables else None
 
     def _problems(self, run: _SheetRun, contract: Contract, out: list[dict]) -> None:
         sheet = run.match.sheet
@@ -328,14 +358,18 @@ class Intake:
                         "severity": severity, "message": zh, "hint": hint,
                     })
 
-    def _report_sheet(self, run: _SheetRun) -> dict:
-        """The rows as read, kept columns only, converted to Python lazily by the report writer."""
-        sheet = run.match.sheet
-        cols = sorted(run.match.columns)
-        table = pa.table({str(j): run.raw[run.match.columns[i]] for j, i in enumerate(cols)})
-        return {"name": sheet.name, "headers": [run.match.headers.get(i, "") for i in cols],
+    def _report_sheet(self, runs: list[_SheetRun]) -> dict:
+        """One sheet's rows as read (all its runs), kept columns only, converted to Python lazily by the writer."""
+        match = runs[0].match
+        sheet = match.sheet
+        cols = sorted(match.columns)
+        table = pa.table({str(j): pa.chunked_array([c for r in runs for c in _chunks(r.raw[match.columns[i]])],
+                                                   pa.string())
+                          for j, i in enumerate(cols)})
+        row_numbers = np.concatenate([r.row_numbers for r in runs])
+        return {"name": sheet.name, "headers": [match.headers.get(i, "") for i in cols],
                 "excel_columns": [excel_column(i + sheet.col_offset) for i in cols],
-                "rows": reports.ArrowRows(table, run.row_numbers), "row_count": table.num_rows}
+                "rows": reports.ArrowRows(table, row_numbers), "row_count": table.num_rows}
 
     def _write_report(self, path: Path, dept, month: str, kind_title: str | None, manifest: dict,
                       problems: pa.Table, sheets: list[dict]) -> Path:
@@ -364,6 +398,21 @@ def _first_occurrence(record_id: str, runs: list[tuple[_SheetRun, pa.Array, np.n
         if len(hits):
             return run.match.sheet.name, int(run.row_numbers[hits[0]])
     raise LookupError(record_id)
+
+
+def _by_sheet(runs: list[_SheetRun]) -> list[list[_SheetRun]]:
+    """Consecutive runs of the same sheet (a large sheet is validated in several chunks)."""
+    groups: list[list[_SheetRun]] = []
+    for run in runs:
+        if groups and groups[-1][0].match.sheet is run.match.sheet:
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+    return groups
+
+
+def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return values.chunks if isinstance(values, pa.ChunkedArray) else [values]
 
 
 def _has_any_text(table: pa.Table) -> bool:
