@@ -14,6 +14,7 @@ _YMD = (
     r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
     r"(?:[ T]\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?)?$"
 )
+_ISO = r"^(?:19|20)\d{2}-\d{2}-\d{2}$"  # within _MIN_YEAR.._MAX_YEAR
 _COMPACT = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"
 _SERIAL = r"^\d{1,5}(?:\.\d+)?$"
 _EXCEL_EPOCH = np.datetime64("1899-12-30")
@@ -39,8 +40,28 @@ def _ymd(text: pa.Array, pattern: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def parse_dates(values) -> pa.Array:
-    """Text cells → date32 (null where empty or unparseable). Serials use the 1900 system (1899-12-30 epoch)."""
+    """Text cells → date32 (null where empty or unparseable). Serials use the 1900 system (1899-12-30 epoch).
+
+    Cells already in ISO form (the template's and most systems' export) take a fast path; the others are parsed by
+    the general patterns."""
     text = pc.utf8_trim_whitespace(_as_array(values))
+    iso = pc.fill_null(pc.match_substring_regex(text, _ISO), False)
+    dates = _iso_dates(pc.if_else(iso, text, None))
+    rest = pc.and_(pc.is_valid(text), pc.invert(iso))
+    if pc.any(rest).as_py():
+        dates = pc.replace_with_mask(dates, rest, _general_dates(text.filter(rest)))
+    return dates
+
+
+def _iso_dates(text: pa.Array) -> pa.Array:
+    """YYYY-MM-DD cells → date32; strptime rolls 2026-02-30 over to March, so the day must survive the parse."""
+    stamps = pc.strptime(text, "%Y-%m-%d", "s", error_is_null=True)
+    day_kept = pc.equal(pc.day(stamps), pc.cast(pc.utf8_slice_codeunits(text, 8), pa.int64()))
+    return pc.if_else(day_kept, pc.cast(stamps, pa.date32()), pa.scalar(None, pa.date32()))
+
+
+def _general_dates(text: pa.Array) -> pa.Array:
+    """Trimmed text cells in any accepted form → date32."""
     n = len(text)
     y, m, d = _ymd(text, _YMD)
     y2, m2, d2 = _ymd(text, _COMPACT)
