@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -30,6 +31,19 @@ def _where(mask: pa.Array, values: pa.Array) -> pa.Array:
     return pc.if_else(mask, values, pa.scalar(None, pa.string()))
 
 
+def _valid_as(kind: pa.Array, shape: str, values: pa.Array, errors) -> pa.Array:
+    """Rows classified as `shape` whose `errors` check passes; the check runs on those rows only (a column
+    usually holds one shape, so the other checks cost nothing)."""
+    is_shape = pc.fill_null(pc.equal(kind, shape), False)
+    rows = pc.indices_nonzero(is_shape)
+    if len(rows) == len(values):
+        return pc.is_null(errors(values))
+    ok = np.zeros(len(values), dtype=bool)
+    if len(rows):
+        ok[rows.to_numpy()] = pc.is_null(errors(values.take(rows))).to_numpy(zero_copy_only=False)
+    return pa.array(ok)
+
+
 def resolve(frame: pd.DataFrame, contract: Contract) -> dict[str, pa.Array]:
     """`_subject_type`, `_subject_id`, `_subject_name`, `_org_code` for each row of a normalised frame.
 
@@ -47,9 +61,9 @@ def resolve(frame: pd.DataFrame, contract: Contract) -> dict[str, pa.Array]:
         if values is None or values.null_count == n:
             continue
         kind = ids.classify_code(values)
-        uscc_ok = pc.and_(pc.equal(kind, "uscc"), pc.is_null(ids.uscc_errors(values)))
-        org_ok = pc.and_(pc.equal(kind, "org_code"), pc.is_null(ids.org_code_errors(values)))
-        pid_ok = pc.and_(pc.equal(kind, "citizen_id"), pc.is_null(ids.citizen_id_errors(values, _FAR_FUTURE)))
+        uscc_ok = _valid_as(kind, "uscc", values, ids.uscc_errors)
+        org_ok = _valid_as(kind, "org_code", values, ids.org_code_errors)
+        pid_ok = _valid_as(kind, "citizen_id", values, lambda v: ids.citizen_id_errors(v, _FAR_FUTURE))
         org_id = pc.coalesce(org_id, _where(uscc_ok, values))
         org_code = pc.coalesce(org_code, _where(uscc_ok, ids.uscc_org_code(values)), _where(org_ok, values))
         legacy = pc.coalesce(legacy, _where(org_ok, _prefixed("ORG:", values)))
@@ -60,7 +74,8 @@ def resolve(frame: pd.DataFrame, contract: Contract) -> dict[str, pa.Array]:
             org_code = pc.coalesce(org_code, _where(emb_ok, embedded))
         other = pc.invert(pc.fill_null(pc.is_in(kind, pa.array(["uscc", "org_code", "citizen_id"])), False))
         legacy = pc.coalesce(legacy, _where(pc.and_(pc.is_valid(values), other), _prefixed("REG:", values)))
-        person_from_code = pc.coalesce(person_from_code, _where(pid_ok, ids.to_canonical_citizen_id(values)))
+        if pc.any(pid_ok).as_py():
+            person_from_code = pc.coalesce(person_from_code, _where(pid_ok, ids.to_canonical_citizen_id(values)))
 
     person_id = none
     values = _column(frame, s.person_id)
