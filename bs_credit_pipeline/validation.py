@@ -28,9 +28,9 @@ CODE_TYPES = frozenset({"uscc", "org_code", "citizen_id", "subject_code", "id_nu
 MULTI_SEPARATORS = r"\s*[、;；,，/]\s*"
 PERSON_ID_TYPES = frozenset({"身份证", "居民身份证", ""})
 CELL = "CELL"  # the precise code of these checks' failures is kept per cell in the run context
-CHECK_CODES = {  # registered check name -> problem code
-    "identifier": CELL, "amount": CELL, "id_number": CELL, "date_text": "E_DATE_FORMAT",
-    "not_future": "E_DATE_FUTURE", "multi_isin": "E_ENUM", "gov_organ_uscc": "E_GOV_ORGAN_USCC",
+CHECK_CODES = {  # check name (as pandera reports it in failure cases) -> problem code
+    "isin": "E_ENUM", "multi_isin": "E_ENUM", "str_length": "E_TOO_LONG", "identifier": CELL, "amount": CELL,
+    "id_number": CELL, "date_text": "E_DATE_FORMAT", "not_future": "E_DATE_FUTURE", "gov_organ_uscc": "E_GOV_ORGAN_USCC",
     "required_if": "E_REQUIRED_IF", "subject_identified": "E_SUBJECT_ID_MISSING", "not_nullable": "E_REQUIRED",
 }
 
@@ -192,7 +192,7 @@ def _column_checks(col: ColumnSpec) -> list[pa.Check]:
         if col.multi:
             checks.append(pa.Check.multi_isin(values=tuple(col.values)))
         else:
-            checks.append(pa.Check.isin(list(col.values), name="E_ENUM"))
+            checks.append(pa.Check.isin(list(col.values)))
     if col.type in ("uscc", "org_code", "citizen_id", "subject_code"):
         checks.append(pa.Check.identifier(scheme=col.type))
     if col.type == "date":
@@ -204,7 +204,7 @@ def _column_checks(col: ColumnSpec) -> list[pa.Check]:
     if "gov_organ_uscc" in col.checks:
         checks.append(pa.Check.gov_organ_uscc())
     if col.max_length:
-        checks.append(pa.Check.str_length(max_value=col.max_length, name="E_TOO_LONG"))
+        checks.append(pa.Check.str_length(max_value=col.max_length))
     return checks
 
 
@@ -330,13 +330,19 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns=["column", "check", "index"])
 
 
+def problem_code(check_label: str) -> str:
+    """Problem code of a failed check as pandera labels it: the check's error text (``isin(['罚款', ...])``), else
+    its name (``date_text``)."""
+    name = check_label.split("(", 1)[0]
+    return CHECK_CODES.get(name, name)
+
+
 def _to_problems(failures: pd.DataFrame | None, run: _Run) -> Problems:
     if failures is None or not len(failures):
         return Problems(np.array([], dtype=np.int64), [], [])
     failures = failures.copy()
     failures["index"] = failures["index"].astype("int64")
-    names = failures["check"].astype(str).str.split("(", n=1).str[0]
-    codes = names.map(lambda c: CHECK_CODES.get(c, c)).to_numpy(dtype=object)
+    codes = failures["check"].astype(str).map(problem_code).to_numpy(dtype=object)
     cell = codes == CELL
     if cell.any():
         cols = failures["column"].to_numpy(dtype=object)

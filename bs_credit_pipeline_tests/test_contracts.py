@@ -17,6 +17,7 @@ from bs_credit_pipeline.contracts import (
     Registry,
     normalise_header,
 )
+from bs_credit_pipeline.validation import CELL, compile_contract, problem_code
 
 KINDS = {
     "admin_penalty", "admin_licence", "dishonest_debtor", "serious_dishonesty", "good_record",
@@ -251,6 +252,20 @@ def test_messages(registry):
     assert registry.message("N_SKIPPED_ROWS", count=3)[3] == "notice"
     with pytest.raises(KeyError):
         registry.message("E_NO_SUCH_CODE")
+
+
+def test_every_check_a_contract_compiles_to_reports_a_known_message(registry):
+    """Pandera names a failed check by the check's own name (isin, str_length ...), whatever name= says: each one
+    must map to a message, or one bad cell would stop the whole file's intake."""
+    for contract in registry.contracts.values():
+        for variant in [contract, *(contract.for_domain(d) for d in contract.domains)]:
+            compiled = compile_contract(variant)
+            schemas = [compiled.columns, *(schema for *_, schema in compiled.rules)]
+            checks = [c for s in schemas for c in s.checks] + [
+                c for s in schemas for col in s.columns.values() for c in col.checks]
+            for check in checks:
+                code = problem_code(check.error or check.name)
+                assert code == CELL or code in registry.messages, (variant.kind, check)
 
 
 def test_every_message_has_a_short_title(registry):
