@@ -345,6 +345,7 @@ class Intake:
                     header = run.match.headers.get(idx) if idx is not None else None
                     raw = run.raw[column][i].as_py() if column in run.raw else None
                     spec = contract.column(column) if column else None
+                    fields.update(_detail_fields(code, spec, run, i, by_name, contract))
                     key = (code, column, raw, tuple(fields.items()))
                     if key not in cache:
                         cache[key] = self.registry.message(
@@ -398,6 +399,19 @@ def _first_occurrence(record_id: str, runs: list[tuple[_SheetRun, pa.Array, np.n
         if len(hits):
             return run.match.sheet.name, int(run.row_numbers[hits[0]])
     raise LookupError(record_id)
+
+
+def _detail_fields(code: str, spec, run: _SheetRun, i: int, by_name: dict[str, int], contract: Contract) -> dict:
+    """What a message needs besides the cell: the condition behind E_REQUIRED_IF, the length behind E_TOO_LONG."""
+    if code == "E_REQUIRED_IF" and spec is not None and spec.required_if:
+        when = spec.required_if["column"]
+        idx = by_name.get(when)
+        value = run.frame[when].iloc[i] if when in run.frame else None
+        return {"when_header": (run.match.headers.get(idx) if idx is not None else None) or contract.column(when).header,
+                "when_value": "" if pd.isna(value) else str(value)}
+    if code == "E_TOO_LONG" and spec is not None and spec.name in run.frame:
+        return {"length": len(str(run.frame[spec.name].iloc[i]))}
+    return {}
 
 
 def _by_sheet(runs: list[_SheetRun]) -> list[list[_SheetRun]]:

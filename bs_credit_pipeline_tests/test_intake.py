@@ -120,6 +120,17 @@ def test_clean_file_with_title_and_footer_rows_is_accepted(intake, tmp_path):
     assert result.report_path.exists()
 
 
+def test_messages_name_the_condition_and_the_length(intake, tmp_path):
+    rows = [penalty_row(0, person=True, id_type=None), penalty_row(1, subject_name="某" * 230),
+            penalty_row(2, subject_category="个人")]
+    result = run(intake, write_xlsx(tmp_path / "处罚.xlsx", rows))
+    by_code = {p["code"]: p for p in problems(result)}
+    assert by_code["E_ENUM"]["excel_row"] == 4 and by_code["E_ENUM"]["raw_value"] == "个人"
+    assert by_code["E_REQUIRED_IF"]["message"] == "本行“行政相对人类别”为“自然人”，“证件类型”必须填写"
+    assert by_code["E_REQUIRED_IF"]["hint"] == "请补填“证件类型”；如果“行政相对人类别”填错了，请改正“行政相对人类别”"
+    assert by_code["E_TOO_LONG"]["message"] == "“行政相对人名称”的内容有230个字符，太长了，应不超过200个字符"
+
+
 def test_every_bad_row_is_rejected_with_sheet_row_column_value_and_reason(intake, tmp_path):
     rows = [penalty_row(i, person=i % 2 == 1) for i in range(8)]
     rows[1]["id_number"] = rows[1]["id_number"][:10] + "****" + rows[1]["id_number"][14:]
