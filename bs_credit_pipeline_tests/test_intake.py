@@ -405,3 +405,30 @@ def test_two_columns_for_one_field_reject_the_file(intake, tmp_path):
     result = run(intake, path)
     assert result.manifest["file_error"]["code"] == "F_DUPLICATE_COLUMN"
     assert "身份证号码" in result.manifest["file_error"]["message"]
+
+
+def test_a_sheet_validated_in_chunks_gives_what_one_pass_gives(tmp_path):
+    """Large sheets are validated in chunks on several threads: errors, duplicates across chunks (pointing at the
+    first occurrence), staged rows, rejected rows and the report must not depend on it."""
+    rows = [penalty_row(i, person=i % 3 == 0) for i in range(14)]
+    rows[4]["decision_date"] = "2026-12-30"
+    rows[9]["subject_category"] = "企业"
+    rows[11]["decision_date"] = "2026年10月3日"
+    rows += [penalty_row(0, person=True), penalty_row(4), penalty_row(7, penalty_types="罚款、打板子")]
+    path = write_xlsx(tmp_path / "处罚.xlsx", rows, footer=True)
+    results = []
+    for name, options in (("one", {}), ("chunked", {"chunk_rows": 3, "workers": 2})):
+        result = run(Intake(REGISTRY, Home(tmp_path / name).ensure(), **options), path)
+        manifest = {k: v for k, v in result.manifest.items() if k not in ("received_at", "processed_at", "report_path")}
+        report = openpyxl.load_workbook(result.report_path)
+        sheets = {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in report.worksheets
+                  if ws.title != "汇总"}
+        rejected = pq.read_table(result.manifest_path.parent / f"{result.manifest['sha256']}.rejected.parquet")
+        results.append((manifest, result.problems.to_pylist(), pq.read_table(result.staged_path).to_pylist(),
+                        rejected.to_pylist(), sheets))
+    assert results[0] == results[1]
+    manifest, found, staged, _, _ = results[0]
+    assert (manifest["rows_read"], manifest["rows_loaded"], manifest["rows_rejected"]) == (17, 13, 4)
+    duplicate = next(p for p in found if p["code"] == "E_DUPLICATE_KEY")
+    assert duplicate["excel_row"] == 16 and "2" in duplicate["message"]  # repeats the accepted row 2
+    assert [r["_excel_row"] for r in staged] == [2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 14, 15, 17]
