@@ -178,6 +178,7 @@ def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int 
     for i, (col, value) in bad.items():
         rows[i][col] = value
     rows[15]["id_number"] = rows[15]["id_number"][:10] + "****" + rows[15]["id_number"][14:]  # masked ID
+    rows[17]["subject_category"] = "企业"  # not one of the 双公示 categories (法人及非法人组织 ...)
     pid = rows[20]["id_number"]  # full-width digits, lower-case x, an ideographic space: normalised, accepted
     rows[20]["id_number"] = "".join(chr(ord(ch) + 0xFEE0) for ch in pid[:6]) + pid[6:].lower() + "\u3000"
     headers, body = _rows_to_cells(c["admin_penalty"], rows, {"联系电话": [f"1387500{i:04d}" for i in range(30)]})
@@ -185,7 +186,7 @@ def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int 
     p = folder("scjgj", m2) / f"保山市市场监督管理局{last_month.year}年{last_month.month}月行政处罚信息.xlsx"
     _write_xlsx(p, f"保山市市场监督管理局{last_month.year}年{last_month.month}月行政处罚信息公示表", headers, body,
                 numeric_cells=frozenset({(25, id_col)}), hidden_sheet=True)
-    files.append(DemoFile(p, "部分通过：未来日期、缺少证件号码、缺文号、遮蔽的身份证号、被Excel按数字存储的身份证号被退回；联系电话列被删除；隐藏工作表未读取"))
+    files.append(DemoFile(p, "部分通过：未来日期、缺少证件号码、缺文号、遮蔽的身份证号、相对人类别填“企业”、被Excel按数字存储的身份证号被退回；联系电话列被删除；隐藏工作表未读取"))
 
     # 市场监管局: licences as a legacy .xls (BIFF8).
     lic = []
