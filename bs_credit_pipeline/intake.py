@@ -241,15 +241,17 @@ class Intake:
                        dept, today: dt.date) -> _SheetRun:
         names = rows.column_names
         raw = {canonical: rows.column(names[i]) for i, canonical in match.columns.items()}
-        domain = self._domains(raw, contract, dept, rows.num_rows)
+        domain, domain_cells = self._domains(raw, contract, dept, rows.num_rows)
+        # Validated and staged: the domain's name where the cell gives a code or alias; the report shows the cell.
+        named = raw if domain_cells is None else {**raw, contract.domain_column: domain_cells}
         errors: dict[int, list] = {}
         warnings: dict[int, list] = {}
         frames, dates = [], {}
-        base = normalise_frame(raw, contract)
+        base = normalise_frame(named, contract)
         for value in pd.unique(domain):
             pos = np.flatnonzero(domain == value) if value is not None else np.flatnonzero(pd.isna(domain))
             compiled = self.compiled(contract, value)
-            sub_raw = {k: v.take(pa.array(pos)) for k, v in raw.items()} if len(pos) != len(domain) else raw
+            sub_raw = {k: v.take(pa.array(pos)) for k, v in named.items()} if len(pos) != len(domain) else named
             frame = normalise_frame(sub_raw, compiled.contract) if compiled.contract is not contract else \
                 base.iloc[pos].reset_index(drop=True)
             found, parsed = validate_frame(compiled, frame, today)
@@ -265,18 +267,20 @@ class Intake:
         frame = _reassemble(frames, rows.num_rows) if frames else base
         return _SheetRun(match, row_numbers, raw, frame, errors, warnings, _merge_dates(dates, rows.num_rows), domain)
 
-    def _domains(self, raw: dict[str, pa.Array], contract: Contract, dept, n: int) -> np.ndarray:
-        """Each row's domain: its 领域 column (a name, code or alias), else the department's default for the kind."""
+    def _domains(self, raw: dict[str, pa.Array], contract: Contract, dept, n: int) -> tuple[np.ndarray, pa.Array | None]:
+        """Each row's domain: its 领域 column (a name, code or alias), else the department's default for the kind;
+        and that column with every code or alias replaced by the domain's name (None without the column)."""
         default = self.registry.default_domain(dept.code, contract.kind)
         col = contract.domain_column
         if not col or col not in raw:
-            return np.full(n, default, dtype=object)
+            return np.full(n, default, dtype=object), None
         values = normalise_text(raw[col])
         distinct = pc.unique(values)
-        named = np.array([(self.registry.domain_name(v) if v else None) or default for v in distinct.to_pylist()]
-                         + [default], dtype=object)
-        index = pc.fill_null(pc.index_in(values, value_set=distinct), len(distinct)).to_numpy(zero_copy_only=False)
-        return named[index]
+        names = [self.registry.domain_name(v) if v else None for v in distinct.to_pylist()]
+        index = pc.fill_null(pc.index_in(values, value_set=distinct), len(distinct))
+        row_domain = np.array([name or default for name in names] + [default], dtype=object)
+        cells = pa.array([name or v for name, v in zip(names, distinct.to_pylist())] + [None], pa.string())
+        return row_domain[index.to_numpy(zero_copy_only=False)], cells.take(index)
 
     def _check_source_unit(self, runs: list[_SheetRun], contract: Contract, dept) -> None:
         """A file whose 数据来源单位 is consistently another registered department was put in the wrong folder."""

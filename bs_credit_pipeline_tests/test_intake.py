@@ -457,3 +457,20 @@ def test_garbage_in_any_column_gets_a_report_not_a_crash(intake, tmp_path, kind)
             writer.writerows([rng.choice(GARBAGE) for _ in columns] for _ in range(6))
         result = run(intake, path, department=dept.code)
         assert result.manifest["status"] in ("accepted", "partial", "rejected") and result.report_path.exists()
+
+
+def test_domain_cells_by_name_code_or_alias_are_staged_as_the_domain_name(intake, tmp_path):
+    rows = [penalty_row(0, domain="食品安全"), penalty_row(1, domain="food_drug"), penalty_row(2, domain=None),
+            penalty_row(3, domain="食品", violation_type="销售不合格商品"), penalty_row(4, domain="火星"),
+            penalty_row(5, domain="环保"), penalty_row(6, domain="产品质量", violation_type="销售不合格商品")]
+    result = run(intake, write_xlsx(tmp_path / "处罚.xlsx", rows, columns=BASE_COLUMNS + ["domain"]))
+    found = {(p["excel_row"], p["code"]): p for p in problems(result)}
+    assert set(found) == {(5, "E_ENUM"), (6, "E_ENUM"), (7, "E_DOMAIN_NOT_ALLOWED")}
+    assert found[5, "E_ENUM"]["column"] == "violation_type"  # 食品 = 食品药品: that domain's stricter list applies
+    assert found[6, "E_ENUM"]["raw_value"] == "火星"
+    staged = pq.read_table(result.staged_path).to_pylist()
+    assert [(r["_excel_row"], r["domain"], r["_domain"]) for r in staged] == [
+        (2, "食品药品", "食品药品"), (3, "食品药品", "食品药品"), (4, None, None), (8, "产品质量", "产品质量")]  # scjgj has no default
+    report = openpyxl.load_workbook(result.report_path)["处罚信息"]
+    domain_col = next(c for c in report[1] if c.value == H["domain"]).column
+    assert report.cell(row=2, column=domain_col).value == "食品安全"  # the officer's own text, as sent
