@@ -239,11 +239,12 @@ def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int 
     _write_csv(p, headers, body, "gb18030")
     files.append(DemoFile(p, "全部通过（GB18030 编码 CSV）：含一个被列为失信被执行人的政府机关"))
 
-    # 税务局: A级纳税人 (good records) and 重大税收违法失信主体.
+    # 税务局: A级纳税人 (good records, announced each April for the year before) and 重大税收违法失信主体.
+    grant_year = last_month.year if last_month.month > 4 else last_month.year - 1
     good = [{"subject_name": world.orgs[i]["name"], "subject_code": world.orgs[i]["uscc"], "honour_type": "A级纳税人",
-             "honour_name": f"{last_month.year - 1}年度纳税信用A级纳税人", "granting_unit": name["swj"],
-             "grant_doc_no": f"保税公告〔{last_month.year}〕{i + 1}号", "grant_date": dt.date(last_month.year, 4, 20),
-             "valid_until": dt.date(last_month.year + 1, 4, 19), "domain": "税收缴纳"} for i in range(20, 30)]
+             "honour_name": f"{grant_year - 1}年度纳税信用A级纳税人", "granting_unit": name["swj"],
+             "grant_doc_no": f"保税公告〔{grant_year}〕{i + 1}号", "grant_date": dt.date(grant_year, 4, 20),
+             "valid_until": dt.date(grant_year + 1, 4, 19), "domain": "税收缴纳"} for i in range(20, 30)]
     headers, body = _rows_to_cells(c["good_record"], good)
     p = folder("swj", m1) / "A级纳税人名单.xlsx"
     _write_xlsx(p, None, headers, body, footer=False)
@@ -260,7 +261,7 @@ def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int 
 
     # 文明办: volunteer hours, UTF-8 with BOM.
     vol = [{"name": world.persons[i]["name"], "citizen_id": world.persons[i]["id"], "hours": str(20 + 7 * i),
-            "service_date": last_month + dt.timedelta(days=i), "organiser": "保山市志愿服务联合会",
+            "service_date": last_month + dt.timedelta(days=i - 40), "organiser": "保山市志愿服务联合会",
             "project_name": "文明交通劝导"} for i in range(40, 52)]
     headers, body = _rows_to_cells(c["volunteer_service"], vol)
     p = folder("wmb", m2) / "志愿服务时长.csv"
