@@ -43,15 +43,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     home = Home.from_env(args.home).ensure()
     result = Intake(registry, home).run(path, department=department, month=month)
     m = result.manifest
-    print(f"文件：{m['file_name']}  报送单位：{m['department']}  月份：{m['month']}  数据类别：{m['kind'] or '未识别'}")
+    dept = registry.departments.get(m["department"])
+    kind = registry.contracts[m["kind"]].title if m["kind"] else "未识别"
+    print(f"文件：{m['file_name']}  报送单位：{dept.name if dept else m['department']}  月份：{m['month']}  数据类别：{kind}")
     print(f"结果：{STATUS_ZH[m['status']]}  读取 {m['rows_read']} 行 = 入库 {m['rows_loaded']} 行 + 退回 {m['rows_rejected']} 行"
           f"（跳过空行及表尾 {m['rows_skipped']} 行）")
     if m["file_error"]:
         print(f"整体退回原因：{m['file_error']['message']}\n修改建议：{m['file_error']['hint']}")
-    for code, count in sorted(m["error_counts"].items(), key=lambda kv: -kv[1]):
-        print(f"  错误 {code}: {count}")
-    for code, count in sorted(m["warning_counts"].items(), key=lambda kv: -kv[1]):
-        print(f"  提示 {code}: {count}")
+    for label, counts in (("错误", m["error_counts"]), ("提示", m["warning_counts"])):
+        for code, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+            print(f"  {label}：{registry.message_title(code)}（{code}）{count} 处")
     if m["dropped_columns"]:
         print("已删除未收集的列：" + "、".join(d["header"] for d in m["dropped_columns"]))
     if result.report_path:

@@ -29,10 +29,11 @@ def test_check_exit_codes_and_summary(tmp_path, capsys):
     assert main(["check", str(good), "--home", str(tmp_path / "home")]) == 0
     out = capsys.readouterr().out
     assert "全部通过" in out and "读取 2 行 = 入库 2 行 + 退回 0 行" in out and "校验报告" in out
+    assert "报送单位：保山市市场监督管理局" in out and "数据类别：行政处罚" in out
     bad = write_xlsx(folder / "坏.xlsx", [penalty_row(0, decision_no=None)])
     assert main(["check", str(bad), "--home", str(tmp_path / "home")]) == 1
     out = capsys.readouterr().out
-    assert "整体退回" in out and "E_REQUIRED" in out
+    assert "整体退回" in out and "错误：必填项为空（E_REQUIRED）1 处" in out
     assert list((tmp_path / "home" / "outbox" / "scjgj" / "2026-10").glob("坏_校验报告_*.xlsx"))
 
 
