@@ -315,13 +315,27 @@ def _excel_to_ipc(path: str, fmt: str, outdir: str):
             hidden.append(name)
         else:
             sheet = reader.load_sheet(index, header_row=None, dtypes="string", skip_rows=0)
-            batch = sheet.to_arrow()
+            batch = _dates_as_shown(sheet.to_arrow())
             columns = sheet.selected_columns
             ipc = os.path.join(outdir, f"{index}.arrow")
             with pa.OSFile(ipc, "wb") as sink, pa.ipc.new_file(sink, batch.schema) as writer:
                 writer.write_batch(batch)
             sheets.append((name, index, ipc, batch.num_rows, columns[0].absolute_index if columns else 0))
     return sheets, hidden, marker
+
+
+_MIDNIGHT = " 00:00:00"
+
+
+def _dates_as_shown(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Date cells as Excel shows them (2026-10-03, not fastexcel's 2026-10-03 00:00:00): the report and its
+    messages quote what the officer sees."""
+    columns = []
+    for col in batch.columns:
+        if col.type == pa.string() and pc.any(pc.match_substring(col, _MIDNIGHT)).as_py():
+            col = pc.replace_substring_regex(col, rf"^(\d{{4}}-\d{{2}}-\d{{2}}){_MIDNIGHT}$", r"\1")
+        columns.append(col)
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
 def _marker(reader, index: int) -> str | None:

@@ -96,7 +96,7 @@ def test_xlsx_realistic_layout(penalty_xlsx):
     assert row(sheet, 1)[0] == "保山市市场监督管理局2026年10月行政处罚信息"
     assert row(sheet, 1)[1:] == [None] * 5  # merged cells keep the value in the top-left cell only
     assert row(sheet, 3)[1:3] == ["统一社会信用代码", "证件号码"]
-    assert row(sheet, 4) == ["保山市隆阳区某某商行", USCC_SHOP, None, "2026-10-03 00:00:00", "1.5", None]
+    assert row(sheet, 4) == ["保山市隆阳区某某商行", USCC_SHOP, None, "2026-10-03", "1.5", None]
     assert row(sheet, 5) == [None] * 6
     assert row(sheet, 6) == ["张三", None, CITIZEN_ID_X, "2026-10-05 14:30:00", "2", "个体"]
     assert row(sheet, 7)[2] == "110101199001011008"  # Excel damage kept visible for identifiers.py
@@ -194,7 +194,7 @@ def test_xls_written_by_xlwt_formats_numbers_and_dates(tmp_path):
     path = tmp_path / "old.xls"
     book.save(str(path))
     sheet = read_workbook(path).sheets[0]
-    assert sheet.table.column("c0").to_pylist() == ["金额", "1.5", "2", "2026-10-03 00:00:00"]
+    assert sheet.table.column("c0").to_pylist() == ["金额", "1.5", "2", "2026-10-03"]
 
 
 def test_headers_only_sheet(tmp_path):
@@ -399,7 +399,7 @@ def _hidden_and_chart_sheets(wb):
 
 
 def _dates_1904(wb):
-    assert cells(wb.sheets[0])[:2] == [(1, ["2021-01-01 00:00:00", "15"]), (2, ["2021-01-02 00:00:00", "16"])]
+    assert cells(wb.sheets[0])[:2] == [(1, ["2021-01-01", "15"]), (2, ["2021-01-02", "16"])]
 
 
 def _error_cells_are_null(wb):
