@@ -8,7 +8,9 @@ import json
 import random
 from pathlib import Path
 
+import duckdb
 import openpyxl
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import xlwt
@@ -474,3 +476,26 @@ def test_domain_cells_by_name_code_or_alias_are_staged_as_the_domain_name(intake
     report = openpyxl.load_workbook(result.report_path)["处罚信息"]
     domain_col = next(c for c in report[1] if c.value == H["domain"]).column
     assert report.cell(row=2, column=domain_col).value == "食品安全"  # the officer's own text, as sent
+
+
+def test_a_million_row_csv_is_read_validated_and_staged_in_chunks(intake, tmp_path):
+    """1 M rows (written by DuckDB), one bad date every 100 000 rows: every row accounted for, to the Excel row."""
+    codes = duckdb.connect()
+    codes.execute("SET enable_progress_bar = false")
+    codes.register("pool", pa.table({"n": range(1000), "uscc": [make_uscc(10_000 + i) for i in range(1000)]}))
+    headers = [H[c] for c in BASE_COLUMNS]
+    values = {c: f"'{v}'" for c, v in penalty_row(0).items() if v is not None and c in BASE_COLUMNS}
+    values |= {"subject_name": "'保山市某某商贸有限公司' || i", "uscc": "pool.uscc",
+               "decision_no": "'保市监罚〔2026〕' || i || '号'",
+               "decision_date": "CASE WHEN i % 100000 = 99999 THEN '2026-02-30' ELSE '2026-10-03' END"}
+    select = ", ".join(f"{values.get(c, 'NULL')} AS \"{h}\"" for c, h in zip(BASE_COLUMNS, headers))
+    path = tmp_path / "行政处罚.csv"
+    codes.execute(f"COPY (SELECT {select} FROM range(1000000) t(i) JOIN pool ON pool.n = i % 1000 ORDER BY i) "
+                  f"TO '{path}' (HEADER, DELIMITER ',')")
+    result = run(intake, path)
+    m = result.manifest
+    assert (m["rows_read"], m["rows_loaded"], m["rows_rejected"]) == (1_000_000, 999_990, 10)
+    bad = [p for p in problems(result) if p["severity"] == "error"]
+    assert [p["excel_row"] for p in bad] == [100_000 * k + 1 for k in range(1, 11)]  # row i is Excel row i + 2
+    assert {p["code"] for p in bad} == {"E_DATE_FORMAT"}
+    assert pq.read_metadata(result.staged_path).num_rows == 999_990
