@@ -108,10 +108,11 @@ class Intake:
         return self._compiled[key]
 
     def run(self, path: Path, *, department: str, month: str, today: dt.date | None = None,
-            received_at: dt.datetime | None = None, write_report: bool = True) -> IntakeResult:
+            received_at: dt.datetime | None = None, write_report: bool = True, sha256: str | None = None) -> IntakeResult:
+        """Intake one file; `sha256`: its content hash when the caller has computed it already."""
         path = Path(path)
         today = today or today_in_shanghai()
-        hashing = _BACKGROUND.submit(file_sha256, path)  # overlaps with reading the file
+        hashing = _BACKGROUND.submit(lambda: sha256 or file_sha256(path))  # overlaps with reading the file
         dept = self.registry.department_for_folder(department)
         dept_code = department_key(self.registry, department)
         manifest = {

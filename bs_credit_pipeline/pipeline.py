@@ -78,7 +78,7 @@ def intake_partition(home: Home, registry: Registry, folder: InboxFolder, *, tod
         current.add(sha)
         if (staging / f"{sha}.manifest.json").exists():
             continue
-        results.append(intake.run(path, department=department, month=folder.month, today=today))
+        results.append(intake.run(path, department=department, month=folder.month, today=today, sha256=sha))
     if staging.is_dir():
         for manifest in staging.glob("*.manifest.json"):
             sha = manifest.name.removesuffix(".manifest.json")
