@@ -93,9 +93,9 @@ def build_watch_list(conn, as_of: dt.date, rules: dict) -> None:
     fields = ", ".join(lit("$." + f) for f in watch.get("text_fields", []))
     text = (f"concat_ws(' ', rs.category, array_to_string(json_extract_string(cr.payload, [{fields}]), ' '))"
             if fields else "coalesce(rs.category, '')")
-    matches = " UNION ALL ".join(
-        f"SELECT *, {lit(r['id'])} AS watch_rule, {lit(r['name'])} AS watch_type FROM bad WHERE "
-        + " OR ".join(_condition_sql(c) for c in r["when"])
+    rules_hit = ", ".join(  # the watch rules a record matches (each condition evaluated once per record)
+        f"CASE WHEN {' OR '.join(_condition_sql(c) for c in r['when'])}"
+        f" THEN {{'rule_id': {lit(r['id'])}, 'watch_type': {lit(r['name'])}}} END"
         for r in watch["rules"]
     )
     conn.execute(f"""
@@ -108,11 +108,13 @@ def build_watch_list(conn, as_of: dt.date, rules: dict) -> None:
             JOIN core.credit_record cr ON cr.version_id = rs.version_id
             {OBJECTION_JOIN}
             WHERE rs.polarity = 'bad' AND {LISTABLE}
+        ), hit AS (
+            SELECT * EXCLUDE (txt), unnest(list_filter([{rules_hit}], lambda h: h IS NOT NULL)) AS h FROM bad
         )
         SELECT rs.as_of, rs.subject_id, {LATEST_TYPE} AS subject_type, {LATEST_NAME} AS subject_name,
-               rs.watch_type, NOT bool_or(rs.status = 'active') AS withheld, {REASONS} AS reasons,
-               rs.watch_rule AS rule_id
-        FROM ({matches}) rs
-        GROUP BY rs.as_of, rs.subject_id, rs.watch_type, rs.watch_rule
-        ORDER BY rs.subject_id, rs.watch_rule
+               rs.h.watch_type, NOT bool_or(rs.status = 'active') AS withheld, {REASONS} AS reasons,
+               rs.h.rule_id AS rule_id
+        FROM hit rs
+        GROUP BY rs.as_of, rs.subject_id, rs.h.watch_type, rs.h.rule_id
+        ORDER BY rs.subject_id, rs.h.rule_id
     """)
