@@ -17,8 +17,7 @@ import json
 import re
 import shutil
 import zipfile
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -129,7 +128,7 @@ def _shuanggongshi_table(conn, contract: dict, as_of: dt.date, masking: dict) ->
 
 
 def _write_csv(table: pa.Table, path: Path) -> None:
-    """UTF-8 with BOM, through an Arrow file stream (the writer does not wait for the GIL)."""
+    """UTF-8 with BOM; an Arrow file stream, so the writer never waits for the GIL (held by the XLSX thread)."""
     with pa.OSFile(str(path), "wb") as f:
         f.write(b"\xef\xbb\xbf")
         pacsv.write_csv(table, f)
@@ -173,7 +172,7 @@ def publish(conn, as_of: dt.date, out_dir: str | Path, masking_rules: dict, *,
     """Write publish/<as_of>/ and return its manifest (also written as manifest.json).
 
     Public lists get CSV, JSON and XLSX for 信用保山; the 双公示 exchange data gets the CSV the provincial platform
-    takes. The XLSX files (pure Python, CPU-bound) are written by two worker processes while DuckDB extracts the
+    takes. The XLSX files (pure Python) are written in a thread while DuckDB, which releases the GIL, extracts the
     exchange data.
     """
     final = Path(out_dir) / as_of.isoformat()
@@ -183,7 +182,7 @@ def publish(conn, as_of: dt.date, out_dir: str | Path, masking_rules: dict, *,
     lists = [(name, title, _list_table(conn, name, as_of, masking_rules))
              for name, title in (("black_list", "严重失信主体名单"), ("red_list", "红名单"), ("list_change", "名单变动"))]
     files: list[dict] = []
-    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool:
         workbooks = [(name, title, table.num_rows, pool.submit(_write_xlsx, table, work / f"{name}.xlsx", title))
                      for name, title, table in lists if table.num_rows <= xlsx_max_rows]
         for name, title, table in lists:
