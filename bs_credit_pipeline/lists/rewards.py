@@ -19,24 +19,25 @@ def build_red_list(conn, as_of: dt.date, rules: dict) -> None:
             SELECT DISTINCT subject_id FROM mart.record_status
             WHERE polarity = 'bad' AND status IN {in_list(red['blocking_statuses'])}
         ), vol AS (
-            SELECT rs.*,
+            SELECT rs.record_id,
                    coalesce(TRY_CAST(json_extract_string(cr.payload, {lit('$.' + vol['hours_field'])}) AS DOUBLE), 0)
                        AS hours
             FROM mart.record_status rs JOIN core.credit_record cr ON cr.version_id = rs.version_id
             WHERE rs.kind = {lit(vol['kind'])} AND rs.status NOT IN ('future', 'deleted', 'repaired', 'withheld')
               AND rs.record_date > CAST({a} - to_months({int(vol['window_months'])}) AS DATE)
         ), vol_subject AS (
-            SELECT subject_id FROM vol GROUP BY subject_id HAVING sum(hours) >= {float(vol['min_hours'])}
+            SELECT rs.subject_id FROM vol JOIN mart.record_status rs USING (record_id)
+            GROUP BY rs.subject_id HAVING sum(vol.hours) >= {float(vol['min_hours'])}
         )
         SELECT rs.*, {lit(good['id'])} AS red_rule, '优良信用记录' AS basis, CAST(NULL AS DOUBLE) AS hours
         FROM mart.record_status rs
         WHERE rs.kind IN {in_list(good['kinds'])} AND rs.status = 'active'
           AND rs.subject_id NOT IN (SELECT subject_id FROM blocked)
         UNION ALL
-        SELECT vol.* EXCLUDE (hours), {lit(vol['id'])}, '志愿服务时长', vol.hours
-        FROM vol
-        WHERE vol.subject_id IN (SELECT subject_id FROM vol_subject)
-          AND vol.subject_id NOT IN (SELECT subject_id FROM blocked)
+        SELECT rs.*, {lit(vol['id'])}, '志愿服务时长', vol.hours
+        FROM vol JOIN mart.record_status rs USING (record_id)
+        WHERE rs.subject_id IN (SELECT subject_id FROM vol_subject)
+          AND rs.subject_id NOT IN (SELECT subject_id FROM blocked)
     """)
     conn.execute(f"""
         CREATE OR REPLACE TABLE mart.red_list AS
@@ -62,6 +63,7 @@ def build_green_channel(conn, as_of: dt.date, rules: dict) -> None:
             FROM temp_red_item rs GROUP BY rs.as_of, rs.subject_id
         ), known AS (
             SELECT rs.subject_id, min(rs.record_date) AS first_date,
+                   arg_min(rs.record_id, {{'d': rs.record_date, 'r': rs.record_id}}) AS first_record_id,
                    bool_or(rs.polarity = 'bad' AND (
                        rs.status IN ('active', 'withheld')
                        OR (rs.status IN {in_list(clean['blocking_statuses'])} AND rs.record_date > {start})))
@@ -69,11 +71,9 @@ def build_green_channel(conn, as_of: dt.date, rules: dict) -> None:
             FROM mart.record_status rs
             WHERE rs.status NOT IN ('future', 'deleted')
             GROUP BY rs.subject_id
-        ), first_record AS (  -- the earliest record of a clean subject (ties: lowest record_id)
+        ), first_record AS (
             SELECT rs.* FROM mart.record_status rs
-            JOIN known k ON k.subject_id = rs.subject_id AND rs.record_date = k.first_date
-            WHERE rs.status NOT IN ('future', 'deleted') AND NOT k.blocked AND k.first_date <= {start}
-            QUALIFY row_number() OVER (PARTITION BY rs.subject_id ORDER BY rs.record_id) = 1
+            SEMI JOIN known k ON k.first_record_id = rs.record_id AND NOT k.blocked AND k.first_date <= {start}
         ), from_history AS (
             SELECT rs.as_of, rs.subject_id, rs.subject_type, rs.subject_name,
                    format('{{}}年以上无失信记录（最早记录 {{}}）', {int(clean['years'])},
