@@ -128,8 +128,7 @@ def _shuanggongshi_table(conn, contract: dict, as_of: dt.date, masking: dict) ->
 
 
 def _write_csv(table: pa.Table, path: Path) -> None:
-    """UTF-8 with BOM; an Arrow file stream, so the writer never waits for the GIL (held by the XLSX thread)."""
-    with pa.OSFile(str(path), "wb") as f:
+    with path.open("wb") as f:
         f.write(b"\xef\xbb\xbf")
         pacsv.write_csv(table, f)
 
