@@ -12,7 +12,10 @@ REASON_ITEM = (
     "{'record_id': rs.record_id, 'kind': rs.kind, 'department': rs.department, 'file_name': rs.file_name,"
     " 'sheet': rs.sheet, 'excel_row': rs.excel_row, 'rule': rs.rule_id}"
 )
-REASONS = f"to_json(list({REASON_ITEM} ORDER BY rs.record_date, rs.record_id))"
+# the items ordered by (record_date, record_id): list_sort over struct keys (NULLS LAST, like ORDER BY) is
+# the same order as list(... ORDER BY ...), and far cheaper with many small groups
+REASONS = ("to_json(list_transform(list_sort(list("
+           f"{{'d': rs.record_date, 'r': rs.record_id, 'i': to_json({REASON_ITEM})}})), lambda x: x.i))")
 # the subject's name and type on its latest record (ties broken by record_id: deterministic)
 LATEST_NAME = "arg_max(rs.subject_name, {'d': rs.record_date, 'r': rs.record_id})"
 LATEST_TYPE = "arg_max(rs.subject_type, {'d': rs.record_date, 'r': rs.record_id})"

@@ -15,25 +15,30 @@ from .sql import in_list, keyword_regex, lit, values
 REPAIR_REFUSED_EARLY = "申请日期 {} 早于最短公示期届满日 {}，不予修复"
 
 
+def _category_rank_sql(display: dict) -> str:
+    """Highest tier rank among the 处罚类别 of `category` (joined by 、 ; ； , ，), unknown types -> default_tier."""
+    rank = display["tier_rank"]
+    cats = " ".join(f"WHEN {lit(k)} THEN {rank[v]}" for k, v in display["category_tiers"].items())
+    return (
+        "list_max(list_transform(string_split(regexp_replace(coalesce(category, ''), '[;；,，]', '、', 'g'), '、'),"
+        f" lambda x: CASE trim(x) {cats} ELSE {rank[display['default_tier']]} END))"
+    )
+
+
 def _tier_sql(display: dict) -> str:
-    """severity_tier of a penalty: explicit severity, else highest tier among its 处罚类别, else default."""
+    """severity_tier of a penalty: explicit severity, else the tier of its category rank (cat.cat_rank), minor
+    for a simplified-procedure decision ranked at most general."""
     rank = display["tier_rank"]
     by_rank = {v: k for k, v in rank.items()}
     explicit = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in display["severity_tiers"].items())
-    cats = " ".join(f"WHEN {lit(k)} THEN {rank[v]}" for k, v in display["category_tiers"].items())
-    default = rank[display["default_tier"]]
-    cat_rank = (
-        "list_max(list_transform(string_split(regexp_replace(coalesce(r.category, ''), '[;；,，]', '、', 'g'), '、'),"
-        f" lambda x: CASE trim(x) {cats} ELSE {default} END))"
-    )
     to_tier = " ".join(f"WHEN {r} THEN {lit(t)}" for r, t in sorted(by_rank.items()))
     proc = display.get("minor_procedure")
     simple = "FALSE"
     if proc:  # cheap substring test first, JSON parse only on candidate rows
         simple = (f"CASE WHEN contains(CAST(r.payload AS VARCHAR), {lit(proc['value'])}) THEN coalesce("
                   f"json_extract_string(r.payload, {lit('$.' + proc['field'])}) = {lit(proc['value'])}, FALSE) ELSE FALSE END")
-    derived = (f"list_transform([{cat_rank}], lambda c: CASE WHEN {simple} AND c <= {rank['general']} THEN 'minor'"
-               f" ELSE CASE c {to_tier} END END)[1]")
+    derived = (f"CASE WHEN cat.cat_rank <= {rank['general']} AND {simple} THEN 'minor'"
+               f" ELSE CASE cat.cat_rank {to_tier} END END")
     return f"coalesce(CASE r.severity {explicit} END, {derived})"
 
 
@@ -99,7 +104,10 @@ def _base_sql(display: dict, where: str = "TRUE") -> str:
         [("rule_id", "VARCHAR"), ("domain", "VARCHAR"), ("min_months", "INTEGER")],
     )
     return f"""
-    WITH cur AS (
+    WITH cat AS (  -- the category's rank, computed once per distinct category
+        SELECT category, {_category_rank_sql(display)} AS cat_rank
+        FROM (SELECT DISTINCT category FROM core.credit_record WHERE valid_to IS NULL AND kind IN {penalties})
+    ), cur AS (
         SELECT r.record_id, r.version_id, r.kind, r.domain, r.subject_id, r.subject_type, r.subject_name,
                r.department, r.record_date, r.end_date, r.category, r.legal_rep_name, r.legal_rep_id,
                r.file_name, r.sheet, r.excel_row,
@@ -114,6 +122,7 @@ def _base_sql(display: dict, where: str = "TRUE") -> str:
                {_kind_case(display, 'min_months', 0)} AS kind_min_months,
                {_kind_case(display, 'term_months', None)} AS kind_term_months
         FROM core.credit_record r
+        LEFT JOIN cat ON cat.category IS NOT DISTINCT FROM r.category
         WHERE r.valid_to IS NULL AND {where}
     ), params AS (
         SELECT cur.*, cur.rule_id0 AS rule_id,

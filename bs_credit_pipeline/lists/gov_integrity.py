@@ -50,17 +50,23 @@ COLUMNS = ["as_of", "evaluated_id", "evaluated_type", "name", "division_code", "
            "indicators", "rule_id"]
 WARNING_COLUMNS = ["as_of", "evaluated_id", "name", "level", "warning_type", "message", "reasons", "rule_id"]
 
+# Records of bodies (by subject), plus records naming a division or a body employer in their payload; the
+# payload conditions read core.credit_record alone (its kind is the record's), so they filter its scan; a cheap
+# substring test comes before the JSON parse (payload keys are written plain).
 READ_SQL = """
+WITH st AS NOT MATERIALIZED (SELECT * FROM mart.record_status s WHERE s.as_of = $as_of AND list_contains($kinds, s.kind)),
+body AS (SELECT version_id FROM st WHERE subject_type = 'org' AND starts_with(subject_id, $prefix)),
+named AS (
+    SELECT version_id FROM core.credit_record c
+    WHERE (contains(CAST(c.payload AS VARCHAR), $division_field) AND (c.payload ->> $division_field) IS NOT NULL)
+       OR (list_contains($employer_kinds, c.kind) AND starts_with(upper(trim(c.payload ->> $employer_field)), $prefix))
+)
 SELECT s.record_id, s.kind, s.subject_id, s.subject_type, s.subject_name, s.department, s.file_name, s.sheet,
        s.excel_row, s.category, s.record_date, s.status,
        c.payload ->> $division_field AS division, upper(trim(c.payload ->> $employer_field)) AS employer,
        c.payload ->> $employer_name_field AS employer_name
-FROM mart.record_status s JOIN core.credit_record c ON c.version_id = s.version_id
-WHERE s.as_of = $as_of AND list_contains($kinds, s.kind)
-  AND ((s.subject_type = 'org' AND starts_with(s.subject_id, $prefix))
-       OR (c.payload ->> $division_field) IS NOT NULL
-       OR (list_contains($employer_kinds, s.kind)
-           AND starts_with(upper(trim(c.payload ->> $employer_field)), $prefix)))
+FROM st s JOIN core.credit_record c ON c.version_id = s.version_id
+WHERE s.version_id IN (SELECT version_id FROM body UNION SELECT version_id FROM named)
 ORDER BY s.record_date, s.record_id
 """
 SUBJECT_SQL = """

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS mart.integrity_score (
 """
 
 SQL = """
-WITH st AS (
+WITH st AS NOT MATERIALIZED (
     SELECT s.record_id, s.version_id, s.kind, s.subject_id, s.subject_name, s.department, s.record_date,
            s.category, s.severity_tier, s.status, s.file_name, s.sheet, s.excel_row
     FROM mart.record_status s
@@ -42,13 +42,20 @@ persons AS (  -- everyone with a record dated by as_of (status 'future' = record
     FROM st WHERE status <> 'future' GROUP BY subject_id
 ),
 counted AS (SELECT * FROM st WHERE status IN (SELECT unnest($statuses))),
+first_rule AS (  -- the first matching rule depends on (kind, tier, category) only: match each combination once
+    SELECT k.kind, k.severity_tier, k.category, min(r.ord) AS ord
+    FROM (SELECT DISTINCT kind, severity_tier, category FROM counted) k JOIN _points_rules r
+      ON k.kind = r.kind
+     AND (r.severity_tier IS NULL OR k.severity_tier = r.severity_tier)
+     AND (r.keyword IS NULL OR contains(coalesce(k.category, ''), r.keyword))
+    GROUP BY ALL
+),
 matched AS (
     SELECT c.*, r.ord, r.rule, r.title, r.points, r.section
-    FROM counted c JOIN _points_rules r
-      ON c.kind = r.kind
-     AND (r.severity_tier IS NULL OR c.severity_tier = r.severity_tier)
-     AND (r.keyword IS NULL OR contains(coalesce(c.category, ''), r.keyword))
-    QUALIFY row_number() OVER (PARTITION BY c.record_id ORDER BY r.ord) = 1
+    FROM counted c
+    JOIN first_rule f ON f.kind = c.kind AND f.severity_tier IS NOT DISTINCT FROM c.severity_tier
+                     AND f.category IS NOT DISTINCT FROM c.category
+    JOIN _points_rules r ON r.ord = f.ord
 ),
 credited AS (
     SELECT *, greatest(0, least(points, $add_cap - coalesce(sum(points) OVER (
@@ -66,7 +73,7 @@ record_items AS (
                     'rule': rule, 'title': title}) AS item
     FROM credited
 ),
-vol_records AS (  -- only volunteer records need the payload (hours)
+vol_records AS MATERIALIZED (  -- only volunteer records need the payload (hours)
     SELECT c.*, TRY_CAST(cr.payload ->> $hours_field AS DOUBLE) AS hours
     FROM counted c JOIN core.credit_record cr ON cr.version_id = c.version_id
     WHERE c.kind = $vol_kind AND c.record_date > CAST($as_of - to_months($vol_months) AS DATE)
@@ -90,8 +97,9 @@ items AS (SELECT * FROM record_items UNION ALL SELECT * FROM vol_items),
 scores AS (
     SELECT p.subject_id, p.subject_name,
            CAST(greatest($min_score, $base + coalesce(sum(i.points), 0)) AS INTEGER) AS score,
-           coalesce(to_json(list(i.item ORDER BY i.grp, i.record_date, i.record_id)
-                            FILTER (WHERE i.item IS NOT NULL)), '[]') AS items
+           coalesce(to_json(list_transform(list_sort(  -- = list(i.item ORDER BY grp, record_date, record_id), cheaper
+               list({'g': i.grp, 'd': i.record_date, 'r': i.record_id, 'i': i.item}) FILTER (WHERE i.item IS NOT NULL)),
+               lambda x: x.i)), '[]') AS items
     FROM persons p LEFT JOIN items i USING (subject_id)
     GROUP BY p.subject_id, p.subject_name
 )

@@ -93,23 +93,28 @@ def build_watch_list(conn, as_of: dt.date, rules: dict) -> None:
     fields = ", ".join(lit("$." + f) for f in watch.get("text_fields", []))
     text = (f"concat_ws(' ', rs.category, array_to_string(json_extract_string(cr.payload, [{fields}]), ' '))"
             if fields else "coalesce(rs.category, '')")
-    matches = " UNION ALL ".join(
-        f"SELECT record_id, {lit(r['id'])} AS rule_id, {lit(r['name'])} AS watch_type FROM bad WHERE "
-        + " OR ".join(_condition_sql(c) for c in r["when"])
+    rules_hit = ", ".join(  # the watch rules a record matches (each condition evaluated once per record)
+        f"CASE WHEN {' OR '.join(_condition_sql(c) for c in r['when'])}"
+        f" THEN {{'rule_id': {lit(r['id'])}, 'watch_type': {lit(r['name'])}}} END"
         for r in watch["rules"]
     )
     conn.execute(f"""
         CREATE OR REPLACE TABLE mart.watch_list AS
         WITH bad AS (
-            SELECT rs.record_id, rs.kind, rs.domain, rs.department, rs.severity_tier, {text} AS txt
+            SELECT rs.as_of, rs.record_id, rs.subject_id, rs.subject_type, rs.subject_name, rs.record_date,
+                   rs.status, rs.kind, rs.domain, rs.department, rs.severity_tier, rs.rule_id,
+                   rs.file_name, rs.sheet, rs.excel_row, {text} AS txt
             FROM mart.record_status rs
             JOIN core.credit_record cr ON cr.version_id = rs.version_id
             {OBJECTION_JOIN}
             WHERE rs.polarity = 'bad' AND {LISTABLE}
-        ), hit AS ({matches})
+        ), hit AS (
+            SELECT * EXCLUDE (txt), unnest(list_filter([{rules_hit}], lambda h: h IS NOT NULL)) AS h FROM bad
+        )
         SELECT rs.as_of, rs.subject_id, {LATEST_TYPE} AS subject_type, {LATEST_NAME} AS subject_name,
-               h.watch_type, NOT bool_or(rs.status = 'active') AS withheld, {REASONS} AS reasons, h.rule_id
-        FROM hit h JOIN mart.record_status rs ON rs.record_id = h.record_id
-        GROUP BY rs.as_of, rs.subject_id, h.watch_type, h.rule_id
-        ORDER BY rs.subject_id, h.rule_id
+               rs.h.watch_type, NOT bool_or(rs.status = 'active') AS withheld, {REASONS} AS reasons,
+               rs.h.rule_id AS rule_id
+        FROM hit rs
+        GROUP BY rs.as_of, rs.subject_id, rs.h.watch_type, rs.h.rule_id
+        ORDER BY rs.subject_id, rs.h.rule_id
     """)
