@@ -143,8 +143,9 @@ def _write_json(conn, table: pa.Table, path: Path) -> None:
 
 
 def _write_xlsx(table: pa.Table, path: Path, sheet: str) -> None:
-    """Every cell a text cell, so Excel never turns IDs into numbers."""
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
+    """Every cell a text cell, so Excel never turns IDs into numbers, nor a submitted text into a formula or link."""
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                           "strings_to_formulas": False, "strings_to_urls": False})
     ws = book.add_worksheet(sheet[:31])
     text = book.add_format({"num_format": "@"})
     ws.set_column(0, table.num_columns - 1, 20, text)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
+import pyarrow as pa
 import pytest
 import xlsxwriter
 import yaml
@@ -117,3 +118,14 @@ def test_publish_is_repeatable(published):
     digest = {f["name"]: f["sha256"] for f in manifest["files"] if f["format"] != "xlsx"}
     assert digest == {f["name"]: f["sha256"] for f in again["files"] if f["format"] != "xlsx"}
     assert not (out.parent / (out.name + ".tmp")).exists()
+
+
+def test_xlsx_never_turns_submitted_text_into_a_formula_or_link(tmp_path):
+    """A name a department sent as '=HYPERLINK(...)' must reach the public website as text, not as a live formula."""
+    from bs_credit_pipeline.publish import _write_xlsx
+
+    texts = ['=HYPERLINK("http://example.invalid","点击")', "https://example.invalid/x", "+1", "0012"]
+    _write_xlsx(pa.table({"subject_name": texts}), tmp_path / "list.xlsx", "名单")
+    ws = openpyxl.load_workbook(tmp_path / "list.xlsx")["名单"]
+    cells = [ws.cell(row=r, column=1) for r in range(2, 6)]
+    assert [(c.value, c.data_type, c.hyperlink) for c in cells] == [(t, "s", None) for t in texts]
