@@ -7,7 +7,7 @@ import pytest
 
 import lists_world as w
 from bs_credit_pipeline.lists import MART_TABLES, build_all, load_rules
-from bs_credit_pipeline.lists.changes import list_changes
+from bs_credit_pipeline.lists.changes import LIST_KEYS, list_changes
 
 D = dt.date.fromisoformat
 RULES = load_rules()
@@ -129,3 +129,21 @@ def test_failed_step_rolls_back_everything(world):
         build_all(world, D("2026-06-01"), RULES, extra_steps=[broken])
     assert world.execute("SELECT * FROM mart.black_list").fetchall() == before
     assert world.execute("SELECT DISTINCT as_of FROM mart.record_status").fetchall() == [(D("2026-06-15"),)]
+
+
+def test_an_entry_reached_through_two_lists_changes_on_its_own(world):
+    """ORG_C is a court dishonest debtor; a serious-dishonesty listing of it (same legal representative) ends:
+    the measures that listing brought must show as removed, though the court listing keeps the same measures."""
+    w.add_record(world, "s3", "serious_dishonesty", w.ORG_C, "2026-02-01", end_date="2026-07-01", department="swj",
+                 legal_rep=w.LEGAL_C, category="重大税收违法失信主体")
+    for as_of in ("2026-06-15", "2026-07-15"):
+        build_all(world, D(as_of), RULES)
+        for name, key in LIST_KEYS.items():
+            assert world.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM mart.{name}").fetchone()[0] == 0, name
+    removed = world.execute("""SELECT entry_key FROM mart.list_change WHERE as_of = DATE '2026-07-15'
+                               AND list_name = 'punishment_measure' AND change = 'removed' AND subject_id = ?""",
+                            [w.LEGAL_C[1]]).fetchall()
+    assert removed and all("serious_dishonesty" in k for (k,) in removed)
+    kept = world.execute("""SELECT count(*) FROM mart.punishment_measure WHERE subject_id = ?
+                            AND list_type = 'dishonest_debtor'""", [w.LEGAL_C[1]]).fetchone()[0]
+    assert kept == 4

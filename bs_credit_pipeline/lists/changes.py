@@ -9,7 +9,9 @@ from .sql import lit
 # list table -> SQL expression of the entry key (unique within one as-of)
 LIST_KEYS = {
     "black_list": "subject_id || '|' || rule_id",
-    "punishment_measure": "coalesce(subject_id, subject_name) || '|' || listed_subject_id || '|' || rule_id",
+    # one measure can reach a person through two lists of the same subject (court and serious-dishonesty)
+    "punishment_measure": "coalesce(subject_id, subject_name) || '|' || listed_subject_id || '|' || list_type"
+                          " || '|' || rule_id",
     "watch_list": "subject_id || '|' || rule_id",
     "red_list": "subject_id || '|' || rule_id",
     "green_channel": "subject_id || '|' || rule_id",
