@@ -3,8 +3,10 @@
     python -m bench.intake [--rows N]
 
 Targets (issue: intake): xlsx intake (read + normalise + validate + stage) within 2.0× fastexcel's raw read of
-the same file, peak memory ≤ 3 GB; csv intake within 3× DuckDB's read_csv. The csv floor case times the steps intake cannot skip (read, record ids,
-content hashes, Parquet) on the staged result of the csv case. Inputs are cached in bench/out/.
+the same file, peak memory ≤ 3 GB; csv intake within 3× DuckDB's read_csv. The csv floor case times the steps
+intake cannot skip (read, record ids, content hashes, Parquet) on the staged result of the csv case. Each case is
+the best of 2 runs in fresh interpreters, with the inputs read once beforehand (page cache warm). Inputs are
+cached in bench/out/.
 """
 
 from __future__ import annotations
@@ -65,8 +67,21 @@ def write_inputs(n: int) -> tuple[Path, Path]:
     return xlsx, csv_path
 
 
-def _measure(code: str) -> tuple[float, float]:
-    """Run `code` in a fresh interpreter: (seconds, peak RSS in MB incl. child processes)."""
+def _warm(*paths: Path) -> None:
+    """Read the inputs once so that no case pays for the disk (the first reader of a cold file would)."""
+    for path in paths:
+        with open(path, "rb") as f:
+            while f.read(1 << 24):
+                pass
+
+
+def _measure(code: str, repeat: int = 2) -> tuple[float, float]:
+    """Best of `repeat` runs, each in a fresh interpreter: (seconds, peak RSS in MB incl. child processes)."""
+    runs = [_measure_once(code) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def _measure_once(code: str) -> tuple[float, float]:
     script = (
         "import time, resource\n" + code + "\nt = time.perf_counter(); run(); dt_ = time.perf_counter() - t\n"
         "peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
@@ -126,6 +141,7 @@ def run():
     _digest(contract_columns, "md5")
     pq.write_table(staged, Path({str(home)!r}) / "floor.parquet")""",
     }
+    _warm(xlsx, csv_path)
     results = {}
     for label, code in cases.items():
         results[label] = _measure(code)
