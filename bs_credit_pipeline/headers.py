@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .contracts import Contract, normalise_header
+from .identifiers import string_buffers
 from .readers import SheetData, Workbook
 from .templates import CODES_SHEET, INSTRUCTIONS_SHEET
 
@@ -161,11 +162,9 @@ def _has_text(values: pa.Array) -> np.ndarray:
 
     if values.type != pa.string() or len(values) == 0:
         return exact(values)
-    _, off_buf, data_buf = values.buffers()
-    offsets = np.frombuffer(off_buf, dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
-    if data_buf is None or offsets[-1] == offsets[0]:
+    offsets, data = string_buffers(values)
+    if offsets[-1] == offsets[0]:
         return np.zeros(len(values), dtype=bool)
-    data = np.frombuffer(data_buf, dtype=np.uint8)
     filled = np.diff(offsets) > 0
     if values.null_count:
         filled &= values.is_valid().to_numpy(zero_copy_only=False)

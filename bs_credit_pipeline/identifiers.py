@@ -130,7 +130,8 @@ def _as_string_array(values) -> pa.StringArray:
     return values
 
 
-def _offsets_data(arr: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
+def string_buffers(arr: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
+    """(int32 offsets of the rows, the UTF-8 bytes they index) of a string array, without a copy."""
     _, off_buf, data_buf = arr.buffers()
     offsets = np.frombuffer(off_buf, dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
@@ -139,7 +140,7 @@ def _offsets_data(arr: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
 
 def _rows_with_bytes(arr: pa.StringArray, predicate) -> np.ndarray:
     """Boolean per row: some UTF-8 byte of the row satisfies the byte predicate (null and '' rows: False)."""
-    offsets, data = _offsets_data(arr)
+    offsets, data = string_buffers(arr)
     start = int(offsets[0])
     flagged = np.zeros(int(offsets[-1]) - start + 1, dtype=bool)  # one spare False for trailing empty rows
     flagged[:-1] = predicate(data[start:int(offsets[-1])])
@@ -152,7 +153,7 @@ def _rows_with_bytes(arr: pa.StringArray, predicate) -> np.ndarray:
 
 def _byte_lengths(arr: pa.StringArray) -> np.ndarray:
     """UTF-8 byte length per row, -1 for null."""
-    offsets, _ = _offsets_data(arr)
+    offsets, _ = string_buffers(arr)
     lengths = np.diff(offsets)
     if arr.null_count:
         lengths = np.where(arr.is_valid().to_numpy(zero_copy_only=False), lengths, -1)
@@ -172,7 +173,7 @@ def _columns(arr: pa.StringArray, rows: np.ndarray, width: int) -> np.ndarray:
         mask = np.zeros(len(arr), dtype=bool)
         mask[rows] = True
         arr = arr.filter(pa.array(mask))
-    offsets, data = _offsets_data(arr)
+    offsets, data = string_buffers(arr)
     start = int(offsets[0])
     return np.ascontiguousarray(data[start:start + len(rows) * width].reshape(len(rows), width).T)
 
