@@ -79,8 +79,6 @@ _ORG_CHECK_BYTES = np.frombuffer(b"0123456789X0", dtype=np.uint8)  # indexed by 
 
 # Byte predicates selecting the rows that need the (slower) Unicode normalisation path; uint8 wraps.
 _NFKC_CHANGED_CJK_PUNCT = np.array([0x80, 0xB6, 0xB8, 0xB9, 0xBA], dtype=np.uint8)  # U+3000, U+3036, U+3038-303A
-
-
 _TEXT_DIRTY_LUT = np.ones(256, dtype=bool)
 _TEXT_DIRTY_LUT[0x21:0x7F] = False  # visible ASCII
 _TEXT_DIRTY_LUT[0x80:0xC0] = False  # continuation bytes follow their lead byte's verdict

@@ -108,7 +108,8 @@ class Intake:
         return self._compiled[key]
 
     def run(self, path: Path, *, department: str, month: str, today: dt.date | None = None,
-            received_at: dt.datetime | None = None, write_report: bool = True, sha256: str | None = None) -> IntakeResult:
+            received_at: dt.datetime | None = None, write_report: bool = True,
+            sha256: str | None = None) -> IntakeResult:
         """Intake one file; `sha256`: its content hash when the caller has computed it already."""
         path = Path(path)
         today = today or today_in_shanghai()
@@ -268,7 +269,8 @@ class Intake:
         frame = _reassemble(frames, rows.num_rows) if frames else base
         return _SheetRun(match, row_numbers, raw, frame, errors, warnings, _merge_dates(dates, rows.num_rows), domain)
 
-    def _domains(self, raw: dict[str, pa.Array], contract: Contract, dept, n: int) -> tuple[np.ndarray, pa.Array | None]:
+    def _domains(self, raw: dict[str, pa.Array], contract: Contract, dept,
+                 n: int) -> tuple[np.ndarray, pa.Array | None]:
         """Each row's domain: its 领域 column (a name, code or alias), else the department's default for the kind;
         and that column with every code or alias replaced by the domain's name (None without the column)."""
         default = self.registry.default_domain(dept.code, contract.kind)
@@ -412,7 +414,8 @@ def _detail_fields(code: str, spec, run: _SheetRun, i: int, by_name: dict[str, i
         when = spec.required_if["column"]
         idx = by_name.get(when)
         value = run.frame[when].iloc[i] if when in run.frame else None
-        return {"when_header": (run.match.headers.get(idx) if idx is not None else None) or contract.column(when).header,
+        header = run.match.headers.get(idx) if idx is not None else None
+        return {"when_header": header or contract.column(when).header,
                 "when_value": "" if pd.isna(value) else str(value)}
     if code == "E_TOO_LONG" and spec is not None and spec.name in run.frame:
         return {"length": len(str(run.frame[spec.name].iloc[i]))}

@@ -6,8 +6,9 @@ Cells, whatever the format, are text (`pa.string()`), blank cells are null:
 - Excel (xlsx/xlsm, xls, xlsb, ods) is read by fastexcel (calamine) with every column as string. Numbers come
   as calamine prints them: `1.5`, `2`, and an ID typed into a General cell as the exact integer of the double
   Excel kept (15 significant digits, so the last digits are wrong: identifiers.py detects it). Dates come as
-  `2026-10-03`, datetimes as `2026-10-05 14:30:00`, in the right calendar for 1904-date workbooks; a duration cell comes as a datetime counted from the
-  epoch (`1904-01-11 15:10:10`). Error cells (#DIV/0!, #N/A) are null. A cell holding an empty string is `''`.
+  `2026-10-03`, datetimes as `2026-10-05 14:30:00`, in the right calendar for 1904-date workbooks; a duration
+  cell comes as a datetime counted from the epoch (`1904-01-11 15:10:10`). Error cells (#DIV/0!, #N/A) are
+  null. A cell holding an empty string is `''`.
   Merged cells keep their value in the top-left cell only.
 - CSV: decoded as utf-8-sig (BOM present), utf-8, utf-16 (BOM present) or gb18030, in that order; the
   delimiter is the most consistent of `, \\t ; |`; no header interpretation; empty fields (quoted or not) are

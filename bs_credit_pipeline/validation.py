@@ -30,8 +30,9 @@ PERSON_ID_TYPES = frozenset({"身份证", "居民身份证", ""})
 CELL = "CELL"  # the precise code of these checks' failures is kept per cell in the run context
 CHECK_CODES = {  # check name (as pandera reports it in failure cases) -> problem code
     "isin": "E_ENUM", "multi_isin": "E_ENUM", "str_length": "E_TOO_LONG", "identifier": CELL, "amount": CELL,
-    "id_number": CELL, "date_text": "E_DATE_FORMAT", "not_future": "E_DATE_FUTURE", "gov_organ_uscc": "E_GOV_ORGAN_USCC",
-    "required_if": "E_REQUIRED_IF", "subject_identified": "E_SUBJECT_ID_MISSING", "not_nullable": "E_REQUIRED",
+    "id_number": CELL, "date_text": "E_DATE_FORMAT", "not_future": "E_DATE_FUTURE",
+    "gov_organ_uscc": "E_GOV_ORGAN_USCC", "required_if": "E_REQUIRED_IF", "subject_identified": "E_SUBJECT_ID_MISSING",
+    "not_nullable": "E_REQUIRED",
 }
 
 

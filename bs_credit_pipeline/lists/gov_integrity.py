@@ -54,7 +54,9 @@ WARNING_COLUMNS = ["as_of", "evaluated_id", "name", "level", "warning_type", "me
 # payload conditions read core.credit_record alone (its kind is the record's), so they filter its scan; a cheap
 # substring test comes before the JSON parse (payload keys are written plain).
 READ_SQL = """
-WITH st AS NOT MATERIALIZED (SELECT * FROM mart.record_status s WHERE s.as_of = $as_of AND list_contains($kinds, s.kind)),
+WITH st AS NOT MATERIALIZED (
+    SELECT * FROM mart.record_status s WHERE s.as_of = $as_of AND list_contains($kinds, s.kind)
+),
 body AS (SELECT version_id FROM st WHERE subject_type = 'org' AND starts_with(subject_id, $prefix)),
 named AS (
     SELECT version_id FROM core.credit_record c
