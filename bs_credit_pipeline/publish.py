@@ -17,14 +17,13 @@ import json
 import re
 import shutil
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import xlsxwriter
+import rustpy_xlsxwriter
 import yaml
 
 from .identifiers import PROVINCE_CODES, citizen_id_check_char, mask_id, mask_name
@@ -143,20 +142,13 @@ def _write_json(conn, table: pa.Table, path: Path) -> None:
 
 
 def _write_xlsx(table: pa.Table, path: Path, sheet: str) -> None:
-    """Every cell a text cell, so Excel never turns IDs into numbers, nor a submitted text into a formula or link."""
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                           "strings_to_formulas": False, "strings_to_urls": False})
-    ws = book.add_worksheet(sheet[:31])
-    text = book.add_format({"num_format": "@"})
-    ws.set_column(0, table.num_columns - 1, 20, text)
-    for j, name in enumerate(table.column_names):
-        ws.write_string(0, j, name)
-    r = 0
-    for batch in table.to_batches(max_chunksize=8192):
-        for row in zip(*(c.to_pylist() for c in batch.columns)):
-            r += 1
-            ws.write_row(r, 0, [None if v is None else str(v) for v in row], text)
-    book.close()
+    """Every cell a text cell (number format @, inline strings), so Excel never turns IDs into numbers, nor a
+    submitted text into a formula or link. rust_xlsxwriter reads the Arrow columns directly (~1 µs per cell;
+    xlsxwriter's Python loop took ~13)."""
+    strings = table.cast(pa.schema([pa.field(f.name, pa.string()) for f in table.schema]))
+    text = rustpy_xlsxwriter.Format().set_num_format("@")
+    rustpy_xlsxwriter.write_worksheet(strings, str(path), sheet_name=sheet[:31], column_width=20,
+                                      column_formats=[text] * table.num_columns, header_format=text)
 
 
 def _sha256(path: Path) -> str:
@@ -172,36 +164,32 @@ def publish(conn, as_of: dt.date, out_dir: str | Path, masking_rules: dict, *,
     """Write publish/<as_of>/ and return its manifest (also written as manifest.json).
 
     Public lists get CSV, JSON and XLSX for 信用保山; the 双公示 exchange data gets the CSV the provincial platform
-    takes. The XLSX files (pure Python) are written in a thread while DuckDB, which releases the GIL, extracts the
-    exchange data.
+    takes.
     """
     final = Path(out_dir) / as_of.isoformat()
     work = final.with_name(final.name + ".tmp")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    lists = [(name, title, _list_table(conn, name, as_of, masking_rules))
-             for name, title in (("black_list", "严重失信主体名单"), ("red_list", "红名单"), ("list_change", "名单变动"))]
     files: list[dict] = []
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        workbooks = [(name, title, table.num_rows, pool.submit(_write_xlsx, table, work / f"{name}.xlsx", title))
-                     for name, title, table in lists if table.num_rows <= xlsx_max_rows]
-        for name, title, table in lists:
-            _write_csv(table, work / f"{name}.csv")
-            _write_json(conn, table, work / f"{name}.json")
-            files += [_file_entry(work / f"{name}.{ext}", name, title, table.num_rows, False) for ext in ("csv", "json")]
-        skipped = []
-        for kind in SHUANGGONGSHI_KINDS:
-            contract = load_contract(kind, kinds_dir)
-            if contract is None:
-                skipped.append(kind)
-                continue
-            title = f"双公示_{contract['title']}"
-            table = _shuanggongshi_table(conn, contract, as_of, masking_rules)
-            _write_csv(table, work / f"{kind}.csv")
-            files.append(_file_entry(work / f"{kind}.csv", kind, title, table.num_rows, True))
-        for name, title, rows, done in workbooks:
-            done.result()
-            files.append(_file_entry(work / f"{name}.xlsx", name, title, rows, False))
+    for name, title in (("black_list", "严重失信主体名单"), ("red_list", "红名单"), ("list_change", "名单变动")):
+        table = _list_table(conn, name, as_of, masking_rules)
+        _write_csv(table, work / f"{name}.csv")
+        _write_json(conn, table, work / f"{name}.json")
+        formats = ["csv", "json"]
+        if table.num_rows <= xlsx_max_rows:
+            _write_xlsx(table, work / f"{name}.xlsx", title)
+            formats.append("xlsx")
+        files += [_file_entry(work / f"{name}.{ext}", name, title, table.num_rows, False) for ext in formats]
+    skipped = []
+    for kind in SHUANGGONGSHI_KINDS:
+        contract = load_contract(kind, kinds_dir)
+        if contract is None:
+            skipped.append(kind)
+            continue
+        title = f"双公示_{contract['title']}"
+        table = _shuanggongshi_table(conn, contract, as_of, masking_rules)
+        _write_csv(table, work / f"{kind}.csv")
+        files.append(_file_entry(work / f"{kind}.csv", kind, title, table.num_rows, True))
     manifest = {
         "as_of": as_of.isoformat(), "files": files, "contracts_missing": skipped,
         "xlsx_max_rows": xlsx_max_rows, "masking": masking_rules,

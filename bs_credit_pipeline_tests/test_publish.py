@@ -60,6 +60,7 @@ def test_xlsx_cells_are_text(published):
     assert values[0][:3] == ["主体名称", "统一社会信用代码或身份证号码", "主体类别"]
     assert {v[0] for v in values[1:]} == {"吴*", "郑**"}
     assert all(c.data_type == "s" for row in ws.iter_rows(min_row=2) for c in row if c.value is not None)
+    assert {c.number_format for row in ws.iter_rows() for c in row if c.value is not None} == {"@"}
 
 
 def test_shuanggongshi_exchange_layout_and_masking(published):
