@@ -111,11 +111,13 @@ def _shuanggongshi_table(conn, contract: dict, as_of: dt.date, masking: dict) ->
     paths = ", ".join("'$.' || " + "'" + c["name"].replace("'", "''") + "'" for c in cols)
     select = ", ".join(f"v[{i + 1}] AS \"{c['header']}\"" for i, c in enumerate(cols))
     table = conn.sql(f"""
-        SELECT {select}, subject_type AS _subject_type FROM (
+        SELECT {select}, subject_type AS _subject_type, record_id AS _record_id FROM (
             SELECT json_extract_string(cr.payload, [{paths}]) AS v, rs.subject_type, rs.record_id
             FROM mart.record_status rs JOIN core.credit_record cr ON cr.version_id = rs.version_id
-            WHERE rs.as_of = $as_of AND rs.kind = $kind AND rs.status = 'active')
-        ORDER BY record_id""", params={"as_of": as_of, "kind": contract["kind"]}).to_arrow_table()
+            WHERE rs.as_of = $as_of AND rs.kind = $kind AND rs.status = 'active')""",
+                     params={"as_of": as_of, "kind": contract["kind"]}).to_arrow_table()
+    # in record order; Arrow sorts the one key column and gathers, DuckDB's ORDER BY moved the wide rows
+    table = table.take(pc.sort_indices(table["_record_id"])).drop_columns(["_record_id"])
     person = pc.equal(table["_subject_type"].combine_chunks(), "person").fill_null(False)
     pii = [c for c in cols if c.get("pii")]
     table = _mask_person_columns(table, masking, [c["header"] for c in pii if c["type"] not in ID_TYPES],

@@ -116,3 +116,38 @@ def test_overlapping_display_rules_are_rejected(tmp_path):
     (tmp_path / "display_periods.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(RulesError, match="overlap"):
         load_rules(tmp_path)
+
+
+def test_nightly_rewrite_equals_a_full_rebuild(world):
+    """After the first build, record_status is brought up to date by rewriting the rows that differ. Across
+    dates (forward and back), new, closed and merged subjects' records, repairs and objections, it must hold
+    exactly the rows a fresh build would."""
+    import lists_world as w
+
+    from bs_credit_pipeline.lists.display import STATUS_COLUMNS, _status_sql
+
+    cols = ", ".join(STATUS_COLUMNS)
+
+    def stored_and_fresh(as_of: str) -> tuple[list, list]:
+        build_all(world, D(as_of), RULES)  # leaves mart.repair_decision and temp_objection_state of as_of
+        stored = world.execute(f"SELECT {cols} FROM mart.record_status ORDER BY ALL").fetchall()
+        fresh = world.execute(
+            f"SELECT {cols} FROM ({_status_sql(RULES['display_periods'], D(as_of))}) ORDER BY ALL").fetchall()
+        return stored, fresh
+
+    stored, fresh = stored_and_fresh("2026-06-01")  # first build: the whole table is created
+    assert stored == fresh and len(stored) > 20
+    w.add_record(world, "n1", "admin_penalty", w.ORG_F, "2026-06-10", category="罚款")  # a new record
+    world.execute("UPDATE core.credit_record SET valid_to = now() WHERE record_id = 'p2'")  # withdrawn
+    w.add_objection(world, "o-late", "p5", received="2026-06-12", decided="2026-07-01", outcome="删除")
+    w.add_repair(world, "r-late", "p1", received="2026-06-05", decided="2026-06-20")
+    world.execute("""INSERT INTO core.subject VALUES ('ORG:保山测试', 'org', '保山测试公司', ['保山测试公司'],
+                     NULL, NULL, NULL, DATE '2026-01-01', DATE '2026-01-01', ?)""", [w.ORG_A[0]])
+    w.add_record(world, "n2", "admin_penalty", ("ORG:保山测试", "org", "保山测试公司"), "2026-06-11", category="警告")
+    for as_of in ("2026-06-15", "2026-07-02", "2025-01-01", "2027-04-12", "2027-04-12"):
+        stored, fresh = stored_and_fresh(as_of)
+        assert stored == fresh, as_of
+        assert {r[-1] for r in stored} == {D(as_of)}
+    rows = {r[0]: r[1:] for r in world.execute("SELECT record_id, status, subject_id FROM mart.record_status").fetchall()}
+    assert "p2" not in rows and rows["n1"][0] == "active" and rows["p5"][0] == "deleted"
+    assert rows["n2"][1] == w.ORG_A[0]  # the legacy key resolved to the USCC it was merged into

@@ -213,20 +213,27 @@ def build_objection_state(conn, as_of: dt.date) -> None:
     """)
 
 
-def build_record_status(conn, as_of: dt.date, rules: dict) -> None:
-    """Create mart.record_status (and mart.repair_decision) for as_of. Runs inside the caller's transaction."""
-    display = rules["display_periods"]
+# Columns of mart.record_status (as_of last: a nightly run replaces that column, see _rewrite_changed).
+STATUS_COLUMNS = (
+    "record_id", "version_id", "kind", "domain", "subject_id", "subject_type", "subject_name", "department",
+    "record_date", "end_date", "category", "polarity", "severity_tier", "rule_id", "display_min_end",
+    "display_max_end", "status", "status_reason", "file_name", "sheet", "excel_row", "as_of",
+)
+# the columns a record version does not fix (subject resolution, rules, as-of date); the others are the version's
+DERIVED_COLUMNS = ("subject_id", "subject_type", "subject_name", "polarity", "severity_tier", "rule_id",
+                   "display_min_end", "display_max_end", "status", "status_reason")
+
+
+def _status_sql(display: dict, as_of: dt.date) -> str:
+    """One row per current record version: its display parameters and its status as of the date."""
     a = lit(as_of)
-    build_repair_decisions(conn, as_of, display)
-    build_objection_state(conn, as_of)
     day = "strftime({}, '%Y-%m-%d')"
-    conn.execute(f"""
-        CREATE OR REPLACE TABLE mart.record_status AS
+    return f"""
         WITH b AS ({_base_sql(display)}), rep AS (
             SELECT record_id, min(coalesce(decided_date, received_date)) AS repaired_on
             FROM mart.repair_decision WHERE status = 'granted' GROUP BY record_id
         )
-        SELECT {a} AS as_of, b.record_id, b.version_id, b.kind, b.domain,
+        SELECT b.record_id, b.version_id, b.kind, b.domain,
                b.subject_id, b.subject_type, b.subject_name, b.department,
                b.record_date, b.end_date, b.category, b.polarity, b.severity_tier, b.rule_id,
                b.display_min_end, b.display_max_end,
@@ -254,8 +261,52 @@ def build_record_status(conn, as_of: dt.date, rules: dict) -> None:
                    THEN '异议处理中（' || {day.format('o.pending_since')} || ' 受理），暂停公示'
                  WHEN b.display_max_end IS NULL THEN '有效'
                  ELSE '公示期内，最后公示日 ' || {day.format('b.display_max_end - 1')} END AS status_reason,
-               b.file_name, b.sheet, b.excel_row
+               b.file_name, b.sheet, b.excel_row, {a} AS as_of
         FROM b
         LEFT JOIN temp_objection_state o ON o.record_id = b.record_id
         LEFT JOIN rep ON rep.record_id = b.record_id
+    """
+
+
+def _rewrite_changed(conn, select: str, as_of: dt.date) -> None:
+    """Bring an existing mart.record_status to `select`: every status is recomputed, but only rows that differ
+    (compared on status and a hash of the derived columns) and rows of versions no longer current are rewritten.
+    Writing all 10 M rows again cost more than computing them; a night changes a few thousand."""
+    def derived(prefix: str) -> str:
+        return "hash(" + ", ".join(prefix + c for c in DERIVED_COLUMNS) + ")"
+
+    conn.execute(f"""
+        CREATE OR REPLACE TEMP TABLE temp_status_changed AS
+        SELECT n.* FROM ({select}) n
+        ANTI JOIN (SELECT version_id, status, {derived('')} AS h FROM mart.record_status) o
+          ON o.version_id = n.version_id AND o.status = n.status AND o.h = {derived('n.')}
     """)
+    conn.execute("""
+        CREATE OR REPLACE TEMP TABLE temp_status_stale AS
+        SELECT version_id FROM temp_status_changed
+        UNION ALL
+        SELECT o.version_id FROM mart.record_status o
+        ANTI JOIN core.credit_record r ON r.version_id = o.version_id AND r.valid_to IS NULL
+    """)
+    # as_of of every row: a new constant column instead of an UPDATE of each row (which the WAL would log)
+    conn.execute("ALTER TABLE mart.record_status DROP COLUMN as_of")
+    conn.execute(f"ALTER TABLE mart.record_status ADD COLUMN as_of DATE DEFAULT {lit(as_of)}")
+    conn.execute("DELETE FROM mart.record_status WHERE version_id IN (SELECT version_id FROM temp_status_stale)")
+    conn.execute("INSERT INTO mart.record_status BY NAME SELECT * FROM temp_status_changed")
+    conn.execute("DROP TABLE temp_status_changed; DROP TABLE temp_status_stale")
+
+
+def build_record_status(conn, as_of: dt.date, rules: dict) -> None:
+    """Create or bring up to date mart.record_status (and mart.repair_decision) for as_of. Runs inside the
+    caller's transaction. The result is the same either way: one row per current record version."""
+    display = rules["display_periods"]
+    build_repair_decisions(conn, as_of, display)
+    build_objection_state(conn, as_of)
+    select = _status_sql(display, as_of)
+    existing = {name for (name,) in conn.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'mart' AND table_name = 'record_status'"
+        " AND database_name = current_database()").fetchall()}
+    if existing == set(STATUS_COLUMNS):
+        _rewrite_changed(conn, select, as_of)
+    else:
+        conn.execute(f"CREATE OR REPLACE TABLE mart.record_status AS {select}")
