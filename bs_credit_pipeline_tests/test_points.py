@@ -126,3 +126,12 @@ def test_only_persons_and_same_as_of_twice_is_identical(conn):
     assert [(r[1], r[3], r[4]) for r in first] == [(LI, 750, "C")]
     assert points.build(conn, AS_OF, rules) == 1
     assert conn.execute("SELECT * FROM mart.integrity_score ORDER BY subject_id").fetchall() == first
+
+
+def test_name_from_the_latest_dated_record_an_undated_one_never_wins(conn):
+    add(conn, "a1", "admin_licence", LI, "李四", record_date=date(2026, 2, 1))
+    add(conn, "a2", "admin_licence", LI, "李肆", record_date=date(2026, 4, 1))
+    add(conn, "z9", "admin_licence", LI, "李 四", record_date=None)  # sorts after both by record_id
+    points.build(conn, AS_OF, points.load_rules())
+    assert conn.execute("SELECT subject_name FROM mart.integrity_score").fetchall() == [("李肆",)]
+

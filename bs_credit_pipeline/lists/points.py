@@ -14,6 +14,8 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
+from .sql import lit
+
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "data_contracts" / "rules" / "points.yaml"
 
 DDL = """
@@ -38,7 +40,8 @@ WITH st AS NOT MATERIALIZED (
 ),
 persons AS (  -- everyone with a record dated by as_of (status 'future' = record date after as_of)
     SELECT subject_id,
-           max_by(subject_name, coalesce(CAST(record_date AS VARCHAR), '') || record_id) AS subject_name
+           -- the name on the latest dated record (an undated one only when none is dated), ties by record_id
+           arg_max(subject_name, {'d': coalesce(record_date, DATE '0001-01-01'), 'r': record_id}) AS subject_name
     FROM st WHERE status <> 'future' GROUP BY subject_id
 ),
 counted AS (SELECT * FROM st WHERE status IN (SELECT unnest($statuses))),
@@ -94,17 +97,20 @@ vol_items AS (
     FROM (SELECT *, CAST(least($vol_cap, floor(hours / $vol_step) * $vol_pps) AS INTEGER) AS points FROM vol)
 ),
 items AS (SELECT * FROM record_items UNION ALL SELECT * FROM vol_items),
+item_lists AS (  -- one JSON array per person: list(item ORDER BY grp, record_date, record_id), sorted once per group
+    SELECT subject_id, sum(points) AS points,
+           '[' || array_to_string(list_transform(list_sort(list({'g': grp, 'd': record_date, 'r': record_id,
+                                                                  'i': item})), lambda x: x.i), ',') || ']' AS items
+    FROM items GROUP BY subject_id
+),
 scores AS (
     SELECT p.subject_id, p.subject_name,
-           CAST(greatest($min_score, $base + coalesce(sum(i.points), 0)) AS INTEGER) AS score,
-           coalesce(to_json(list_transform(list_sort(  -- = list(i.item ORDER BY grp, record_date, record_id), cheaper
-               list({'g': i.grp, 'd': i.record_date, 'r': i.record_id, 'i': i.item}) FILTER (WHERE i.item IS NOT NULL)),
-               lambda x: x.i)), '[]') AS items
-    FROM persons p LEFT JOIN items i USING (subject_id)
-    GROUP BY p.subject_id, p.subject_name
+           CAST(greatest($min_score, $base + coalesce(l.points, 0)) AS INTEGER) AS score,
+           coalesce(l.items, '[]') AS items
+    FROM persons p LEFT JOIN item_lists l USING (subject_id)
 )
-SELECT $as_of, s.subject_id, s.subject_name, s.score, g.grade, s.items, $rule_id
-FROM scores s ASOF JOIN _points_grades g ON s.score >= g.min_score  -- the highest grade the score reaches
+SELECT $as_of, s.subject_id, s.subject_name, s.score, {grade} AS grade, s.items, $rule_id
+FROM scores s
 """
 
 
@@ -129,11 +135,12 @@ def _rule_table(rules: dict) -> pa.Table:
         ("section", pa.string())]))
 
 
-def _grade_table(rules: dict) -> pa.Table:
-    """Grades with their minimum score; the open-ended lowest grade gets -2**62."""
-    grades = rules["grades"]
-    return pa.table({"grade": [g["grade"] for g in grades],
-                     "min_score": [int(g["min"]) if g.get("min") is not None else -(2**62) for g in grades]})
+def _grade_sql(rules: dict) -> str:
+    """CASE over `score`: the highest grade whose minimum it reaches (the grade without a minimum is the floor)."""
+    grades = sorted(rules["grades"], key=lambda g: -int(g["min"]) if g.get("min") is not None else float("inf"))
+    whens = " ".join(f"WHEN score >= {int(g['min'])} THEN {lit(g['grade'])}" for g in grades if g.get("min") is not None)
+    floor = next((g["grade"] for g in grades if g.get("min") is None), None)
+    return f"CASE {whens} ELSE {lit(floor)} END"
 
 
 def build(conn, as_of: date, rules: dict) -> int:
@@ -148,11 +155,9 @@ def build(conn, as_of: date, rules: dict) -> int:
     }
     conn.execute(DDL)
     conn.register("_points_rules", _rule_table(rules))
-    conn.register("_points_grades", _grade_table(rules))
     try:
         conn.execute("DELETE FROM mart.integrity_score")
-        conn.execute("INSERT INTO mart.integrity_score " + SQL, params)
+        conn.execute("INSERT INTO mart.integrity_score " + SQL.replace("{grade}", _grade_sql(rules)), params)
     finally:
         conn.unregister("_points_rules")
-        conn.unregister("_points_grades")
     return conn.execute("SELECT count(*) FROM mart.integrity_score").fetchone()[0]
