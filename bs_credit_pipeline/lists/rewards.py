@@ -63,7 +63,6 @@ def build_green_channel(conn, as_of: dt.date, rules: dict) -> None:
             FROM temp_red_item rs GROUP BY rs.as_of, rs.subject_id
         ), known AS (
             SELECT rs.subject_id, min(rs.record_date) AS first_date,
-                   arg_min(rs.record_id, {{'d': rs.record_date, 'r': rs.record_id}}) AS first_record_id,
                    bool_or(rs.polarity = 'bad' AND (
                        rs.status IN ('active', 'withheld')
                        OR (rs.status IN {in_list(clean['blocking_statuses'])} AND rs.record_date > {start})))
@@ -71,9 +70,11 @@ def build_green_channel(conn, as_of: dt.date, rules: dict) -> None:
             FROM mart.record_status rs
             WHERE rs.status NOT IN ('future', 'deleted')
             GROUP BY rs.subject_id
-        ), first_record AS (
+        ), first_record AS (  -- the earliest record of an eligible subject (ties: smallest record_id)
             SELECT rs.* FROM mart.record_status rs
-            SEMI JOIN known k ON k.first_record_id = rs.record_id AND NOT k.blocked AND k.first_date <= {start}
+            JOIN known k ON k.subject_id = rs.subject_id AND k.first_date = rs.record_date
+            WHERE NOT k.blocked AND k.first_date <= {start} AND rs.status NOT IN ('future', 'deleted')
+            QUALIFY row_number() OVER (PARTITION BY rs.subject_id ORDER BY rs.record_id) = 1
         ), from_history AS (
             SELECT rs.as_of, rs.subject_id, rs.subject_type, rs.subject_name,
                    format('{{}}年以上无失信记录（最早记录 {{}}）', {int(clean['years'])},
