@@ -17,6 +17,8 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
+from .sql import in_list
+
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "data_contracts" / "rules" / "gov_integrity.yaml"
 
 EVALUATION_COLUMNS = """
@@ -52,10 +54,11 @@ WARNING_COLUMNS = ["as_of", "evaluated_id", "name", "level", "warning_type", "me
 
 # Records of bodies (by subject), plus records naming a division or a body employer in their payload; the
 # payload conditions read core.credit_record alone (its kind is the record's), so they filter its scan; a cheap
-# substring test comes before the JSON parse (payload keys are written plain).
+# substring test comes before the JSON parse (payload keys are written plain). The kinds are a literal list
+# ({kinds}), so the scan filters on them before it reads the other columns.
 READ_SQL = """
 WITH st AS NOT MATERIALIZED (
-    SELECT * FROM mart.record_status s WHERE s.as_of = $as_of AND list_contains($kinds, s.kind)
+    SELECT * FROM mart.record_status s WHERE s.as_of = $as_of AND s.kind IN {kinds}
 ),
 body AS (SELECT version_id FROM st WHERE subject_type = 'org' AND starts_with(subject_id, $prefix)),
 named AS (
@@ -67,8 +70,8 @@ SELECT s.record_id, s.kind, s.subject_id, s.subject_type, s.subject_name, s.depa
        s.excel_row, s.category, s.record_date, s.status,
        c.payload ->> $division_field AS division, upper(trim(c.payload ->> $employer_field)) AS employer,
        c.payload ->> $employer_name_field AS employer_name
-FROM st s JOIN core.credit_record c ON c.version_id = s.version_id
-WHERE s.version_id IN (SELECT version_id FROM body UNION SELECT version_id FROM named)
+FROM (SELECT version_id FROM body UNION SELECT version_id FROM named) v  -- few: the hash side, st probes
+JOIN st s ON s.version_id = v.version_id JOIN core.credit_record c ON c.version_id = s.version_id
 ORDER BY s.record_date, s.record_id
 """
 SUBJECT_SQL = """
@@ -118,11 +121,11 @@ def _provenance(row: dict) -> dict:
 
 def _read(conn, as_of: date, rules: dict) -> list[dict]:
     indicators = rules["indicators"]
+    kinds = sorted({i["kind"] for i in indicators} | {w["kind"] for w in rules["warnings"]["red"]})
     params = {"as_of": as_of, "prefix": rules["body_prefix"], "division_field": rules["division_field"],
-              "kinds": sorted({i["kind"] for i in indicators} | {w["kind"] for w in rules["warnings"]["red"]}),
               "employer_kinds": sorted({i["kind"] for i in indicators if i.get("via") == "employer"}),
               "employer_field": rules["employer_field"], "employer_name_field": rules["employer_name_field"]}
-    cur = conn.execute(READ_SQL, params)
+    cur = conn.execute(READ_SQL.replace("{kinds}", in_list(kinds)), params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
