@@ -100,21 +100,19 @@ def build_watch_list(conn, as_of: dt.date, rules: dict) -> None:
     )
     conn.execute(f"""
         CREATE OR REPLACE TABLE mart.watch_list AS
-        WITH bad AS (
-            SELECT rs.as_of, rs.record_id, rs.subject_id, rs.subject_type, rs.subject_name, rs.record_date,
-                   rs.status, rs.kind, rs.domain, rs.department, rs.severity_tier, rs.rule_id,
-                   rs.file_name, rs.sheet, rs.excel_row, {text} AS txt
+        WITH bad AS (  -- narrow rows: the hash table of the payload join stays small
+            SELECT rs.version_id, rs.kind, rs.domain, rs.department, rs.severity_tier, rs.category
             FROM mart.record_status rs
-            JOIN core.credit_record cr ON cr.version_id = rs.version_id
             {OBJECTION_JOIN}
             WHERE rs.polarity = 'bad' AND {LISTABLE}
         ), hit AS (
-            SELECT * EXCLUDE (txt), unnest(list_filter([{rules_hit}], lambda h: h IS NOT NULL)) AS h FROM bad
+            SELECT version_id, unnest(list_filter([{rules_hit}], lambda h: h IS NOT NULL)) AS h
+            FROM (SELECT rs.*, {text} AS txt FROM bad rs JOIN core.credit_record cr ON cr.version_id = rs.version_id)
         )
         SELECT rs.as_of, rs.subject_id, {LATEST_TYPE} AS subject_type, {LATEST_NAME} AS subject_name,
-               rs.h.watch_type, NOT bool_or(rs.status = 'active') AS withheld, {REASONS} AS reasons,
-               rs.h.rule_id AS rule_id
-        FROM hit rs
-        GROUP BY rs.as_of, rs.subject_id, rs.h.watch_type, rs.h.rule_id
-        ORDER BY rs.subject_id, rs.h.rule_id
+               hit.h.watch_type, NOT bool_or(rs.status = 'active') AS withheld, {REASONS} AS reasons,
+               hit.h.rule_id AS rule_id
+        FROM hit JOIN mart.record_status rs ON rs.version_id = hit.version_id
+        GROUP BY rs.as_of, rs.subject_id, hit.h.watch_type, hit.h.rule_id
+        ORDER BY rs.subject_id, hit.h.rule_id
     """)
