@@ -18,24 +18,25 @@ def build_red_list(conn, as_of: dt.date, rules: dict) -> None:
         WITH blocked AS (
             SELECT DISTINCT subject_id FROM mart.record_status
             WHERE polarity = 'bad' AND status IN {in_list(red['blocking_statuses'])}
-        ), vol AS (
-            SELECT rs.record_id,
+        ), vol AS MATERIALIZED (  -- payloads read for volunteer versions only
+            SELECT rs.*,
                    coalesce(TRY_CAST(json_extract_string(cr.payload, {lit('$.' + vol['hours_field'])}) AS DOUBLE), 0)
                        AS hours
-            FROM mart.record_status rs JOIN core.credit_record cr ON cr.version_id = rs.version_id
+            FROM mart.record_status rs
+            JOIN (SELECT version_id, payload FROM core.credit_record
+                  WHERE kind = {lit(vol['kind'])} AND valid_to IS NULL) cr ON cr.version_id = rs.version_id
             WHERE rs.kind = {lit(vol['kind'])} AND rs.status NOT IN ('future', 'deleted', 'repaired', 'withheld')
               AND rs.record_date > CAST({a} - to_months({int(vol['window_months'])}) AS DATE)
         ), vol_subject AS (
-            SELECT rs.subject_id FROM vol JOIN mart.record_status rs USING (record_id)
-            GROUP BY rs.subject_id HAVING sum(vol.hours) >= {float(vol['min_hours'])}
+            SELECT subject_id FROM vol GROUP BY subject_id HAVING sum(hours) >= {float(vol['min_hours'])}
         )
         SELECT rs.*, {lit(good['id'])} AS red_rule, '优良信用记录' AS basis, CAST(NULL AS DOUBLE) AS hours
         FROM mart.record_status rs
         WHERE rs.kind IN {in_list(good['kinds'])} AND rs.status = 'active'
           AND rs.subject_id NOT IN (SELECT subject_id FROM blocked)
         UNION ALL
-        SELECT rs.*, {lit(vol['id'])}, '志愿服务时长', vol.hours
-        FROM vol JOIN mart.record_status rs USING (record_id)
+        SELECT rs.* EXCLUDE (hours), {lit(vol['id'])}, '志愿服务时长', rs.hours
+        FROM vol rs
         WHERE rs.subject_id IN (SELECT subject_id FROM vol_subject)
           AND rs.subject_id NOT IN (SELECT subject_id FROM blocked)
     """)
