@@ -275,32 +275,30 @@ def _rewrite_changed(conn, select: str, as_of: dt.date) -> None:
     def derived(prefix: str) -> str:
         return "hash(" + ", ".join(prefix + c for c in DERIVED_COLUMNS) + ")"
 
-    # The narrow stored side must be the hash table: with close estimates DuckDB flips the join to RIGHT_ANTI and
-    # hashes the 10 M wide new rows instead (twice the time). Every other join of the query is as written.
+    # One full join, the narrow stored side as its hash table: new rows without an equal stored row are written,
+    # stored rows without an equal new row (changed, or no longer a current version) are deleted. With close
+    # estimates DuckDB would make the 10 M wide new rows the hash table instead (twice the time), so the join's
+    # sides are kept as written here; every other join of the query is written with its hash side on the right.
     disabled = conn.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
     conn.execute(f"SET disabled_optimizers = {lit(','.join(filter(None, [disabled, 'build_side_probe_side'])))}")
     try:
         conn.execute(f"""
-            CREATE OR REPLACE TEMP TABLE temp_status_changed AS
-            SELECT n.* FROM ({select}) n
-            ANTI JOIN (SELECT version_id, status, {derived('')} AS h FROM mart.record_status) o
+            CREATE OR REPLACE TEMP TABLE temp_status_delta AS
+            SELECT n.*, o.version_id AS stale_version_id FROM ({select}) n
+            FULL JOIN (SELECT version_id, status, {derived('')} AS h FROM mart.record_status) o
               ON o.version_id = n.version_id AND o.status = n.status AND o.h = {derived('n.')}
+            WHERE n.version_id IS NULL OR o.version_id IS NULL
         """)
     finally:
         conn.execute(f"SET disabled_optimizers = {lit(disabled)}")
-    conn.execute("""
-        CREATE OR REPLACE TEMP TABLE temp_status_stale AS
-        SELECT version_id FROM temp_status_changed
-        UNION ALL
-        SELECT o.version_id FROM mart.record_status o
-        ANTI JOIN core.credit_record r ON r.version_id = o.version_id AND r.valid_to IS NULL
-    """)
     # as_of of every row: a new constant column instead of an UPDATE of each row (which the WAL would log)
     conn.execute("ALTER TABLE mart.record_status DROP COLUMN as_of")
     conn.execute(f"ALTER TABLE mart.record_status ADD COLUMN as_of DATE DEFAULT {lit(as_of)}")
-    conn.execute("DELETE FROM mart.record_status WHERE version_id IN (SELECT version_id FROM temp_status_stale)")
-    conn.execute("INSERT INTO mart.record_status BY NAME SELECT * FROM temp_status_changed")
-    conn.execute("DROP TABLE temp_status_changed; DROP TABLE temp_status_stale")
+    conn.execute("""DELETE FROM mart.record_status
+                    WHERE version_id IN (SELECT stale_version_id FROM temp_status_delta)""")
+    conn.execute("""INSERT INTO mart.record_status BY NAME
+                    SELECT * EXCLUDE (stale_version_id) FROM temp_status_delta WHERE version_id IS NOT NULL""")
+    conn.execute("DROP TABLE temp_status_delta")
 
 
 def build_record_status(conn, as_of: dt.date, rules: dict) -> None:

@@ -78,7 +78,9 @@ record_items AS (
 ),
 vol_records AS MATERIALIZED (  -- only volunteer records need the payload (hours)
     SELECT c.*, TRY_CAST(cr.payload ->> $hours_field AS DOUBLE) AS hours
-    FROM counted c JOIN core.credit_record cr ON cr.version_id = c.version_id
+    FROM counted c
+    JOIN (SELECT version_id, payload FROM core.credit_record WHERE kind = $vol_kind AND valid_to IS NULL) cr
+      ON cr.version_id = c.version_id
     WHERE c.kind = $vol_kind AND c.record_date > CAST($as_of - to_months($vol_months) AS DATE)
       AND c.record_date <= $as_of
 ),
