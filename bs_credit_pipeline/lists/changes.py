@@ -51,7 +51,7 @@ def take_snapshot(conn, as_of: dt.date, retention: int) -> None:
             INSERT INTO mart.list_snapshot
             SELECT as_of, {lit(name)}, {key}, subject_id, subject_type, subject_name, rule_id,
                    CAST(json_extract_string(reasons, '$[*].record_id') AS VARCHAR[])
-            FROM mart.{name} ORDER BY 3
+            FROM mart.{name}
         """)
     conn.execute(f"""
         DELETE FROM mart.list_snapshot WHERE as_of NOT IN (
