@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .common import LATEST_NAME, LATEST_TYPE, REASONS
+from .common import LATEST_NAME, LATEST_TYPE, REASON_ITEM, REASONS
 from .sql import in_list, lit
 
 
@@ -76,12 +76,12 @@ def build_green_channel(conn, as_of: dt.date, rules: dict) -> None:
             JOIN known k ON k.subject_id = rs.subject_id AND k.first_date = rs.record_date
             WHERE NOT k.blocked AND k.first_date <= {start} AND rs.status NOT IN ('future', 'deleted')
             QUALIFY row_number() OVER (PARTITION BY rs.subject_id ORDER BY rs.record_id) = 1
-        ), from_history AS (
+        ), from_history AS (  -- one record per subject: its reasons list needs no aggregate
             SELECT rs.as_of, rs.subject_id, rs.subject_type, rs.subject_name,
                    format('{{}}年以上无失信记录（最早记录 {{}}）', {int(clean['years'])},
                           strftime(rs.record_date, '%Y-%m-%d')) AS basis,
-                   {REASONS} AS reasons, {lit(clean['id'])} AS rule_id
-            FROM first_record rs GROUP BY ALL
+                   to_json([to_json({REASON_ITEM})]) AS reasons, {lit(clean['id'])} AS rule_id
+            FROM first_record rs
         )
         SELECT * FROM from_red UNION ALL SELECT * FROM from_history
         ORDER BY subject_id, rule_id
