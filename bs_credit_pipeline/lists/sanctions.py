@@ -82,8 +82,8 @@ def _condition_sql(cond: dict) -> str:
                         ("departments", "department"), ("tiers", "severity_tier")):
         if cond.get(key):
             parts.append(f"{column} IN {in_list(cond[key])}")
-    if cond.get("keywords"):
-        parts.append(f"regexp_matches(txt, {keyword_regex(cond['keywords'])})")
+    if cond.get("keywords"):  # evaluated only where some rule's keyword occurs (kw_any), most records have none
+        parts.append(f"CASE WHEN kw_any THEN regexp_matches(txt, {keyword_regex(cond['keywords'])}) ELSE FALSE END")
     return "(" + " AND ".join(parts or ["TRUE"]) + ")"
 
 
@@ -93,6 +93,8 @@ def build_watch_list(conn, as_of: dt.date, rules: dict) -> None:
     fields = ", ".join(lit("$." + f) for f in watch.get("text_fields", []))
     text = (f"concat_ws(' ', rs.category, array_to_string(json_extract_string(cr.payload, [{fields}]), ' '))"
             if fields else "coalesce(rs.category, '')")
+    keywords = [k for r in watch["rules"] for c in r["when"] for k in c.get("keywords", [])]
+    any_keyword = f"regexp_matches(txt, {keyword_regex(keywords)})" if keywords else "FALSE"
     rules_hit = ", ".join(  # the watch rules a record matches (each condition evaluated once per record)
         f"CASE WHEN {' OR '.join(_condition_sql(c) for c in r['when'])}"
         f" THEN {{'rule_id': {lit(r['id'])}, 'watch_type': {lit(r['name'])}}} END"
@@ -107,7 +109,8 @@ def build_watch_list(conn, as_of: dt.date, rules: dict) -> None:
             WHERE rs.polarity = 'bad' AND {LISTABLE}
         ), hit AS (
             SELECT version_id, unnest(list_filter([{rules_hit}], lambda h: h IS NOT NULL)) AS h
-            FROM (SELECT rs.*, {text} AS txt FROM bad rs JOIN core.credit_record cr ON cr.version_id = rs.version_id)
+            FROM (SELECT *, {any_keyword} AS kw_any FROM (
+                SELECT rs.*, {text} AS txt FROM bad rs JOIN core.credit_record cr ON cr.version_id = rs.version_id))
         )
         SELECT rs.as_of, rs.subject_id, {LATEST_TYPE} AS subject_type, {LATEST_NAME} AS subject_name,
                hit.h.watch_type, NOT bool_or(rs.status = 'active') AS withheld, {REASONS} AS reasons,
