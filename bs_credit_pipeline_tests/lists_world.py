@@ -35,11 +35,11 @@ def connect(path: Path | str = ":memory:") -> duckdb.DuckDBPyConnection:
 # mart.record_status as docs/ARCHITECTURE.md specifies it: tests of the evaluations that read it fill it by hand.
 RECORD_STATUS_DDL = """
 CREATE TABLE mart.record_status (
-    as_of DATE, record_id VARCHAR, version_id VARCHAR, kind VARCHAR, domain VARCHAR, subject_id VARCHAR,
+    record_id VARCHAR, version_id VARCHAR, kind VARCHAR, domain VARCHAR, subject_id VARCHAR,
     subject_type VARCHAR, subject_name VARCHAR, department VARCHAR, record_date DATE, end_date DATE,
     category VARCHAR, polarity VARCHAR, severity_tier VARCHAR, rule_id VARCHAR, display_min_end DATE,
     display_max_end DATE, status VARCHAR, status_reason VARCHAR, file_name VARCHAR, sheet VARCHAR,
-    excel_row INTEGER)
+    excel_row INTEGER, as_of DATE)
 """
 
 
