@@ -294,6 +294,7 @@ def _rewrite_changed(conn, select: str, as_of: dt.date) -> None:
     # as_of of every row: a new constant column instead of an UPDATE of each row (which the WAL would log)
     conn.execute("ALTER TABLE mart.record_status DROP COLUMN as_of")
     conn.execute(f"ALTER TABLE mart.record_status ADD COLUMN as_of DATE DEFAULT {lit(as_of)}")
+    conn.execute("ALTER TABLE mart.record_status ALTER COLUMN as_of DROP DEFAULT")
     conn.execute("""DELETE FROM mart.record_status
                     WHERE version_id IN (SELECT stale_version_id FROM temp_status_delta)""")
     conn.execute("""INSERT INTO mart.record_status BY NAME
