@@ -55,7 +55,7 @@ WARNING_COLUMNS = ["as_of", "evaluated_id", "name", "level", "warning_type", "me
 # Records of bodies (by subject), plus records naming a division or a body employer in their payload; the
 # payload conditions read core.credit_record alone (its kind is the record's), so they filter its scan; a cheap
 # substring test comes before the JSON parse (payload keys are written plain). The kinds are a literal list
-# ({kinds}), so the scan filters on them before it reads the other columns.
+# ({kinds}): DuckDB pushes an IN list into the scan, a list_contains over a parameter it evaluates per row.
 READ_SQL = """
 WITH st AS NOT MATERIALIZED (
     SELECT * FROM mart.record_status s WHERE s.as_of = $as_of AND s.kind IN {kinds}
