@@ -84,7 +84,7 @@ class _FileLevel(Exception):
 class _SheetRun:
     match: HeaderMatch
     row_numbers: np.ndarray
-    raw: dict[str, pa.Array]
+    raw: dict[str, pa.ChunkedArray]  # the columns as read (Table.column)
     frame: pd.DataFrame
     errors: dict[int, list[tuple[str | None, str]]]
     warnings: dict[int, list[tuple[str | None, str]]]
@@ -371,7 +371,7 @@ class Intake:
         match = runs[0].match
         sheet = match.sheet
         cols = sorted(match.columns)
-        table = pa.table({str(j): pa.chunked_array([c for r in runs for c in _chunks(r.raw[match.columns[i]])],
+        table = pa.table({str(j): pa.chunked_array([c for r in runs for c in r.raw[match.columns[i]].chunks],
                                                    pa.string())
                           for j, i in enumerate(cols)})
         row_numbers = np.concatenate([r.row_numbers for r in runs])
@@ -431,10 +431,6 @@ def _by_sheet(runs: list[_SheetRun]) -> list[list[_SheetRun]]:
         else:
             groups.append([run])
     return groups
-
-
-def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
-    return values.chunks if isinstance(values, pa.ChunkedArray) else [values]
 
 
 def _has_any_text(table: pa.Table) -> bool:
