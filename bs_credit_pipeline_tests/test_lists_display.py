@@ -1,5 +1,6 @@
 """Display periods, repair and objections: mart.record_status on the hand-built world (lists_world)."""
 
+import copy
 import datetime as dt
 
 import pytest
@@ -118,36 +119,67 @@ def test_overlapping_display_rules_are_rejected(tmp_path):
         load_rules(tmp_path)
 
 
-def test_nightly_rewrite_equals_a_full_rebuild(world):
-    """After the first build, record_status is brought up to date by rewriting the rows that differ. Across
-    dates (forward and back), new, closed and merged subjects' records, repairs and objections, it must hold
-    exactly the rows a fresh build would."""
+def test_nightly_update_equals_a_full_rebuild(world):
+    """After the first build, record_status is brought up to date by recomputing only the rows whose status can
+    change. Across dates (forward, back, the same date twice), new and closed versions, repairs, objections added
+    and withdrawn, merges of legacy keys (new and of subjects with records) and a renamed merge target, it must
+    hold exactly the rows a fresh computation gives; new display rules recompute every row."""
     import lists_world as w
 
-    from bs_credit_pipeline.lists.display import STATUS_COLUMNS, _status_sql
+    from bs_credit_pipeline.lists.display import STATUS_COLUMNS, _status_sql, build_record_status
 
     cols = ", ".join(STATUS_COLUMNS)
 
-    def stored_and_fresh(as_of: str) -> tuple[list, list]:
-        build_all(world, D(as_of), RULES)  # leaves mart.repair_decision and temp_objection_state of as_of
+    def night(as_of: str, rules: dict = RULES) -> int:
+        computed = build_record_status(world, D(as_of), rules)  # also mart.repair_decision, objection state
         stored = world.execute(f"SELECT {cols} FROM mart.record_status ORDER BY ALL").fetchall()
         fresh = world.execute(
-            f"SELECT {cols} FROM ({_status_sql(RULES['display_periods'], D(as_of))}) ORDER BY ALL").fetchall()
-        return stored, fresh
+            f"SELECT {cols} FROM ({_status_sql(rules['display_periods'], D(as_of))}) ORDER BY ALL").fetchall()
+        assert stored == fresh, as_of
+        assert {r[-1] for r in stored} == {D(as_of)}
+        return computed
 
-    stored, fresh = stored_and_fresh("2026-06-01")  # first build: the whole table is created
-    assert stored == fresh and len(stored) > 20
+    def status_of(record_id: str) -> tuple:
+        return world.execute("SELECT status, subject_id, subject_name FROM mart.record_status WHERE record_id = ?",
+                             [record_id]).fetchone()
+
+    total = night("2026-06-01")  # first build: the whole table is created
+    assert total > 20
+    legacy = ("ORG:保山旧号", "org", "保山旧号公司")
+    w.add_record(world, "n3", "admin_penalty", legacy, "2026-05-20", category="罚款")
+    world.execute("""INSERT INTO core.subject VALUES ('ORG:保山旧号', 'org', '保山旧号公司', ['保山旧号公司'],
+                     NULL, NULL, NULL, DATE '2026-05-20', DATE '2026-05-20', NULL)""")
+    w.add_objection(world, "o-gone", "p3", received="2026-06-05")
+    assert night("2026-06-10") < total
+    assert status_of("n3")[:2] == ("active", "ORG:保山旧号") and status_of("p3")[0] == "withheld"
+
     w.add_record(world, "n1", "admin_penalty", w.ORG_F, "2026-06-10", category="罚款")  # a new record
     world.execute("UPDATE core.credit_record SET valid_to = now() WHERE record_id = 'p2'")  # withdrawn
     w.add_objection(world, "o-late", "p5", received="2026-06-12", decided="2026-07-01", outcome="删除")
     w.add_repair(world, "r-late", "p1", received="2026-06-05", decided="2026-06-20")
+    world.execute("DELETE FROM core.objection WHERE objection_id = 'o-gone'")  # the objection is withdrawn
     world.execute("""INSERT INTO core.subject VALUES ('ORG:保山测试', 'org', '保山测试公司', ['保山测试公司'],
                      NULL, NULL, NULL, DATE '2026-01-01', DATE '2026-01-01', ?)""", [w.ORG_A[0]])
+    world.execute("INSERT INTO core.subject VALUES (?, 'org', ?, [?], NULL, '91', NULL, DATE '2026-01-01',"
+                  " DATE '2026-01-01', NULL)", [w.ORG_A[0], w.ORG_A[2], w.ORG_A[2]])
     w.add_record(world, "n2", "admin_penalty", ("ORG:保山测试", "org", "保山测试公司"), "2026-06-11", category="警告")
-    for as_of in ("2026-06-15", "2026-07-02", "2025-01-01", "2027-04-12", "2027-04-12"):
-        stored, fresh = stored_and_fresh(as_of)
-        assert stored == fresh, as_of
-        assert {r[-1] for r in stored} == {D(as_of)}
+    world.execute("UPDATE core.subject SET merged_into = ? WHERE subject_id = 'ORG:保山旧号'", [w.ORG_A[0]])
+    assert night("2026-06-15") < total
+    assert status_of("p3")[0] == "active" and status_of("n3")[1:] == (w.ORG_A[0], w.ORG_A[2])
+
+    world.execute("UPDATE core.subject SET canonical_name = '保山市甲食品集团有限公司' WHERE subject_id = ?", [w.ORG_A[0]])
+    assert night("2026-07-02") < total
+    night("2025-01-01")  # 18 months back: in this small world, every record's date or end lies in between
+    night("2027-04-12")
+    assert night("2027-04-12") < total  # the same date again: records with objections or repairs only
     rows = {r[0]: r[1:] for r in world.execute("SELECT record_id, status, subject_id FROM mart.record_status").fetchall()}
     assert "p2" not in rows and rows["n1"][0] == "active" and rows["p5"][0] == "deleted"
     assert rows["n2"][1] == w.ORG_A[0]  # the legacy key resolved to the USCC it was merged into
+    assert status_of("n3")[2] == "保山市甲食品集团有限公司"
+    world.execute("UPDATE core.subject SET merged_into = NULL WHERE subject_id = 'ORG:保山测试'")  # undone by hand
+    assert night("2027-04-12") < total and status_of("n2")[1] == "ORG:保山测试"
+
+    longer = copy.deepcopy(RULES)
+    longer["display_periods"]["penalty_rules"][-1]["tiers"]["serious"]["max_months"] = 48
+    assert night("2027-04-12", longer) == len(rows)  # other rules: every row is computed again
+    assert night("2027-04-13", longer) < len(rows)

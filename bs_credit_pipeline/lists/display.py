@@ -9,8 +9,12 @@ expired/removed, withheld, active.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 
 from .sql import in_list, keyword_regex, lit, values
+
+log = logging.getLogger(__name__)
 
 REPAIR_REFUSED_EARLY = "申请日期 {} 早于最短公示期届满日 {}，不予修复"
 
@@ -88,8 +92,9 @@ def _term_end_sql(display: dict) -> str:
     return f"CASE r.kind {whens} END" if whens else "CAST(NULL AS DATE)"
 
 
-def _base_sql(display: dict, where: str = "TRUE") -> str:
-    """Current record versions with tier, rule and period parameters (one row per record), resolved subject."""
+def _base_sql(display: dict, rows: str = "core.credit_record") -> str:
+    """Current record versions among `rows` (core.credit_record or a subset of its rows) with tier, rule and
+    period parameters (one row per record), resolved subject."""
     penalties = in_list(display["penalty_kinds"])
     tiers = values(
         [
@@ -106,7 +111,7 @@ def _base_sql(display: dict, where: str = "TRUE") -> str:
     return f"""
     WITH cat AS (  -- the category's rank, computed once per distinct category
         SELECT category, {_category_rank_sql(display)} AS cat_rank
-        FROM (SELECT DISTINCT category FROM core.credit_record WHERE valid_to IS NULL AND kind IN {penalties})
+        FROM (SELECT DISTINCT category FROM {rows} WHERE valid_to IS NULL AND kind IN {penalties})
     ), cur AS (
         SELECT r.record_id, r.version_id, r.kind, r.domain, r.subject_id, r.subject_type, r.subject_name,
                r.department, r.record_date, r.end_date, r.category, r.legal_rep_name, r.legal_rep_id,
@@ -121,9 +126,9 @@ def _base_sql(display: dict, where: str = "TRUE") -> str:
                {_kind_case(display, 'repairable', True)} AS repairable,
                {_kind_case(display, 'min_months', 0)} AS kind_min_months,
                {_kind_case(display, 'term_months', None)} AS kind_term_months
-        FROM core.credit_record r
+        FROM {rows} r
         LEFT JOIN cat ON cat.category IS NOT DISTINCT FROM r.category
-        WHERE r.valid_to IS NULL AND {where}
+        WHERE r.valid_to IS NULL
     ), params AS (
         SELECT cur.*, cur.rule_id0 AS rule_id,
                CASE WHEN cur.kind IN {penalties} THEN coalesce(dm.min_months, t.min_months)
@@ -161,7 +166,7 @@ def _base_sql(display: dict, where: str = "TRUE") -> str:
 def build_repair_decisions(conn, as_of: dt.date, display: dict) -> None:
     """mart.repair_decision for as_of from core.repair and the targeted records; mirror status into core.repair."""
     a = lit(as_of)
-    targets = _base_sql(display, "r.record_id IN (SELECT record_id FROM core.repair)")
+    targets = _base_sql(display, _rows_where("record_id IN (SELECT record_id FROM core.repair)"))
     conn.execute(f"""
         CREATE OR REPLACE TABLE mart.repair_decision AS
         WITH b AS ({targets})
@@ -213,23 +218,46 @@ def build_objection_state(conn, as_of: dt.date) -> None:
     """)
 
 
-# Columns of mart.record_status (as_of last: a nightly run replaces that column, see _rewrite_changed).
+# Columns of mart.record_status (as_of last: a nightly run replaces that column, see _update_changed).
 STATUS_COLUMNS = (
     "record_id", "version_id", "kind", "domain", "subject_id", "subject_type", "subject_name", "department",
     "record_date", "end_date", "category", "polarity", "severity_tier", "rule_id", "display_min_end",
     "display_max_end", "status", "status_reason", "file_name", "sheet", "excel_row", "as_of",
 )
-# the columns a record version does not fix (subject resolution, rules, as-of date); the others are the version's
-DERIVED_COLUMNS = ("subject_id", "subject_type", "subject_name", "polarity", "severity_tier", "rule_id",
-                   "display_min_end", "display_max_end", "status", "status_reason")
+# Statuses that objections and repairs decide: such a row is recomputed even when its objection or repair is gone.
+DECIDED_STATUSES = ("deleted", "repaired", "withheld")
+
+BASIS_DDL = """
+CREATE TABLE IF NOT EXISTS mart.record_status_basis (
+    as_of       DATE NOT NULL,      -- the date mart.record_status was computed for
+    query_md5   VARCHAR NOT NULL    -- md5 of the status query (display rules and code) it was computed by
+);
+CREATE TABLE IF NOT EXISTS mart.record_status_merge (  -- the legacy-key merges it was computed with
+    subject_id     VARCHAR NOT NULL,
+    merged_into    VARCHAR NOT NULL,
+    target_type    VARCHAR,
+    target_name    VARCHAR
+)
+"""
+# how each merged subject resolves (display._base_sql: subject_id, subject_type, subject_name of its records)
+MERGES_SQL = """
+SELECT s.subject_id, s.merged_into, t.subject_type AS target_type, t.canonical_name AS target_name
+FROM core.subject s LEFT JOIN core.subject t ON t.subject_id = s.merged_into
+WHERE s.merged_into IS NOT NULL
+"""
 
 
-def _status_sql(display: dict, as_of: dt.date) -> str:
-    """One row per current record version: its display parameters and its status as of the date."""
+def _rows_where(condition: str) -> str:
+    """The current core.credit_record rows matching `condition` (a relation for _base_sql)."""
+    return f"(SELECT * FROM core.credit_record WHERE valid_to IS NULL AND {condition})"
+
+
+def _status_sql(display: dict, as_of: dt.date, rows: str = "core.credit_record") -> str:
+    """One row per current record version (among `rows`): its display parameters and its status as of the date."""
     a = lit(as_of)
     day = "strftime({}, '%Y-%m-%d')"
     return f"""
-        WITH b AS ({_base_sql(display)}), rep AS (
+        WITH b AS ({_base_sql(display, rows)}), rep AS (
             SELECT record_id, min(coalesce(decided_date, received_date)) AS repaired_on
             FROM mart.repair_decision WHERE status = 'granted' GROUP BY record_id
         )
@@ -268,51 +296,82 @@ def _status_sql(display: dict, as_of: dt.date) -> str:
     """
 
 
-def _rewrite_changed(conn, select: str, as_of: dt.date) -> None:
-    """Bring an existing mart.record_status to `select`: every status is recomputed, but only rows that differ
-    (compared on status and a hash of the derived columns) and rows of versions no longer current are rewritten.
-    Writing all 10 M rows again cost more than computing them; a night changes a few thousand."""
-    def derived(prefix: str) -> str:
-        return "hash(" + ", ".join(prefix + c for c in DERIVED_COLUMNS) + ")"
+def _query_md5(display: dict) -> str:
+    """Fingerprint of the status query: it changes with the display rules and with this module's SQL."""
+    return hashlib.md5(_status_sql(display, dt.date.min).encode()).hexdigest()
 
-    # One full join, the narrow stored side as its hash table: new rows without an equal stored row are written,
-    # stored rows without an equal new row (changed, or no longer a current version) are deleted. With close
-    # estimates DuckDB would make the 10 M wide new rows the hash table instead (twice the time), so the join's
-    # sides are kept as written here; every other join of the query is written with its hash side on the right.
-    disabled = conn.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
-    conn.execute(f"SET disabled_optimizers = {lit(','.join(filter(None, [disabled, 'build_side_probe_side'])))}")
-    try:
-        conn.execute(f"""
-            CREATE OR REPLACE TEMP TABLE temp_status_delta AS
-            SELECT n.*, o.version_id AS stale_version_id FROM ({select}) n
-            FULL JOIN (SELECT version_id, status, {derived('')} AS h FROM mart.record_status) o
-              ON o.version_id = n.version_id AND o.status = n.status AND o.h = {derived('n.')}
-            WHERE n.version_id IS NULL OR o.version_id IS NULL
-        """)
-    finally:
-        conn.execute(f"SET disabled_optimizers = {lit(disabled)}")
+
+def _stored_as_of(conn, query_md5: str) -> dt.date | None:
+    """The as-of date of a mart.record_status computed by the same query, else None (first build, new rules)."""
+    tables = {name for (name,) in conn.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'mart' AND database_name = current_database()"
+        " AND table_name IN ('record_status', 'record_status_basis', 'record_status_merge')").fetchall()}
+    if tables != {"record_status", "record_status_basis", "record_status_merge"}:
+        return None
+    row = conn.execute("SELECT as_of FROM mart.record_status_basis WHERE query_md5 = ?", [query_md5]).fetchone()
+    return row[0] if row else None
+
+
+def _update_changed(conn, display: dict, as_of: dt.date, stored_as_of: dt.date) -> int:
+    """Bring mart.record_status from stored_as_of to as_of by recomputing only the rows whose status can differ;
+    returns their number. A stored row keeps its status unless its version is no longer current, its record has
+    objections or repairs (or had: a status they decided), its subject's merge changed, or the date moved across
+    its record date or its end of display. New current versions are computed. Everything else in a status is fixed
+    by the version and the rules, which the basis fingerprint pins."""
+    lo, hi = (lit(d) for d in sorted((stored_as_of, as_of)))
+    conn.execute(f"""
+        CREATE OR REPLACE TEMP TABLE temp_status_todo AS
+        SELECT coalesce(n.version_id, o.version_id) AS version_id  -- new, or no longer current
+        FROM (SELECT version_id FROM core.credit_record WHERE valid_to IS NULL) n
+        FULL JOIN (SELECT version_id FROM mart.record_status) o ON o.version_id = n.version_id
+        WHERE n.version_id IS NULL OR o.version_id IS NULL
+        UNION
+        SELECT version_id FROM mart.record_status
+        WHERE status IN {in_list(DECIDED_STATUSES)}
+           OR (record_date > {lo} AND record_date <= {hi})
+           OR (display_max_end > {lo} AND display_max_end <= {hi})
+           OR record_id IN (SELECT record_id FROM core.objection UNION SELECT record_id FROM core.repair)  -- nulls: no match
+    """)
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE temp_status_merge AS {MERGES_SQL}")
+    conn.execute("""
+        INSERT INTO temp_status_todo
+        SELECT version_id FROM core.credit_record
+        WHERE valid_to IS NULL AND subject_id IN (
+            SELECT subject_id FROM (FROM temp_status_merge EXCEPT FROM mart.record_status_merge)
+            UNION SELECT subject_id FROM (FROM mart.record_status_merge EXCEPT FROM temp_status_merge))
+    """)
+    conn.execute("""DELETE FROM mart.record_status
+                    WHERE version_id IN (SELECT version_id FROM temp_status_todo)""")
     # as_of of every row: a new constant column instead of an UPDATE of each row (which the WAL would log)
     conn.execute("ALTER TABLE mart.record_status DROP COLUMN as_of")
     conn.execute(f"ALTER TABLE mart.record_status ADD COLUMN as_of DATE DEFAULT {lit(as_of)}")
     conn.execute("ALTER TABLE mart.record_status ALTER COLUMN as_of DROP DEFAULT")
-    conn.execute("""DELETE FROM mart.record_status
-                    WHERE version_id IN (SELECT stale_version_id FROM temp_status_delta)""")
-    conn.execute("""INSERT INTO mart.record_status BY NAME
-                    SELECT * EXCLUDE (stale_version_id) FROM temp_status_delta WHERE version_id IS NOT NULL""")
-    conn.execute("DROP TABLE temp_status_delta")
+    rows = _rows_where("version_id IN (SELECT version_id FROM temp_status_todo)")
+    computed = conn.execute(f"INSERT INTO mart.record_status BY NAME {_status_sql(display, as_of, rows)}").fetchone()[0]
+    conn.execute("DROP TABLE temp_status_todo")
+    conn.execute("DROP TABLE temp_status_merge")
+    return computed
 
 
-def build_record_status(conn, as_of: dt.date, rules: dict) -> None:
-    """Create or bring up to date mart.record_status (and mart.repair_decision) for as_of. Runs inside the
-    caller's transaction. The result is the same either way: one row per current record version."""
+def build_record_status(conn, as_of: dt.date, rules: dict) -> int:
+    """Create or bring up to date mart.record_status (and mart.repair_decision) for as_of; returns the number of
+    rows computed. Runs inside the caller's transaction. The table is the same either way: one row per current
+    record version, as a fresh computation gives it."""
     display = rules["display_periods"]
     build_repair_decisions(conn, as_of, display)
     build_objection_state(conn, as_of)
-    select = _status_sql(display, as_of)
-    existing = {name for (name,) in conn.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'mart' AND table_name = 'record_status'"
-        " AND database_name = current_database()").fetchall()}
-    if existing == set(STATUS_COLUMNS):
-        _rewrite_changed(conn, select, as_of)
+    query_md5 = _query_md5(display)
+    stored_as_of = _stored_as_of(conn, query_md5)
+    if stored_as_of is None:
+        conn.execute(f"CREATE OR REPLACE TABLE mart.record_status AS {_status_sql(display, as_of)}")
+        computed = conn.execute("SELECT count(*) FROM mart.record_status").fetchone()[0]
     else:
-        conn.execute(f"CREATE OR REPLACE TABLE mart.record_status AS {select}")
+        computed = _update_changed(conn, display, as_of, stored_as_of)
+    conn.execute(BASIS_DDL)
+    conn.execute("DELETE FROM mart.record_status_basis")
+    conn.execute("INSERT INTO mart.record_status_basis VALUES (?, ?)", [as_of, query_md5])
+    conn.execute("DELETE FROM mart.record_status_merge")
+    conn.execute(f"INSERT INTO mart.record_status_merge {MERGES_SQL}")
+    log.info("record_status as of %s: %d rows computed (%s)", as_of, computed,
+             "full" if stored_as_of is None else f"update from {stored_as_of}")
+    return computed
