@@ -1,6 +1,8 @@
 """Integrity points: hand-computed scores from hand-written mart.record_status rows."""
 
 import json
+import logging
+import re
 from datetime import date
 
 import pytest
@@ -123,7 +125,7 @@ def test_only_persons_and_same_as_of_twice_is_identical(conn):
     rules = points.load_rules()
     assert points.build(conn, AS_OF, rules) == 1
     first = conn.execute("SELECT * FROM mart.integrity_score ORDER BY subject_id").fetchall()
-    assert [(r[1], r[3], r[4]) for r in first] == [(LI, 750, "C")]
+    assert [(r[0], r[2], r[3]) for r in first] == [(LI, 750, "C")]
     assert points.build(conn, AS_OF, rules) == 1
     assert conn.execute("SELECT * FROM mart.integrity_score ORDER BY subject_id").fetchall() == first
 
@@ -135,3 +137,47 @@ def test_name_from_the_latest_dated_record_an_undated_one_never_wins(conn):
     points.build(conn, AS_OF, points.load_rules())
     assert conn.execute("SELECT subject_name FROM mart.integrity_score").fetchall() == [("李肆",)]
 
+
+
+def test_nightly_update_equals_a_full_scoring(world, caplog):
+    """A night after the scores of the date record_status was updated from rescores only the persons whose record
+    statuses changed or whose volunteer records enter or leave the hours window; the table must equal scoring
+    everyone. The window is set shorter than the records' display, so records leave it while still active."""
+    import lists_world as w
+
+    from bs_credit_pipeline.lists import build_all
+    from bs_credit_pipeline.lists import load_rules as load_list_rules
+    from bs_credit_pipeline.lists.display import build_record_status
+    from bs_credit_pipeline.pipeline import evaluation_step
+
+    rules = load_list_rules()
+    rules["points"]["volunteer"]["window_months"] = 6
+
+    def night(as_of: str) -> tuple[int, int]:
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger=points.__name__):
+            build_all(world, date.fromisoformat(as_of), rules, extra_steps=[evaluation_step(points)])
+        scored, total = (int(n) for n in re.search(r"(\d+) of (\d+) persons", caplog.messages[-1]).groups())
+        stored = world.execute("SELECT * EXCLUDE (as_of), as_of FROM mart.integrity_score ORDER BY ALL").fetchall()
+        world.execute("DELETE FROM mart.build_basis WHERE table_name = 'integrity_score'")
+        points.build(world, date.fromisoformat(as_of), rules["points"])  # everyone scored again
+        fresh = world.execute("SELECT * EXCLUDE (as_of), as_of FROM mart.integrity_score ORDER BY ALL").fetchall()
+        assert stored == fresh, as_of
+        assert {r[-1] for r in stored} == {date.fromisoformat(as_of)}
+        return scored, total
+
+    first = night("2026-06-01")
+    assert first[0] == first[1] > 5  # the first night scores everyone
+    w.add_record(world, "v5", "volunteer_service", w.P_K, "2026-06-10", department="wmb", payload={"hours": 20})
+    w.add_record(world, "g3", "good_record", w.P_Q, "2026-06-05", end_date="2027-06-04", category="优秀志愿者")
+    world.execute("UPDATE core.credit_record SET valid_to = now() WHERE record_id = 'v2'")  # withdrawn
+    for as_of in ("2026-06-15", "2026-07-02", "2026-07-02"):  # v4 (2026-01-01) leaves the window on 07-02
+        scored, total = night(as_of)
+        assert scored < total, as_of
+    night("2026-03-01")  # back in time
+    scores_k = json.loads(world.execute("SELECT items FROM mart.integrity_score WHERE subject_id = ?",
+                                        [w.P_K[0]]).fetchall()[0][0])
+    assert [i.get("hours") for i in scores_k if i["kind"] == "volunteer_service"] == [30.0]  # v4; v3 is older
+    build_record_status(world, date(2026, 8, 1), rules)  # record_status moved on without the scores
+    scored, total = night("2026-08-15")
+    assert scored == total  # its changes lead from 08-01, the scores are of 03-01: everyone is scored again

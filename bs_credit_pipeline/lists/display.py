@@ -9,9 +9,9 @@ expired/removed, withheld, active.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 
+from . import basis
 from .sql import in_list, keyword_regex, lit, values
 
 log = logging.getLogger(__name__)
@@ -227,12 +227,8 @@ STATUS_COLUMNS = (
 # Statuses that objections and repairs decide: such a row is recomputed even when its objection or repair is gone.
 DECIDED_STATUSES = ("deleted", "repaired", "withheld")
 
-BASIS_DDL = """
-CREATE TABLE IF NOT EXISTS mart.record_status_basis (
-    as_of       DATE NOT NULL,      -- the date mart.record_status was computed for
-    query_md5   VARCHAR NOT NULL    -- md5 of the status query (display rules and code) it was computed by
-);
-CREATE TABLE IF NOT EXISTS mart.record_status_merge (  -- the legacy-key merges it was computed with
+MERGE_DDL = """
+CREATE TABLE IF NOT EXISTS mart.record_status_merge (  -- the legacy-key merges record_status was computed with
     subject_id     VARCHAR NOT NULL,
     merged_into    VARCHAR NOT NULL,
     target_type    VARCHAR,
@@ -298,18 +294,7 @@ def _status_sql(display: dict, as_of: dt.date, rows: str = "core.credit_record")
 
 def _query_md5(display: dict) -> str:
     """Fingerprint of the status query: it changes with the display rules and with this module's SQL."""
-    return hashlib.md5(_status_sql(display, dt.date.min).encode()).hexdigest()
-
-
-def _stored_as_of(conn, query_md5: str) -> dt.date | None:
-    """The as-of date of a mart.record_status computed by the same query, else None (first build, new rules)."""
-    tables = {name for (name,) in conn.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'mart' AND database_name = current_database()"
-        " AND table_name IN ('record_status', 'record_status_basis', 'record_status_merge')").fetchall()}
-    if tables != {"record_status", "record_status_basis", "record_status_merge"}:
-        return None
-    row = conn.execute("SELECT as_of FROM mart.record_status_basis WHERE query_md5 = ?", [query_md5]).fetchone()
-    return row[0] if row else None
+    return basis.md5(_status_sql(display, dt.date.min))
 
 
 def _update_changed(conn, display: dict, as_of: dt.date, stored_as_of: dt.date) -> int:
@@ -319,6 +304,8 @@ def _update_changed(conn, display: dict, as_of: dt.date, stored_as_of: dt.date) 
     its record date or its end of display. New current versions are computed. Everything else in a status is fixed
     by the version and the rules, which the basis fingerprint pins."""
     lo, hi = (lit(d) for d in sorted((stored_as_of, as_of)))
+    changed = ("SELECT DISTINCT subject_id FROM mart.record_status"
+               " WHERE version_id IN (SELECT version_id FROM temp_status_todo)")
     conn.execute(f"""
         CREATE OR REPLACE TEMP TABLE temp_status_todo AS
         SELECT coalesce(n.version_id, o.version_id) AS version_id  -- new, or no longer current
@@ -340,14 +327,14 @@ def _update_changed(conn, display: dict, as_of: dt.date, stored_as_of: dt.date) 
             SELECT subject_id FROM (FROM temp_status_merge EXCEPT FROM mart.record_status_merge)
             UNION SELECT subject_id FROM (FROM mart.record_status_merge EXCEPT FROM temp_status_merge))
     """)
+    conn.execute("DELETE FROM mart.record_status_change")
+    conn.execute(f"INSERT INTO mart.record_status_change {changed}")  # the subjects of the rows replaced ...
     conn.execute("""DELETE FROM mart.record_status
                     WHERE version_id IN (SELECT version_id FROM temp_status_todo)""")
-    # as_of of every row: a new constant column instead of an UPDATE of each row (which the WAL would log)
-    conn.execute("ALTER TABLE mart.record_status DROP COLUMN as_of")
-    conn.execute(f"ALTER TABLE mart.record_status ADD COLUMN as_of DATE DEFAULT {lit(as_of)}")
-    conn.execute("ALTER TABLE mart.record_status ALTER COLUMN as_of DROP DEFAULT")
+    basis.swap_as_of(conn, "record_status", as_of)
     rows = _rows_where("version_id IN (SELECT version_id FROM temp_status_todo)")
     computed = conn.execute(f"INSERT INTO mart.record_status BY NAME {_status_sql(display, as_of, rows)}").fetchone()[0]
+    conn.execute(f"INSERT INTO mart.record_status_change {changed} EXCEPT FROM mart.record_status_change")  # ... and new
     conn.execute("DROP TABLE temp_status_todo")
     conn.execute("DROP TABLE temp_status_merge")
     return computed
@@ -361,17 +348,18 @@ def build_record_status(conn, as_of: dt.date, rules: dict) -> int:
     build_repair_decisions(conn, as_of, display)
     build_objection_state(conn, as_of)
     query_md5 = _query_md5(display)
-    stored_as_of = _stored_as_of(conn, query_md5)
-    if stored_as_of is None:
+    conn.execute(basis.DDL)
+    conn.execute(MERGE_DDL)
+    stored = basis.stored(conn, "record_status", query_md5)
+    if stored is None:
         conn.execute(f"CREATE OR REPLACE TABLE mart.record_status AS {_status_sql(display, as_of)}")
+        conn.execute("DELETE FROM mart.record_status_change")
         computed = conn.execute("SELECT count(*) FROM mart.record_status").fetchone()[0]
     else:
-        computed = _update_changed(conn, display, as_of, stored_as_of)
-    conn.execute(BASIS_DDL)
-    conn.execute("DELETE FROM mart.record_status_basis")
-    conn.execute("INSERT INTO mart.record_status_basis VALUES (?, ?)", [as_of, query_md5])
+        computed = _update_changed(conn, display, as_of, stored[0])
     conn.execute("DELETE FROM mart.record_status_merge")
     conn.execute(f"INSERT INTO mart.record_status_merge {MERGES_SQL}")
+    basis.record(conn, "record_status", as_of, query_md5, None if stored is None else stored[0])
     log.info("record_status as of %s: %d rows computed (%s)", as_of, computed,
-             "full" if stored_as_of is None else f"update from {stored_as_of}")
+             "full" if stored is None else f"update from {stored[0]}")
     return computed

@@ -8,26 +8,31 @@ Each score lists its items: one per counted record, plus one volunteer-hours ite
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 import yaml
 
+from . import basis
 from .sql import lit
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "data_contracts" / "rules" / "points.yaml"
 
 DDL = """
 CREATE TABLE IF NOT EXISTS mart.integrity_score (
-    as_of        DATE NOT NULL,
     subject_id   VARCHAR NOT NULL,   -- 18-digit citizen ID
     subject_name VARCHAR NOT NULL,
     score        INTEGER NOT NULL,
     grade        VARCHAR NOT NULL,   -- AAA | AA | A | B | C | D (points.yaml)
     items        JSON NOT NULL,      -- [{record_id, kind, department, file_name, sheet, excel_row, category,
                                      --   points, rule, title}, volunteer item {..., hours, records: [...]}]
-    rule_id      VARCHAR NOT NULL
+    rule_id      VARCHAR NOT NULL,
+    as_of        DATE NOT NULL       -- last: a nightly update replaces the column (basis.swap_as_of)
 )
 """
 
@@ -36,7 +41,7 @@ WITH st AS NOT MATERIALIZED (
     SELECT s.record_id, s.version_id, s.kind, s.subject_id, s.subject_name, s.department, s.record_date,
            s.category, s.severity_tier, s.status, s.file_name, s.sheet, s.excel_row
     FROM mart.record_status s
-    WHERE s.as_of = $as_of AND s.subject_type = 'person'
+    WHERE s.as_of = $as_of AND s.subject_type = 'person' AND {persons}
 ),
 persons AS (  -- everyone with a record dated by as_of (status 'future' = record date after as_of)
     SELECT subject_id,
@@ -111,7 +116,7 @@ scores AS (
            coalesce(l.items, '[]') AS items
     FROM persons p LEFT JOIN item_lists l USING (subject_id)
 )
-SELECT $as_of, s.subject_id, s.subject_name, s.score, {grade} AS grade, s.items, $rule_id
+SELECT s.subject_id, s.subject_name, s.score, {grade} AS grade, s.items, $rule_id AS rule_id, $as_of AS as_of
 FROM scores s
 """
 
@@ -145,8 +150,25 @@ def _grade_sql(rules: dict) -> str:
     return f"CASE {whens} ELSE {lit(floor)} END"
 
 
+def _todo_sql(since: date, as_of: date, months: int) -> str:
+    """The persons whose score can differ from the one stored for `since`: those whose record statuses changed
+    (mart.record_status_change, kept by the record_status update from `since`) and those with volunteer records
+    entering or leaving the hours window."""
+    lo, hi = sorted((since, as_of))
+    return f"""
+        SELECT subject_id FROM mart.record_status_change
+        UNION
+        SELECT subject_id FROM mart.record_status
+        WHERE kind = $vol_kind AND subject_type = 'person'
+          AND record_date > CAST({lit(lo)} - to_months({months}) AS DATE)
+          AND record_date <= CAST({lit(hi)} - to_months({months}) AS DATE)
+    """
+
+
 def build(conn, as_of: date, rules: dict) -> int:
-    """Replace mart.integrity_score with the scores as of `as_of`; returns the number of persons scored."""
+    """Bring mart.integrity_score to the scores as of `as_of`; returns the number of persons scored. When the table
+    holds the scores of the date mart.record_status was just updated from (same rules), only the persons whose
+    score can differ are scored again; otherwise everyone is."""
     vol = rules["volunteer"]
     params = {
         "as_of": as_of, "statuses": list(rules["statuses"]), "add_cap": int(rules["additions"]["cap"]),
@@ -155,11 +177,28 @@ def build(conn, as_of: date, rules: dict) -> int:
         "vol_step": float(vol["hours_per_step"]), "vol_pps": int(vol["points_per_step"]),
         "min_score": int(rules["min_score"]), "base": int(rules["base"]), "rule_id": rules["rule_id"],
     }
+    sql = SQL.replace("{grade}", _grade_sql(rules))
+    query_md5 = basis.md5(sql + json.dumps(rules, sort_keys=True, ensure_ascii=False, default=str))
     conn.execute(DDL)
+    stored = basis.stored(conn, "integrity_score", query_md5)
+    since = basis.changes_since(conn, "record_status", as_of)
     conn.register("_points_rules", _rule_table(rules))
     try:
-        conn.execute("DELETE FROM mart.integrity_score")
-        conn.execute("INSERT INTO mart.integrity_score " + SQL.replace("{grade}", _grade_sql(rules)), params)
+        if stored is not None and since is not None and stored[0] == since:
+            todo = _todo_sql(since, as_of, params["vol_months"])
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE temp_points_todo AS {todo}", {"vol_kind": vol["kind"]})
+            conn.execute("DELETE FROM mart.integrity_score WHERE subject_id IN (SELECT subject_id FROM temp_points_todo)")
+            basis.swap_as_of(conn, "integrity_score", as_of)
+            persons = "s.subject_id IN (SELECT subject_id FROM temp_points_todo)"
+        else:
+            conn.execute("DELETE FROM mart.integrity_score")
+            persons = "TRUE"
+        scored = conn.execute("INSERT INTO mart.integrity_score BY NAME " + sql.replace("{persons}", persons),
+                              params).fetchall()[0][0]
+        conn.execute("DROP TABLE IF EXISTS temp_points_todo")
     finally:
         conn.unregister("_points_rules")
-    return conn.execute("SELECT count(*) FROM mart.integrity_score").fetchone()[0]
+    basis.record(conn, "integrity_score", as_of, query_md5)
+    total = conn.execute("SELECT count(*) FROM mart.integrity_score").fetchall()[0][0]
+    log.info("integrity_score as of %s: %d of %d persons scored", as_of, scored, total)
+    return total
