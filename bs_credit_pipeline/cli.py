@@ -103,7 +103,9 @@ def _print_lists(home: Home, as_of) -> None:
     conn = schema.connect(home.warehouse, read_only=True)
     try:
         rows = conn.execute("""
-            SELECT table_name FROM duckdb_tables() WHERE schema_name = 'mart' ORDER BY table_name""").fetchall()
+            SELECT table_name FROM duckdb_tables() WHERE schema_name = 'mart'
+              AND table_name <> 'build_basis'  -- bookkeeping of the nightly update, not a list
+            ORDER BY table_name""").fetchall()
         print("名单（截至 %s）：" % as_of)
         for (table,) in rows:
             has_as_of = conn.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'mart' "

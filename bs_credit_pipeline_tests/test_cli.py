@@ -69,3 +69,19 @@ def test_lookup_writes_the_audit_row_before_showing_records(tmp_path, capsys, mo
         audit = conn.execute("SELECT operator, purpose, subject_token, rows_shown FROM audit.lookup").fetchall()
     assert audit[0][:2] == ("王科员", "信用修复申请核查") and audit[0][3] == 1
     assert audit[0][2].startswith("P_") and row["id_number"] not in audit[0][2]
+
+
+def test_list_summary_counts_the_lists_and_not_the_bookkeeping(tmp_path, capsys):
+    import datetime as dt
+
+    from bs_credit_pipeline.cli import _print_lists
+    from bs_credit_pipeline.paths import Home
+    from bs_credit_pipeline.pipeline import build_lists
+
+    home = Home(tmp_path / "home").ensure()
+    build_lists(home, dt.date(2026, 11, 30))
+    build_lists(home, dt.date(2026, 12, 1))  # the nightly update, which keeps mart.build_basis
+    _print_lists(home, dt.date(2026, 12, 1))
+    out = capsys.readouterr().out
+    assert "mart.black_list: 0" in out and "mart.integrity_score: 0" in out
+    assert "build_basis" not in out
