@@ -157,7 +157,7 @@ EVALUATIONS = (points, gov_integrity, scorecard)  # each: build(conn, as_of, its
 
 
 def build_lists(home: Home, as_of: dt.date) -> dict[str, int]:
-    """Recompute every mart table for `as_of` (one transaction)."""
+    """Bring every mart table to `as_of` (one transaction)."""
     rules = lists.load_rules()
     extra = [evaluation_step(module) for module in EVALUATIONS]
     conn = schema.connect(home.warehouse)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from .sql import lit
+
 DDL = """
 CREATE TABLE IF NOT EXISTS mart.build_basis (
     table_name    VARCHAR NOT NULL,   -- mart table (one row each)
@@ -63,6 +65,6 @@ def swap_as_of(conn, table: str, as_of: dt.date) -> None:
     """Set the as_of column of every row of `table` by replacing the column (a constant) instead of an UPDATE of
     each row, which the WAL would log; the column becomes the table's last."""
     conn.execute(f"ALTER TABLE mart.{table} DROP COLUMN as_of")
-    conn.execute(f"ALTER TABLE mart.{table} ADD COLUMN as_of DATE DEFAULT DATE '{as_of.isoformat()}'")
+    conn.execute(f"ALTER TABLE mart.{table} ADD COLUMN as_of DATE DEFAULT {lit(as_of)}")
     conn.execute(f"ALTER TABLE mart.{table} ALTER COLUMN as_of DROP DEFAULT")
     conn.execute(f"ALTER TABLE mart.{table} ALTER COLUMN as_of SET NOT NULL")
