@@ -35,13 +35,13 @@ def stored_table(conn, table: str) -> bool:
                         " AND database_name = current_database()", [table]).fetchall()[0][0] > 0
 
 
-def stored(conn, table: str, query_md5: str) -> tuple[dt.date, dt.date | None] | None:
-    """(as_of, changes_since) of `table` when it exists and was computed by the same query, else None."""
+def stored(conn, table: str, query_md5: str) -> dt.date | None:
+    """The as-of date of `table` when it exists and was computed by the same query, else None."""
     if not (stored_table(conn, table) and stored_table(conn, "build_basis")):
         return None
-    rows = conn.execute("SELECT as_of, changes_since FROM mart.build_basis WHERE table_name = ? AND query_md5 = ?",
+    rows = conn.execute("SELECT as_of FROM mart.build_basis WHERE table_name = ? AND query_md5 = ?",
                         [table, query_md5]).fetchall()
-    return rows[0] if rows else None
+    return rows[0][0] if rows else None
 
 
 def changes_since(conn, table: str, as_of: dt.date) -> dt.date | None:

@@ -350,16 +350,16 @@ def build_record_status(conn, as_of: dt.date, rules: dict) -> int:
     query_md5 = _query_md5(display)
     conn.execute(basis.DDL)
     conn.execute(MERGE_DDL)
-    stored = basis.stored(conn, "record_status", query_md5)
-    if stored is None:
+    stored_as_of = basis.stored(conn, "record_status", query_md5)
+    if stored_as_of is None:
         conn.execute(f"CREATE OR REPLACE TABLE mart.record_status AS {_status_sql(display, as_of)}")
         conn.execute("DELETE FROM mart.record_status_change")
         computed = conn.execute("SELECT count(*) FROM mart.record_status").fetchone()[0]
     else:
-        computed = _update_changed(conn, display, as_of, stored[0])
+        computed = _update_changed(conn, display, as_of, stored_as_of)
     conn.execute("DELETE FROM mart.record_status_merge")
     conn.execute(f"INSERT INTO mart.record_status_merge {MERGES_SQL}")
-    basis.record(conn, "record_status", as_of, query_md5, None if stored is None else stored[0])
+    basis.record(conn, "record_status", as_of, query_md5, changes_since=stored_as_of)
     log.info("record_status as of %s: %d rows computed (%s)", as_of, computed,
-             "full" if stored is None else f"update from {stored[0]}")
+             "full" if stored_as_of is None else f"update from {stored_as_of}")
     return computed

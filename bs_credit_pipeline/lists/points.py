@@ -184,7 +184,7 @@ def build(conn, as_of: date, rules: dict) -> int:
     since = basis.changes_since(conn, "record_status", as_of)
     conn.register("_points_rules", _rule_table(rules))
     try:
-        if stored is not None and since is not None and stored[0] == since:
+        if stored is not None and stored == since:
             todo = _todo_sql(since, as_of, params["vol_months"])
             conn.execute(f"CREATE OR REPLACE TEMP TABLE temp_points_todo AS {todo}", {"vol_kind": vol["kind"]})
             conn.execute("DELETE FROM mart.integrity_score WHERE subject_id IN (SELECT subject_id FROM temp_points_todo)")
