@@ -20,8 +20,7 @@ CREATE TABLE IF NOT EXISTS mart.build_basis (
     query_md5     VARCHAR NOT NULL,   -- md5 of the query (rules and code) it was computed by
     changes_since DATE                -- record_status: the as-of date mart.record_status_change leads from
                                       -- (null after a full build, when every row changed)
-);
-CREATE TABLE IF NOT EXISTS mart.record_status_change (subject_id VARCHAR NOT NULL)
+)
 """
 
 

@@ -227,12 +227,15 @@ STATUS_COLUMNS = (
 # Statuses that objections and repairs decide: such a row is recomputed even when its objection or repair is gone.
 DECIDED_STATUSES = ("deleted", "repaired", "withheld")
 
-MERGE_DDL = """
+UPDATE_DDL = """
 CREATE TABLE IF NOT EXISTS mart.record_status_merge (  -- the legacy-key merges record_status was computed with
     subject_id     VARCHAR NOT NULL,
     merged_into    VARCHAR NOT NULL,
     target_type    VARCHAR,
     target_name    VARCHAR
+);
+CREATE TABLE IF NOT EXISTS mart.record_status_change (  -- subjects whose rows the last update replaced (points)
+    subject_id     VARCHAR NOT NULL
 )
 """
 # how each merged subject resolves (display._base_sql: subject_id, subject_type, subject_name of its records)
@@ -348,8 +351,7 @@ def build_record_status(conn, as_of: dt.date, rules: dict) -> int:
     build_repair_decisions(conn, as_of, display)
     build_objection_state(conn, as_of)
     query_md5 = _query_md5(display)
-    conn.execute(basis.DDL)
-    conn.execute(MERGE_DDL)
+    conn.execute(UPDATE_DDL)
     stored_as_of = basis.stored(conn, "record_status", query_md5)
     if stored_as_of is None:
         conn.execute(f"CREATE OR REPLACE TABLE mart.record_status AS {_status_sql(display, as_of)}")
