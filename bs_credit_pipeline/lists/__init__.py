@@ -23,8 +23,8 @@ __all__ = ["build_all", "load_rules", "MART_TABLES"]
 log = logging.getLogger(__name__)
 Step = Callable[[object, dt.date, dict], None]
 MART_TABLES = (
-    "record_status", "repair_decision", "black_list", "punishment_measure", "watch_list",
-    "red_list", "green_channel", "list_change",
+    "record_status", "repair_decision", "objection_decision", "black_list", "punishment_measure", "watch_list",
+    "watch_unmapped", "red_list", "green_channel", "list_change",
 )
 
 
