@@ -217,6 +217,46 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .warehouse import schema
+    from .warehouse.explain import explain_audited
+
+    if not (args.operator and args.operator.strip() and args.purpose and args.purpose.strip()):
+        print("查询名单说明须注明操作人（--operator）和查询目的（--purpose），并将被记录审计。", file=sys.stderr)
+        return 2
+    import datetime as dt
+
+    from . import lists
+    from .identifiers import classify_code, normalise_code, to_canonical_citizen_id
+    from .lists.explain import render
+    from .pipeline import EVALUATIONS, evaluation_step, pseudonym_key
+
+    try:
+        as_of = _as_of(args.as_of)
+    except ValueError:
+        print(f"评估日期“{args.as_of}”格式不正确，请写成 2026-10-03。", file=sys.stderr)
+        return 2
+    home = Home.from_env(args.home)
+    subject = normalise_code([args.subject])
+    if classify_code(subject)[0].as_py() == "citizen_id":
+        subject = to_canonical_citizen_id(subject)
+    conn = schema.connect(home.warehouse)
+    try:
+        schema.migrate(conn)
+        explanation = explain_audited(
+            conn, subject[0].as_py(), as_of, operator=args.operator, purpose=args.purpose,
+            now=dt.datetime.now(dt.timezone.utc), key=pseudonym_key(home), rules=lists.load_rules(),
+            registry=_registry(), extra_steps=[evaluation_step(m) for m in EVALUATIONS])
+    finally:
+        conn.close()
+    if args.json:
+        print(json.dumps(explanation, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(f"已记录审计（操作人 {args.operator}，目的 {args.purpose}）。")
+        print(render(explanation))
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -263,6 +303,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--purpose")
     p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
     p.set_defaults(func=cmd_lookup)
+
+    p = sub.add_parser("explain", help="audited explanation of a subject's list decisions (operator and purpose required)")
+    p.add_argument("subject", help="USCC or citizen ID")
+    p.add_argument("--as-of", help="evaluation date YYYY-MM-DD (default today, Asia/Shanghai)")
+    p.add_argument("--operator")
+    p.add_argument("--purpose")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("ui", help="start the Dagster UI on this BS_CREDIT_HOME")
     p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")

@@ -24,6 +24,8 @@ import yaml
 from bs_credit_pipeline import pipeline
 from bs_credit_pipeline.contracts import Registry, normalise_header
 from bs_credit_pipeline.identifiers import citizen_id_check_char, org_code_check_char, uscc_check_char
+from bs_credit_pipeline.lists import load_rules
+from bs_credit_pipeline.lists.explain import explain_subject, render
 from bs_credit_pipeline.paths import Home
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -134,6 +136,7 @@ class Suite:
         self.repair_ids: dict[tuple[str, str], str] = {}     # (scenario, label) -> repair / objection id
         self.outcomes: dict[tuple[int, dt.date], dict] = {}  # (phase, as_of) -> collected mart state
         self.rejections: list[str] = []
+        self.rules = load_rules()
 
     # -- writing the departments' files ------------------------------------------------------------------------
     def _doc(self, s: Scenario, r: Record) -> str:
@@ -254,8 +257,12 @@ class Suite:
 
     def build(self, phase: int, as_of: dt.date) -> None:
         pipeline.build_lists(self.home, as_of)
+        codes = {subj.code for s in self.scenarios for e in s.expect
+                 if int(e.get("phase", 1)) == phase and _date(e["as_of"]) == as_of for subj in s.subjects.values()}
         with duckdb.connect(str(self.home.warehouse), read_only=True) as conn:
-            self.outcomes[(phase, as_of)] = collect(conn)
+            got = collect(conn)
+            got["explain"] = {code: explain_subject(conn, code, as_of, self.rules, self.registry) for code in codes}
+            self.outcomes[(phase, as_of)] = got
 
     def run(self) -> None:
         phases = sorted({int(e.get("phase", 1)) for s in self.scenarios for e in s.expect})
@@ -294,11 +301,39 @@ class Suite:
                     if want_status != have[0] or (key == "repairs" and unmet != sorted(have[1])):
                         problems.append(f"{s.name} {as_of} {key[:-1]} {label}: expected {want}, got "
                                         f"{have[0]}:{','.join(sorted(have[1]))} ({have[2]})")
+            for label, subj in s.subjects.items():
+                problems += explain_problems(f"{s.name} {as_of} {label}", got["explain"][subj.code],
+                                             got["member"].get(subj.code, []))
             for label, want in (e.get("grade") or {}).items():
                 have = got["grade"].get(s.subjects[label].code)
                 if want != have:
                     problems.append(f"{s.name} {as_of} grade of {label}: expected {want}, got {have}")
         return problems
+
+
+LIST_OF_CODE = {"black": "black_list", "measures": "punishment_measure", "watch": "watch_list", "red": "red_list",
+                "green": "green_channel", "warning": "gov_warning"}
+
+
+def explain_problems(where: str, explanation: dict, codes: list[str]) -> list[str]:
+    """`explain` must agree with the lists: the same lists on, each entry with its records and rule basis, each
+    absence with a reason."""
+    problems = []
+    on = {i["list"] for i in explanation["lists"] if i["on"] and i["list"] != "integrity_score"}
+    if on != {LIST_OF_CODE[c.split(":")[0]] for c in codes}:
+        problems.append(f"{where}: explain says on {sorted(on)}, lists say {codes}")
+    for item in explanation["lists"]:
+        if item["on"] and item["list"] not in ("integrity_score", "punishment_measure", "gov_warning"):
+            for entry in item["entries"]:
+                if not entry["records"] or not all(r["file_name"] and r["excel_row"] for r in entry["records"]):
+                    problems.append(f"{where}: explain entry of {item['list']} without its records: {entry}")
+                if not entry.get("rule_basis"):
+                    problems.append(f"{where}: explain entry of {item['list']} without a legal basis")
+        if not item["on"] and not item["why_not"]:
+            problems.append(f"{where}: explain gives no reason why not on {item['list']}")
+    if not render(explanation):
+        problems.append(f"{where}: empty explanation")
+    return problems
 
 
 def _date(value) -> dt.date:

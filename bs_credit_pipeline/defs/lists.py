@@ -42,6 +42,19 @@ def every_entry_explained(context: dg.AssetCheckExecutionContext, pipeline: Pipe
     return dg.AssetCheckResult(passed=not missing, metadata={"unexplained": dg.MetadataValue.json(missing)})
 
 
+@dg.asset_check(asset=credit_lists, blocking=False, pool=WAREHOUSE_POOL,
+                description="Causes that look like a key-supervision category but map to none (warning): the credit "
+                            "office classifies them in data_contracts/rules/lists.yaml; mart.watch_unmapped lists them.")
+def watch_causes_classified(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
+    conn = schema.connect(pipeline.home.warehouse, read_only=True)
+    try:
+        unmapped = checks.unmapped_watch_causes(conn, as_of(context))
+    finally:
+        conn.close()
+    return dg.AssetCheckResult(passed=not unmapped, severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"unmapped_by_department_and_category": dg.MetadataValue.json(unmapped)})
+
+
 @dg.asset(deps=[credit_lists], group_name="publish", kinds={"csv", "excel", "json"}, pool=WAREHOUSE_POOL,
           description="publish/<as-of>/: masked lists for 信用保山, the change list, the provincial exchange file.")
 def public_exports(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:

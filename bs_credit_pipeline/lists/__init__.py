@@ -28,14 +28,17 @@ MART_TABLES = (
 )
 
 
-def build_all(conn, as_of: dt.date, rules: dict, extra_steps: Iterable[Step] = ()) -> dict[str, int]:
+def build_all(conn, as_of: dt.date, rules: dict, extra_steps: Iterable[Step] = (), *,
+              transaction: bool = True) -> dict[str, int]:
     """Rebuild every list for as_of in one transaction; `extra_steps(conn, as_of, rules)` run after the
-    lists (points, government integrity, scorecard) and before the change list. Returns row counts."""
+    lists (points, government integrity, scorecard) and before the change list. Returns row counts.
+    With transaction=False the caller's open transaction holds the work (explain rolls it back)."""
     steps: list[Step] = [
         build_record_status, build_black_list, build_punishment_measures, build_watch_list,
         build_red_list, build_green_channel, *extra_steps, build_list_change,
     ]
-    conn.execute("BEGIN TRANSACTION")
+    if transaction:
+        conn.execute("BEGIN TRANSACTION")
     try:
         for step in steps:
             started = time.perf_counter()
@@ -43,8 +46,10 @@ def build_all(conn, as_of: dt.date, rules: dict, extra_steps: Iterable[Step] = (
             log.info("lists %s as of %s: %.1f s", step.__name__, as_of, time.perf_counter() - started)
         counts = {t: conn.execute(f"SELECT count(*) FROM mart.{t} WHERE as_of = ?", [as_of]).fetchone()[0]
                   for t in MART_TABLES}
-        conn.execute("COMMIT")
+        if transaction:
+            conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if transaction:
+            conn.execute("ROLLBACK")
         raise
     return counts

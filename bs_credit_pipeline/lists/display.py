@@ -523,7 +523,8 @@ def _status_sql(display: dict, as_of: dt.date, rows: str = "core.credit_record")
                  WHEN b.display_max_end <= {a} AND b.cut_by_end_date AND b.end_status = 'removed'
                    THEN '已于 ' || {day.format('b.end_date')} || ' 移出（撤销或屏蔽）'
                  WHEN b.display_max_end <= {a} AND b.cut_by_end_date
-                   THEN '公示截止期 ' || {day.format('b.end_date')} || ' 已过'
+                   THEN CASE WHEN b.polarity = 'good' THEN '有效期至 ' ELSE '公示截止期 ' END
+                        || {day.format('b.end_date')} || ' 已过'
                  WHEN b.display_max_end <= {a}
                    THEN '公示期届满，最后公示日 ' || {day.format('b.display_max_end - 1')}
                  WHEN o.pending_since IS NOT NULL

@@ -5,3 +5,13 @@ ALTER TABLE core.repair ADD COLUMN commitment_made VARCHAR;       -- 是 | 否 (
 ALTER TABLE core.repair ADD COLUMN training_and_report VARCHAR;   -- 是 | 否 | null (527号 serious penalties)
 ALTER TABLE core.repair ADD COLUMN deciding_unit VARCHAR;         -- 修复决定单位 as written
 ALTER TABLE core.objection ADD COLUMN department VARCHAR;         -- department code that submitted the objection
+-- Every `bs-credit explain` of a subject, written before anything is shown (like audit.lookup).
+CREATE TABLE audit.explain (
+    explain_id    VARCHAR PRIMARY KEY,
+    explained_at  TIMESTAMPTZ NOT NULL,
+    operator      VARCHAR NOT NULL,
+    purpose       VARCHAR NOT NULL,
+    subject_token VARCHAR NOT NULL,           -- pseudonym of the subject, never the raw ID
+    as_of         DATE NOT NULL,
+    rows_shown    INTEGER NOT NULL            -- records of the subject shown
+);
