@@ -11,6 +11,9 @@ import pytest
 from bs_credit_pipeline_tests.scenario_runner import Suite, load_scenarios
 
 SCENARIOS = load_scenarios()
+# One home for the whole suite: its setup (intake, load, ~80 nightly builds) runs inside the first test, ~2-4 min on
+# 2 cores; the global 300 s timeout is too tight for it when the machine is shared.
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")

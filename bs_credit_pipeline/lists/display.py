@@ -353,7 +353,9 @@ def build_repair_decisions(conn, as_of: dt.date, display: dict, repairs: dict) -
     word means grant, the record is repairable and every precondition of the rule in force holds; each unmet
     precondition is listed with the record's display rule id."""
     a = lit(as_of)
-    targets = _base_sql(display, _rows_where("record_id IN (SELECT record_id FROM core.repair)"))
+    conn.execute("CREATE OR REPLACE TEMP TABLE temp_repair_rows AS "
+                 + _rows_where("record_id IN (SELECT record_id FROM core.repair)"))
+    targets = _base_sql(display, "temp_repair_rows")  # the rows once: _base_sql reads them three times
     outcomes = repairs["repair_outcomes"]
     titles = rule_titles(display)
     title = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in titles.items())
@@ -404,6 +406,7 @@ def build_repair_decisions(conn, as_of: dt.date, display: dict, repairs: dict) -
         FROM d
         ORDER BY repair_id
     """)
+    conn.execute("DROP TABLE temp_repair_rows")
     conn.execute("""
         UPDATE core.repair SET status = d.status, status_reason = d.status_reason
         FROM mart.repair_decision d
@@ -580,8 +583,11 @@ def _update_changed(conn, display: dict, as_of: dt.date, stored_as_of: dt.date) 
     conn.execute("""DELETE FROM mart.record_status
                     WHERE version_id IN (SELECT version_id FROM temp_status_todo)""")
     basis.swap_as_of(conn, "record_status", as_of)
-    rows = _rows_where("version_id IN (SELECT version_id FROM temp_status_todo)")
-    computed = conn.execute(f"INSERT INTO mart.record_status BY NAME {_status_sql(display, as_of, rows)}").fetchone()[0]
+    conn.execute("CREATE OR REPLACE TEMP TABLE temp_status_rows AS "
+                 + _rows_where("version_id IN (SELECT version_id FROM temp_status_todo)"))  # read once, used thrice
+    computed = conn.execute(f"INSERT INTO mart.record_status BY NAME {_status_sql(display, as_of, 'temp_status_rows')}"
+                            ).fetchone()[0]
+    conn.execute("DROP TABLE temp_status_rows")
     conn.execute(f"INSERT INTO mart.record_status_change {changed} EXCEPT FROM mart.record_status_change")  # ... and new
     conn.execute("DROP TABLE temp_status_todo")
     conn.execute("DROP TABLE temp_status_merge")

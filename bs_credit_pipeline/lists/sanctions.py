@@ -123,9 +123,11 @@ def build_watch_list(conn, as_of: dt.date, rules: dict) -> None:
         ), fielded AS (
             SELECT b.*, {extract} AS f FROM bad b JOIN core.credit_record cr ON cr.version_id = b.version_id
         )
-        SELECT version_id, list_filter([{rules_hit}], lambda h: h IS NOT NULL) AS hits,
-               CASE WHEN {look_any} THEN {text} END AS look_text
-        FROM fielded
+        SELECT * FROM (
+            SELECT version_id, list_filter([{rules_hit}], lambda h: h IS NOT NULL) AS hits,
+                   CASE WHEN {look_any} THEN {text} END AS look_text
+            FROM fielded)
+        WHERE len(hits) > 0 OR look_text IS NOT NULL  -- most bad records are neither: keep the table small
     """)
     conn.execute(f"""
         CREATE OR REPLACE TABLE mart.watch_list AS
