@@ -82,9 +82,9 @@ def _condition_sql(cond: dict, fields: list[str]) -> str:
                         ("departments", "department"), ("tiers", "severity_tier")):
         if cond.get(key):
             parts.append(f"{column} IN {in_list(cond[key])}")
-    if cond.get("categories"):
-        parts.append(f"(category IN {in_list(cond['categories'])} OR"
-                     f" list_has_any(string_split(coalesce(category, ''), '、'), [{', '.join(lit(c) for c in cond['categories'])}]))")
+    if cond.get("categories"):  # a multi-value category is split only when it has several values
+        parts.append(f"(category IN {in_list(cond['categories'])} OR (contains(category, '、') AND"
+                     f" list_has_any(string_split(category, '、'), [{', '.join(lit(c) for c in cond['categories'])}])))")
     if cond.get("field"):
         parts.append(f"f[{fields.index(cond['field']) + 1}] IN {in_list(cond['values'])}")
     return "(" + " AND ".join(parts or ["TRUE"]) + ")"
@@ -102,8 +102,9 @@ def build_watch_list(conn, as_of: dt.date, rules: dict) -> None:
     mart.watch_unmapped: listable bad records mapped to no category whose cause contains a look-alike keyword."""
     watch = rules["lists"]["watch_list"]
     fields = _watch_fields(watch)
-    extract = (f"list_transform(json_extract_string(cr.payload, [{', '.join(lit('$.' + f) for f in fields)}]),"
-               " lambda x: trim(x))") if fields else "CAST([] AS VARCHAR[])"
+    # payload text is stored trimmed (intake normalises every cell), so values compare as they are
+    extract = (f"json_extract_string(cr.payload, [{', '.join(lit('$.' + f) for f in fields)}])" if fields
+               else "CAST([] AS VARCHAR[])")
     rules_hit = ", ".join(  # the categories a record maps to (each condition evaluated once per record)
         f"CASE WHEN {' OR '.join(_condition_sql(c, fields) for c in r['when'])}"
         f" THEN {{'rule_id': {lit(r['id'])}, 'watch_type': {lit(r['name'])}}} END"
