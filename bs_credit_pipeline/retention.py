@@ -66,9 +66,9 @@ def purge(home: Home, before: dt.date) -> PurgeResult:
             continue
         victims = [p for p in (staged.rows, staged.rejections, staged.rejected) if p]
         victims += [p for p in _inbox_originals(home, registry, department, month, m) if _sha(p) == staged.sha256]
-        report = m.get("report_path")
-        if report and Path(report).resolve().is_relative_to(home.outbox.resolve()) and Path(report).is_file():
-            victims.append(Path(report))
+        report = m.get("report_path")  # found by name in this home's outbox (the home may have moved)
+        if report and (home.partition_outbox(department, month) / Path(report).name).is_file():
+            victims.append(home.partition_outbox(department, month) / Path(report).name)
         for path in victims:
             freed += path.stat().st_size
             path.unlink()

@@ -7,8 +7,10 @@ process); every person's name and ID the warehouse holds is then looked for ever
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
+import shutil
 import stat
 
 import duckdb
@@ -18,7 +20,9 @@ from bs_credit_pipeline import cli
 from bs_credit_pipeline.contracts import Registry
 from bs_credit_pipeline.demo import _penalty, _rows_to_cells, _write_csv, make_uscc, make_world, write_demo_inbox
 from bs_credit_pipeline.paths import Home
+from bs_credit_pipeline.pipeline import load_into_warehouse
 from bs_credit_pipeline.publish import scan_for_raw_ids
+from bs_credit_pipeline.retention import RETENTION_VAR
 from bs_credit_pipeline.warehouse import leaks, privacy, schema
 from bs_credit_pipeline.warehouse.snapshot import build_snapshot
 
@@ -183,3 +187,32 @@ def test_home_folders_holding_raw_data_are_owner_only(demo_home):
     staged = next(demo_home.staging.rglob("*.parquet"))
     assert stat.S_IMODE(staged.stat().st_mode) & 0o077 == 0
     assert os.stat(demo_home.secrets / "pseudonym.key").st_mode & 0o077 == 0
+
+
+def test_purge_removes_raw_copies_and_keeps_the_warehouse(demo_home, tmp_path, monkeypatch):
+    home = Home(tmp_path / "home")
+    shutil.copytree(demo_home.root, home.root, symlinks=True)
+    monkeypatch.delenv(RETENTION_VAR, raising=False)
+    assert cli.main(["purge", "--home", str(home.root)]) == 2  # no date, no retention setting: nothing done
+
+    def current() -> set[str]:
+        conn = schema.connect(home.warehouse, read_only=True)
+        try:
+            return {v for (v,) in conn.execute(
+                "SELECT version_id FROM core.credit_record WHERE valid_to IS NULL").fetchall()}
+        finally:
+            conn.close()
+
+    before = current()
+    monkeypatch.setenv(RETENTION_VAR, "1")
+    assert cli.main(["purge", "--home", str(home.root), "--before", "2099-01-01"]) == 0
+    assert list(home.staging.rglob("*.parquet")) == []
+    assert [p for p in home.outbox.rglob("*") if p.is_file()] == []
+    assert [p for p in home.inbox.rglob("*") if p.is_file()] == []
+    manifests = [json.loads(p.read_text(encoding="utf-8")) for p in home.staging.rglob("*.manifest.json")]
+    assert manifests and all(m["purged_at"] for m in manifests)
+    for department, month in {(p.parent.parent.name, p.parent.name) for p in home.staging.rglob("*.manifest.json")}:
+        load_into_warehouse(home, Registry.load(), department, month)  # a later load keeps purged files' records
+    assert current() == before
+    assert cli.main(["run", "--home", str(home.root), "--as-of", AS_OF.isoformat()]) == 0
+    assert current() == before
