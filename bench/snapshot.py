@@ -19,6 +19,12 @@ from pathlib import Path
 from bs_credit_pipeline.warehouse.snapshot import build_snapshot
 
 
+def _cpu() -> float:
+    """User + system CPU seconds of this process (the machine may be shared: wall time alone misleads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
@@ -26,9 +32,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench_snapshot_") as work:
         for _ in range(args.repeat):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu()
             info = build_snapshot(args.db, Path(work) / "analytics.duckdb", os.urandom(32))
-            print(json.dumps({"snapshot_s": round(time.perf_counter() - started, 1), "records": info.records,
+            print(json.dumps({"snapshot_s": round(time.perf_counter() - started, 1),
+                              "cpu_s": round(_cpu() - cpu, 1), "records": info.records,
                               "subjects": info.subjects, "size_gb": round(info.size_bytes / 2**30, 2),
                               "load_average_1m": round(os.getloadavg()[0], 1),
                               "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)}))
