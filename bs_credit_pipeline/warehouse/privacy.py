@@ -6,6 +6,7 @@ expression; a column without a class is an error (`Undeclared`), so a new column
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -93,29 +94,27 @@ class Tokens:
     """SQL for the keyed tokens: `record(expr)` gives R_ tokens; person tokens come from the temp table
     person_token(value, token) joined per ID column, with the `pseudonym` UDF for IDs missing from it."""
 
-    record: object  # callable: SQL expression -> SQL expression of its R_ token
+    record: Callable[[str], str]  # SQL expression -> SQL expression of its R_ token
 
     def person(self, expr: str, joined_token: str | None) -> str:
         fallback = f"CASE WHEN {person_id_sql(expr)} THEN pseudonym({expr}) ELSE {expr} END"
         return f"coalesce({joined_token}, {fallback})" if joined_token else fallback
 
 
-def select_sql(schema: str, table: str, columns: list[tuple[str, str]], tokens: Tokens,
-               source: str) -> str:
-    """SELECT over `source` (the warehouse table) applying each column's class; columns = (name, SQL type)."""
-    decl = declarations()[f"{schema}.{table}"]
-    joins, token_of = [], {}
-    for column, _ in columns:  # one join to the person tokens per column holding IDs
-        if decl[column].name in _TOKENISED:
-            alias = f"t{len(joins)}"
-            joins.append(f'LEFT JOIN person_token AS {alias} ON {alias}.value = src."{column}"')
-            token_of[column] = f"{alias}.token"
+def select_sql(schema: str, table: str, columns: list[tuple[str, str]], tokens: Tokens, source: str) -> str:
+    """SELECT over `source` (the warehouse table) applying each column's class; columns = (name, SQL type).
 
-    for column, _ in columns:  # the subject's name, to mask inside its free text
-        if decl[column].name == "free_text" and decl[column].subject:
-            alias = f"n{len(joins)}"
-            joins.append(f'LEFT JOIN person_name AS {alias} ON {alias}.value = src."{decl[column].subject}"')
-            token_of[f"name:{column}"] = f"{alias}.name"
+    A record_payload column still needs `residual_updates` once the table is written."""
+    decl = declarations()[f"{schema}.{table}"]
+    joins, token_of, name_of = [], {}, {}
+    for column, _ in columns:
+        cls = decl[column]
+        if cls.name in _TOKENISED:  # one join to the person tokens per column holding IDs
+            token_of[column] = f"t{len(joins)}.token"
+            joins.append(f'LEFT JOIN person_token AS t{len(joins)} ON t{len(joins)}.value = src."{column}"')
+        elif cls.name == "free_text" and cls.subject:  # the subject's name, to mask inside its free text
+            name_of[column] = f"t{len(joins)}.name"
+            joins.append(f'LEFT JOIN person_name AS t{len(joins)} ON t{len(joins)}.value = src."{cls.subject}"')
 
     def is_org(column: str) -> str:
         q = f'src."{column}"'
@@ -151,46 +150,64 @@ def select_sql(schema: str, table: str, columns: list[tuple[str, str]], tokens: 
                 expr = f"list_transform({q}, lambda v: {residual_sql('v')})"
             else:
                 expr = residual_sql(q)
-            if cls.subject:
-                name = token_of[f"name:{column}"]
-                expr = (f"CASE WHEN length({name}) >= 2 THEN replace({expr}, {name}, {mask_sql(name)}) "
-                        f"ELSE {expr} END")
+            if column in name_of:
+                expr = _replace_if(expr, f"length({name_of[column]}) >= 2", name_of[column], mask_sql(name_of[column]))
         else:  # record_payload
-            person = f"NOT {is_org('subject_id')}"
-            expr = f"CAST({residual_sql(_payload_text(token_of, person))} AS JSON)"
+            subject = tokens.person("src.subject_id", token_of["subject_id"])
+            rep = tokens.person("src.legal_rep_id", token_of["legal_rep_id"])
+            person = "NOT " + is_org("subject_id")
+            expr = f"CAST({_payload_text(subject, rep, person)} AS JSON)"
         parts.append(f'{expr} AS "{column}"')
     return f"SELECT {', '.join(parts)} FROM {source} AS src {' '.join(joins)}"
 
 
-def _payload_text(token_of: dict[str, str], person: str) -> str:
+def residual_updates(schema: str, table: str) -> list[str]:
+    """UPDATEs masking ID-shaped text left in the table's record_payload columns (rewrites the few such rows;
+    a separate pass, so the payload's long replace chain is not evaluated once more per row)."""
+    out = []
+    for column, cls in declarations()[f"{schema}.{table}"].items():
+        if cls.name == "record_payload":
+            text = f'CAST("{column}" AS VARCHAR)'
+            out.append(f'UPDATE {schema}.{table} SET "{column}" = CAST({residual_sql(text)} AS JSON) '
+                       f"WHERE regexp_matches({text}, '{_EMBEDDED}')")
+    return out
+
+
+def _replace_if(text: str, condition: str, search: str, replacement: str) -> str:
+    """replace() of `search` where `condition` holds (an empty search string leaves the text as it is); keeps
+    the expression linear in size however many are chained."""
+    return (f"replace({text}, CASE WHEN {condition} THEN {search} ELSE '' END, "
+            f"CASE WHEN {condition} THEN {replacement} ELSE '' END)")
+
+
+def _payload_text(subject_token: str, rep_token: str, person: str) -> str:
     """The payload with the subject's and legal representative's IDs and names replaced where they occur.
 
     The contracts' pii fields are the subject's ID and name fields and the legal representative's (checked by
     `uncovered_pii_fields`), so replacing these four values covers them. IDs are replaced as whole JSON values
     (quotes included, keeping the JSON valid), also in their 15-digit first-generation form and a passport's
-    number without its XID: prefix; names are
-    replaced wherever they occur (a fact text may name the person). Far cheaper than parsing the JSON.
+    number without its XID: prefix; names are replaced wherever they occur (a fact text may name the person).
+    Far cheaper than parsing the JSON.
     """
-    text = "CAST(src.payload AS VARCHAR)"
-    subject_token = f"coalesce({token_of['subject_id']}, src.subject_id)"
-    rep_token = f"coalesce({token_of['legal_rep_id']}, src.legal_rep_id)"
-
     def first_generation(expr: str) -> str:  # 18-digit ID of someone born in 19xx -> its 15-digit form
         return f"CASE WHEN substr({expr}, 7, 2) = '19' THEN left({expr}, 6) || substr({expr}, 9, 9) END"
 
+    def json_text(expr: str) -> str:
+        return f"CAST(to_json({expr}) AS VARCHAR)"
+
     document = f"CASE WHEN starts_with(src.subject_id, '{PERSON_KEY_PREFIX}') THEN substr(src.subject_id, 5) END"
-    for raw, new, condition in (
+    rep = "src.legal_rep_id IS NOT NULL"
+    text = "CAST(src.payload AS VARCHAR)"
+    for raw, token, condition in (
         ("src.subject_id", subject_token, person),
         (first_generation("src.subject_id"), subject_token, person),
         (document, subject_token, person),  # XID:E12345678 is written E12345678 in the payload
-        ("src.legal_rep_id", rep_token, "src.legal_rep_id IS NOT NULL"),
-        (first_generation("src.legal_rep_id"), rep_token, "src.legal_rep_id IS NOT NULL"),
+        ("src.legal_rep_id", rep_token, rep),
+        (first_generation("src.legal_rep_id"), rep_token, rep),
     ):
-        text = (f"CASE WHEN {condition} AND {raw} IS NOT NULL THEN replace({text}, CAST(to_json({raw}) AS VARCHAR),"
-                f" CAST(to_json({new}) AS VARCHAR)) ELSE {text} END")
+        text = _replace_if(text, f"{condition} AND {raw} IS NOT NULL", json_text(raw), json_text(token))
     for name, condition in (("src.subject_name", person), ("src.legal_rep_name", "TRUE")):
-        text = (f"CASE WHEN {condition} AND length({name}) >= 2 THEN replace({text}, {name}, {mask_sql(name)})"
-                f" ELSE {text} END")
+        text = _replace_if(text, f"{condition} AND length({name}) >= 2", name, mask_sql(name))
     return text
 
 

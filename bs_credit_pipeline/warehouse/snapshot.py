@@ -138,6 +138,8 @@ def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: b
             columns = [(c, t) for s, tb, c, t in catalog if (s, tb) == (schema, table)]
             select = privacy.select_sql(schema, table, columns, tokens, f"wh.{schema}.{table}")
             conn.execute(f"CREATE TABLE {schema}.{table} AS {select}")
+            for update in privacy.residual_updates(schema, table):
+                conn.execute(update)
         for (sql,) in conn.execute(
                 "SELECT sql FROM duckdb_views() WHERE database_name = 'wh' AND NOT internal "
                 "AND list_contains(?, schema_name) ORDER BY view_oid", [list(privacy.COPIED_SCHEMAS)]
