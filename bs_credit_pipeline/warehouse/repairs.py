@@ -31,8 +31,9 @@ def _select(columns: list[str]) -> str:
 
 
 def load_repairs(conn: duckdb.DuckDBPyConnection, files: Sequence[tuple[int, StagedFile]], department: str,
-                 month: str) -> tuple[int, int]:
-    """Replace the partition's repairs and objections; returns (repairs, objections) loaded."""
+                 month: str, archived: Sequence[str] = ()) -> tuple[int, int]:
+    """Replace the partition's repairs and objections, except those of `archived` submissions (purged by
+    retention, kept as loaded); returns (repairs, objections) loaded."""
     prefix = f"{department}|{month}|"
     conn.execute(
         """CREATE OR REPLACE TEMP TABLE rep_raw (item_id VARCHAR, kind VARCHAR, subject_id VARCHAR,
@@ -62,9 +63,10 @@ def load_repairs(conn: duckdb.DuckDBPyConnection, files: Sequence[tuple[int, Sta
         extra = (f"NULL AS status, NULL AS status_reason, {', '.join(_REPAIR_ONLY)}, "
                  if kind == "credit_repair" else "")
         conn.execute(
-            f"""DELETE FROM {table} WHERE starts_with(submission_id, $prefix)
+            f"""DELETE FROM {table} WHERE (starts_with(submission_id, $prefix)
+                                           AND NOT list_contains($archived, submission_id))
                 OR {id_column} IN (SELECT item_id FROM rep WHERE kind = $kind)""",
-            {"prefix": prefix, "kind": kind},
+            {"prefix": prefix, "kind": kind, "archived": list(archived)},
         )
         counts.append(conn.execute("SELECT count(*) FROM rep WHERE kind = $kind", {"kind": kind}).fetchone()[0])
         if counts[-1]:  # a partition without such rows writes nothing
