@@ -27,6 +27,7 @@ import pyarrow.csv as pacsv
 import rustpy_xlsxwriter
 import yaml
 
+from . import faults
 from .identifiers import PROVINCE_CODES, citizen_id_check_char, mask_id, mask_name
 
 KINDS_DIR = Path(__file__).resolve().parents[1] / "data_contracts" / "kinds"
@@ -212,8 +213,15 @@ def publish(conn, as_of: dt.date, out_dir: str | Path, masking_rules: dict, *,
         "xlsx_max_rows": xlsx_max_rows, "masking": masking_rules,
     }
     (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    shutil.rmtree(final, ignore_errors=True)
+    faults.point("publish.before_rename")
+    # Swap in two renames so a crash leaves the old folder or the new one under its name (the old one at
+    # worst beside it as <date>.old, removed by the next publication of the date).
+    old = final.with_name(final.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
     work.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
     return manifest
 
 

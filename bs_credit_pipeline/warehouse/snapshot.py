@@ -32,8 +32,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import faults
 from ..identifiers import pseudonymise
-from .schema import MEMORY_LIMIT
+from .schema import MEMORY_LIMIT, open_waiting
 
 # Citizen-ID shape: address code, birth date 18xx-20xx, sequence, check char; \b keeps tokens (P_ + hex) out.
 ID_PATTERN = r"\b\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]\b"
@@ -210,7 +211,8 @@ def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: b
         conn.create_function("pseudonym", pseudonymiser, ["VARCHAR"], "VARCHAR", type="arrow")
         records = RecordTokens(key)
         conn.create_function("record_tokens_in", records.embedded, ["VARCHAR"], "VARCHAR", type="arrow")
-        conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse_path)])
+        open_waiting(lambda: conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse_path)]),
+                     warehouse_path)
         _build_tokens(conn, pseudonymiser)
         explicit = _explicit_selects(records)
         tables = conn.execute(
@@ -239,7 +241,9 @@ def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: b
             [build_id, version, records, subjects])
         conn.execute("CHECKPOINT")
         conn.close()
+        faults.point("snapshot.before_swap")
         os.replace(tmp, snapshot_path)
+        faults.point("snapshot.after_swap")
     except BaseException:
         conn.close()
         tmp.unlink(missing_ok=True)
