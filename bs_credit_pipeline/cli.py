@@ -188,19 +188,21 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from .identifiers import classify_code, normalise_code, to_canonical_citizen_id
+    from .locking import writer_lock
     from .pipeline import pseudonym_key
 
     home = Home.from_env(args.home)
     subject = normalise_code([args.subject])
     if classify_code(subject)[0].as_py() == "citizen_id":
         subject = to_canonical_citizen_id(subject)
-    conn = schema.connect(home.warehouse)
-    try:
-        schema.migrate(conn)
-        rows = record_lookup(conn, subject[0].as_py(), operator=args.operator, purpose=args.purpose,
-                             now=dt.datetime.now(dt.timezone.utc), key=pseudonym_key(home)).to_pylist()
-    finally:
-        conn.close()
+    with writer_lock(home.root):  # the audit row is a warehouse write
+        conn = schema.connect(home.warehouse)
+        try:
+            schema.migrate(conn)
+            rows = record_lookup(conn, subject[0].as_py(), operator=args.operator, purpose=args.purpose,
+                                 now=dt.datetime.now(dt.timezone.utc), key=pseudonym_key(home)).to_pylist()
+        finally:
+            conn.close()
     print(f"已记录审计（操作人 {args.operator}，目的 {args.purpose}）。共 {len(rows)} 条记录：")
     contracts = _registry().contracts
     for row in rows:

@@ -108,7 +108,7 @@ def _acquire(path: Path, timeout: float) -> _Held:
                 log.warning("warehouse lock %s held by PID %s: waiting up to %.0f s", path, pid, timeout)
                 logged = True
             time.sleep(min(delay, max(timeout - waited, 0.01)))
-            delay = min(delay * 2, 1.0)
+            delay = min(delay * 2, 0.25)
     os.ftruncate(fd, 0)
     os.pwrite(fd, str(os.getpid()).encode(), 0)
     return _Held(fd)

@@ -230,4 +230,6 @@ def publish_lists(home: Home, as_of: dt.date) -> dict:
 def snapshot(home: Home, key: bytes) -> SnapshotInfo:
     """Rebuild analytics.duckdb (pseudonymised) as a new file and swap it in atomically."""
     with writer_lock(home.root):
+        for stale in home.analytics.parent.glob(f".{home.analytics.name}.*.tmp*"):  # a build killed before its swap
+            stale.unlink()
         return build_snapshot(home.warehouse, home.analytics, key)

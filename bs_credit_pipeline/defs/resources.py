@@ -24,8 +24,8 @@ class PipelineResource(dg.ConfigurableResource):
             check_configuration(Home.from_env(self.home_dir or None))
         except ConfigError as exc:
             raise dg.Failure(description=exc.line(), allow_retries=False) from None
-        if context.instance is not None and context.run_id:
-            context.instance.add_run_tags(context.run_id, process_tags())
+        if context.instance is not None and context.run is not None:
+            context.instance.add_run_tags(context.run.run_id, process_tags())
 
     @cached_property
     def home(self) -> Home:

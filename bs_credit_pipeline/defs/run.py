@@ -106,7 +106,8 @@ def prepare_instance(home: Home) -> dg.DagsterInstance:
 
 
 def read_state(home: Home) -> dict[str, str]:
-    """staging/partitions.json; a torn or corrupt one is rebuilt from the warehouse's load records, with a warning."""
+    """staging/partitions.json; a torn or corrupt one is rebuilt from the warehouse's load records and rewritten,
+    with a warning."""
     path = home.staging / STATE_FILE
     if not path.exists():
         return {}
@@ -118,6 +119,7 @@ def read_state(home: Home) -> dict[str, str]:
         pass
     state = state_from_warehouse(home)
     log.warning("%s is unreadable: rebuilt from the warehouse's load records (%d partitions)", path, len(state))
+    atomic_write_text(path, json.dumps(state, indent=1, sort_keys=True))
     return state
 
 
@@ -135,7 +137,7 @@ def state_from_warehouse(home: Home) -> dict[str, str]:
         try:
             if schema.current_version(conn) < 1:
                 return {}
-            rows = conn.execute("""SELECT department, month, list(file_sha256) FROM ops.submission
+            rows = conn.execute("""SELECT department, month, list(sha256) FROM ops.submission
                                    WHERE status <> 'superseded' GROUP BY ALL""").fetchall()
         finally:
             conn.close()

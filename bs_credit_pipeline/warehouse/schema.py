@@ -55,7 +55,7 @@ def open_waiting(opener, path: str | Path, timeout: float | None = None):
                 log.warning("%s is held by PID %s: waiting up to %.0f s", Path(path).name, pid, timeout)
                 logged = True
             time.sleep(min(delay, max(timeout - waited, 0.01)))
-            delay = min(delay * 2, 1.0)
+            delay = min(delay * 2, 0.25)
 
 
 def migrations() -> list[tuple[int, Path]]:
