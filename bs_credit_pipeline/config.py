@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import stat
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from .paths import MONTH_RE, Home
 
 KEY_FILE_VAR = "BS_CREDIT_PSEUDONYM_KEY_FILE"
 EXIT_CONFIG = 2
+EXIT_NO_SPACE = 4
+MIN_FREE_VAR = "BS_CREDIT_MIN_FREE_MB"
+DEFAULT_MIN_FREE_MB = 64  # Dagster's SQLite run storage fails with a bare "disk I/O error" on a full disk
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
@@ -25,8 +29,8 @@ EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 class ConfigError(Exception):
     """A configuration or usage mistake: `zh` for the operator, `en` for logs."""
 
-    def __init__(self, zh: str, en: str):
-        self.zh, self.en = zh, en
+    def __init__(self, zh: str, en: str, exit_code: int = EXIT_CONFIG):
+        self.zh, self.en, self.exit_code = zh, en, exit_code
         super().__init__(en)
 
     def line(self) -> str:
@@ -55,6 +59,25 @@ def check_home(home: Home) -> None:
     for sub in (home.inbox, home.outbox, home.staging, home.publish, home.dagster_home, home.warehouse):
         if sub.exists() and not os.access(sub, os.W_OK):
             raise ConfigError(f"{sub} 不可写。请授予写权限后重试。", f"{sub} is not writable; grant write access")
+
+
+def check_free_space(home: Home) -> None:
+    """At least BS_CREDIT_MIN_FREE_MB (default 64) MB free where the home lives."""
+    text = os.environ.get(MIN_FREE_VAR, "").strip()
+    try:
+        need = float(text) if text else DEFAULT_MIN_FREE_MB
+    except ValueError:
+        raise ConfigError(f"环境变量 {MIN_FREE_VAR} 应为兆字节数，现为“{text}”。",
+                          f"{MIN_FREE_VAR} must be a number of megabytes, got {text!r}") from None
+    probe = home.root
+    while not probe.exists():
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free / 2**20
+    if free < need:
+        raise ConfigError(
+            f"磁盘空间不足：{probe} 所在磁盘仅剩 {free:.0f} MB（至少需要 {need:.0f} MB）。未做任何处理，请清理磁盘后重新运行。",
+            f"no space: {free:.0f} MB free where {probe} lives, {need:.0f} MB needed ({MIN_FREE_VAR}); nothing done",
+            exit_code=EXIT_NO_SPACE)
 
 
 def check_key(home: Home) -> None:
@@ -106,8 +129,9 @@ def check_waits() -> None:
 
 
 def check_configuration(home: Home) -> None:
-    """Everything a pipeline run needs: a usable home, valid waits, the pseudonym key."""
+    """Everything a pipeline run needs: a usable home with free space, valid waits, the pseudonym key."""
     check_home(home)
+    check_free_space(home)
     check_waits()
     check_key(home)
 

@@ -16,7 +16,7 @@ from .config import ConfigError
 from .locking import WarehouseBusy
 from .paths import Home
 
-EXIT_BUSY, EXIT_NO_SPACE = 3, 4
+EXIT_BUSY, EXIT_NO_SPACE = 3, config.EXIT_NO_SPACE
 _NEEDS_KEY = {"run", "lookup"}
 _AS_OF = {"run", "demo"}
 
@@ -32,6 +32,7 @@ def preflight(args) -> None:
     if hasattr(args, "home"):
         home = Home.from_env(args.home)
         config.check_home(home)
+        config.check_free_space(home)
         config.check_waits()
         if command in _NEEDS_KEY:
             config.check_key(home)
@@ -60,10 +61,13 @@ def _chain(exc: BaseException):
         exc = exc.__cause__ or exc.__context__
 
 
+_NO_SPACE = ("No space left on device", "database or disk is full")  # DuckDB's and SQLite's (Dagster's) words
+
+
 def _no_space(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return True
-    return "No space left on device" in str(exc) and type(exc).__module__.split(".")[0] in ("duckdb", "_duckdb")
+    return any(words in str(exc) for words in _NO_SPACE)
 
 
 def user_error(exc: BaseException) -> tuple[int, str] | None:
@@ -72,7 +76,7 @@ def user_error(exc: BaseException) -> tuple[int, str] | None:
 
     for e in _chain(exc):
         if isinstance(e, ConfigError):
-            return config.EXIT_CONFIG, e.line()
+            return e.exit_code, e.line()
         if isinstance(e, WarehouseBusy):
             return EXIT_BUSY, f"{e.zh} | {e.en}"
         if isinstance(e, Stop):

@@ -69,6 +69,11 @@ def _bad_wait(w):
     return str(w["home"].root)
 
 
+def _no_room(w):
+    w["monkeypatch"].setenv("BS_CREDIT_MIN_FREE_MB", str(2**40))
+    return str(w["home"].root)
+
+
 def _home(w):
     return str(w["home"].root)
 
@@ -89,6 +94,8 @@ CASES = [
     ("run", [], _open_key_file, 2, "chmod 600"),
     ("run", [], _key_file_is_a_folder, 2, "不是文件"),
     ("run", [], _bad_wait, 2, "BS_CREDIT_LOCK_WAIT"),
+    ("run", [], _no_room, 4, "磁盘空间不足"),
+    ("check", ["{sample}"], _no_room, 4, "磁盘空间不足"),
     ("demo", [], _file_below_file, 2, "是一个文件"),
     ("init", [], _file_below_file, 2, "是一个文件"),
     ("ui", [], _file_below_file, 2, "是一个文件"),
@@ -116,7 +123,7 @@ def _check_one_line(capsys, code: int, words: str, got: int) -> None:
     assert "Traceback" not in out + err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and words in lines[0], err
-    if code == 2 and "找不到文件" not in words and "未知的数据类别" not in words:
+    if code != 2 or ("找不到文件" not in words and "未知的数据类别" not in words):
         assert " | " in lines[0]  # Chinese for the operator | English for the log
 
 
