@@ -228,8 +228,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
     target = ["-w", str(workspace)] if workspace.exists() else ["-m", "bs_credit_pipeline.definitions"]
     # Its own process group, so that on SIGTERM / Ctrl-C the webserver and daemon it starts are stopped with it.
-    child = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", *target],
-                             start_new_session=True)
+    child = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", *target,
+                              "--port", str(args.port)], start_new_session=True)
     try:
         return child.wait()
     except KeyboardInterrupt:
@@ -292,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ui", help="start the Dagster UI on this BS_CREDIT_HOME")
     p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.add_argument("--port", type=int, default=3000, help="web server port (default 3000)")
     p.set_defaults(func=cmd_ui)
 
     p = sub.add_parser("init", help="create BS_CREDIT_HOME and its pseudonym key file (mode 600) if missing")

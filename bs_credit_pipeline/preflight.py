@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 from pathlib import Path
 
 from . import config
@@ -72,16 +73,18 @@ def _no_space(exc: BaseException) -> bool:
 
 def user_error(exc: BaseException) -> tuple[int, str] | None:
     """(exit code, one line) when `exc` or an exception it wraps is a user or environment error, else None."""
-    from .interrupts import Stop
+    from .interrupts import received_signal
 
     for e in _chain(exc):
         if isinstance(e, ConfigError):
             return e.exit_code, e.line()
         if isinstance(e, WarehouseBusy):
             return EXIT_BUSY, f"{e.zh} | {e.en}"
-        if isinstance(e, Stop):
-            return 128 + e.signum, (f"已中断（{e}）：已提交的数据不受影响，下次运行从中断处继续。 | interrupted ({e}); "
-                                    "committed work is kept and the next run resumes")
+        if isinstance(e, KeyboardInterrupt) or type(e).__name__ == "DagsterExecutionInterruptedError":
+            signum = getattr(e, "signum", None) or received_signal() or signal.SIGINT
+            name = signal.Signals(signum).name
+            return 128 + signum, (f"已中断（{name}）：已提交的数据不受影响，下次运行从中断处继续。 | interrupted ({name}); "
+                                  "committed work is kept and the next run resumes")
         if _no_space(e):
             where = getattr(e, "filename", None) or ""
             return EXIT_NO_SPACE, (f"磁盘空间不足 {where}：本次处理未完成，仓库与分析快照保持处理前的状态，请清理磁盘后重新运行。"

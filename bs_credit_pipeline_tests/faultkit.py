@@ -145,8 +145,10 @@ class Zygote:
         threading.Thread(target=lambda: [self.lines.put(x) for x in self.proc.stdout], daemon=True).start()
         assert self.lines.get(timeout=120).strip() == "ready"
 
-    def run(self, home: Home, fault: str | None = None, **extra: str) -> tuple[int, str]:
-        """(exit code, -9 when killed; output) of `bs-credit run` on the home; fails the test if it hangs."""
+    def run(self, home: Home, fault: str | None = None, *, kill_after: float | None = None,
+            **extra: str) -> tuple[int, str]:
+        """(exit code, -9 when killed; output) of `bs-credit run` on the home; fails the test if it hangs.
+        kill_after: SIGKILL the run that many seconds after it started, if it is still running."""
         import json
         import queue
         import signal
@@ -158,6 +160,11 @@ class Zygote:
         self.proc.stdin.write(json.dumps({"env": job_env, "log": str(log), "argv": argv}) + "\n")
         self.proc.stdin.flush()
         pid = json.loads(self.lines.get(timeout=60))["pid"]
+        if kill_after is not None:
+            try:
+                return json.loads(self.lines.get(timeout=kill_after))["code"], log.read_text()
+            except queue.Empty:
+                os.kill(pid, signal.SIGKILL)
         try:
             code = json.loads(self.lines.get(timeout=RUN_TIMEOUT))["code"]
         except queue.Empty:
