@@ -14,7 +14,6 @@ import duckdb
 import pytest
 
 from bs_credit_pipeline.locking import WarehouseBusy, writer_lock
-from bs_credit_pipeline.paths import Home
 from bs_credit_pipeline.warehouse import schema
 from bs_credit_pipeline_tests import faultkit
 

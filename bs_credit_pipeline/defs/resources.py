@@ -20,11 +20,13 @@ class PipelineResource(dg.ConfigurableResource):
         later process can free what the run holds if this process is killed (defs/run.py: reap_dead_runs)."""
         from .run import process_tags
 
+        if context.run is None:  # a sensor's or schedule's evaluation: it says so itself (a skip reason)
+            return
         try:
             check_configuration(Home.from_env(self.home_dir or None))
         except ConfigError as exc:
             raise dg.Failure(description=exc.line(), allow_retries=False) from None
-        if context.instance is not None and context.run is not None:
+        if context.instance is not None:
             context.instance.add_run_tags(context.run.run_id, process_tags())
 
     @cached_property
