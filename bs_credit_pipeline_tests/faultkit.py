@@ -72,6 +72,20 @@ def loaded_copy(loaded: Home, tmp: Path) -> Home:
     return copy
 
 
+def run_here(home: Home, monkeypatch, *args: str, **extra: str) -> int:
+    """`bs-credit run` in this process (no interpreter start): the environment it sets is restored afterwards."""
+    from bs_credit_pipeline.cli import main
+
+    for var in [v for v in os.environ if v.startswith(("BS_CREDIT", "DAGSTER"))]:
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("BS_CREDIT_HOME", str(home.root))  # run sets these two; monkeypatch restores them
+    monkeypatch.setenv("DAGSTER_HOME", str(home.dagster_home))
+    monkeypatch.setenv("BS_CREDIT_PSEUDONYM_KEY", KEY)
+    for var, value in extra.items():
+        monkeypatch.setenv(var, value)
+    return main(["run", "--home", str(home.root), "--as-of", AS_OF.isoformat(), *args])
+
+
 def outcome(home: Home) -> dict:
     """What a run leaves that must not depend on crashes: records and their versions, subjects, submissions,
     list entries, published CSV/JSON files, the snapshot's contents (load timestamps and build ids excluded)."""

@@ -56,6 +56,7 @@ def test_every_point_is_in_the_chain():
     assert named == set(faults.POINTS) and len(KILLS_V1 + KILLS_V2) >= 20
 
 
+@pytest.mark.timeout(900)  # 25 runs: ~2-3 min on a quiet machine, more when it is shared
 def test_runs_killed_at_22_points_recover_to_the_uninterrupted_result(tmp_path, zygote):
     reference = Home(tmp_path / "reference")
     faultkit.inbox_v1(reference)

@@ -34,12 +34,12 @@ def test_a_torn_partition_state_is_rebuilt_from_the_warehouse(home, caplog):
         assert read_state(home) == good
 
 
-def test_a_run_after_a_torn_state_file_reruns_nothing(home):
+def test_a_run_after_a_torn_state_file_reruns_nothing(home, monkeypatch, capsys, caplog):
     path = home.staging / STATE_FILE
     path.write_bytes(path.read_bytes()[:7])
-    result = faultkit.run(home)
-    assert result.returncode == 0 and "处理分区 0 个" in result.stdout
-    assert "rebuilt from the warehouse" in result.stderr and "Traceback" not in result.stderr
+    with caplog.at_level(logging.WARNING):
+        assert faultkit.run_here(home, monkeypatch) == 0
+    assert "处理分区 0 个" in capsys.readouterr().out and "rebuilt from the warehouse" in caplog.text
     assert len(json.loads(path.read_text())) == 2
 
 
