@@ -1,5 +1,5 @@
 """`bs-credit run` SIGKILLed at named points (faults.py), one kill after another on the same home: every next run
-finishes in bounded time, and the end state equals an uninterrupted run's.
+finishes in bounded time (a hang fails by timeout), and the end state equals an uninterrupted run's.
 
 Before the OS lock and the dead-run reaping, a run killed inside a `warehouse` pool step left its slot claimed in
 the Dagster instance and every later run hung (issue 17): here such a hang fails the test by timeout.
@@ -51,27 +51,34 @@ def zygote(tmp_path_factory):
     z.close()
 
 
-def test_every_point_is_in_the_chain():
+def test_every_point_is_in_the_chains():
     named = {spec.split("@")[0] for spec in KILLS_V1 + KILLS_V2}
     assert named == set(faults.POINTS) and len(KILLS_V1 + KILLS_V2) >= 20
 
 
-@pytest.mark.timeout(900)  # 25 runs: ~2-3 min on a quiet machine, more when it is shared
-def test_runs_killed_at_22_points_recover_to_the_uninterrupted_result(tmp_path, zygote):
-    reference = Home(tmp_path / "reference")
-    faultkit.inbox_v1(reference)
-    assert zygote.run(reference)[0] == 0
-    faultkit.inbox_v2(reference)
-    assert zygote.run(reference)[0] == 0
-
-    home = Home(tmp_path / "home")
-    faultkit.inbox_v1(home)
-    for kills in (KILLS_V1, KILLS_V2):
-        for spec in kills:
-            code, output = zygote.run(home, spec)
-            assert code == -9, f"{spec}: the run was not killed there (exit {code})\n{output[-3000:]}"
-        if kills is KILLS_V1:
-            faultkit.inbox_v2(home)  # the last v1 kill came after the snapshot swap: v1 is complete
+def _kill_one_after_another(zygote, home: Home, kills: list[str]) -> None:
+    for spec in kills:
+        code, output = zygote.run(home, spec)
+        assert code == -9, f"{spec}: the run was not killed there (exit {code})\n{output[-3000:]}"
     code, output = zygote.run(home)
     assert code == 0 and "Traceback" not in output, output[-3000:]
+
+
+# Two chains, so that the suite's two workers can run them side by side; 22 kills in all.
+@pytest.mark.timeout(900)  # ~1-2 min on a quiet machine, more when it is shared
+def test_a_first_load_killed_at_14_points_ends_as_an_uninterrupted_run(tmp_path, zygote, loaded_home):
+    home = Home(tmp_path / "home")
+    faultkit.inbox_v1(home)
+    _kill_one_after_another(zygote, home, KILLS_V1)
+    assert faultkit.outcome(home) == faultkit.outcome(loaded_home)  # loaded_home: v1 run once, uninterrupted
+
+
+@pytest.mark.timeout(900)
+def test_a_resubmission_killed_at_8_points_ends_as_an_uninterrupted_run(tmp_path, zygote, loaded_home):
+    reference = faultkit.loaded_copy(loaded_home, tmp_path / "reference")
+    faultkit.inbox_v2(reference)
+    assert zygote.run(reference)[0] == 0
+    home = faultkit.loaded_copy(loaded_home, tmp_path)
+    faultkit.inbox_v2(home)
+    _kill_one_after_another(zygote, home, KILLS_V2)
     assert faultkit.outcome(home) == faultkit.outcome(reference)
