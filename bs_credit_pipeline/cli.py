@@ -77,11 +77,10 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def _as_of(text: str | None):
-    import datetime as dt
-
+    from .config import parse_date
     from .parsing import today_in_shanghai
 
-    return dt.date.fromisoformat(text) if text else today_in_shanghai()
+    return parse_date(text) if text else today_in_shanghai()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -186,25 +185,24 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     from .warehouse import schema
     from .warehouse.lookup import record_lookup
 
-    if not (args.operator and args.operator.strip() and args.purpose and args.purpose.strip()):
-        print("查询个人信用记录须注明操作人（--operator）和查询目的（--purpose），并将被记录审计。", file=sys.stderr)
-        return 2
     import datetime as dt
 
     from .identifiers import classify_code, normalise_code, to_canonical_citizen_id
+    from .locking import writer_lock
     from .pipeline import pseudonym_key
 
     home = Home.from_env(args.home)
     subject = normalise_code([args.subject])
     if classify_code(subject)[0].as_py() == "citizen_id":
         subject = to_canonical_citizen_id(subject)
-    conn = schema.connect(home.warehouse)
-    try:
-        schema.migrate(conn)
-        rows = record_lookup(conn, subject[0].as_py(), operator=args.operator, purpose=args.purpose,
-                             now=dt.datetime.now(dt.timezone.utc), key=pseudonym_key(home)).to_pylist()
-    finally:
-        conn.close()
+    with writer_lock(home.root):  # the audit row is a warehouse write
+        conn = schema.connect(home.warehouse)
+        try:
+            schema.migrate(conn)
+            rows = record_lookup(conn, subject[0].as_py(), operator=args.operator, purpose=args.purpose,
+                                 now=dt.datetime.now(dt.timezone.utc), key=pseudonym_key(home)).to_pylist()
+        finally:
+            conn.close()
     print(f"已记录审计（操作人 {args.operator}，目的 {args.purpose}）。共 {len(rows)} 条记录：")
     contracts = _registry().contracts
     for row in rows:
@@ -229,6 +227,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from . import lists
     from .identifiers import classify_code, normalise_code, to_canonical_citizen_id
     from .lists.explain import render
+    from .locking import writer_lock
     from .pipeline import EVALUATIONS, evaluation_step, pseudonym_key
 
     try:
@@ -240,15 +239,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
     subject = normalise_code([args.subject])
     if classify_code(subject)[0].as_py() == "citizen_id":
         subject = to_canonical_citizen_id(subject)
-    conn = schema.connect(home.warehouse)
-    try:
-        schema.migrate(conn)
-        explanation = explain_audited(
-            conn, subject[0].as_py(), as_of, operator=args.operator, purpose=args.purpose,
-            now=dt.datetime.now(dt.timezone.utc), key=pseudonym_key(home), rules=lists.load_rules(),
-            registry=_registry(), extra_steps=[evaluation_step(m) for m in EVALUATIONS])
-    finally:
-        conn.close()
+    with writer_lock(home.root):  # the audit row is a warehouse write
+        conn = schema.connect(home.warehouse)
+        try:
+            schema.migrate(conn)
+            explanation = explain_audited(
+                conn, subject[0].as_py(), as_of, operator=args.operator, purpose=args.purpose,
+                now=dt.datetime.now(dt.timezone.utc), key=pseudonym_key(home), rules=lists.load_rules(),
+                registry=_registry(), extra_steps=[evaluation_step(m) for m in EVALUATIONS])
+        finally:
+            conn.close()
     if args.json:
         print(json.dumps(explanation, ensure_ascii=False, indent=2, default=str))
     else:
@@ -258,15 +258,43 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    import os
+    import signal
     import subprocess
 
     from .defs.run import prepare_instance
+    from .interrupts import GRACE_SECONDS
 
     home = Home.from_env(args.home)
     prepare_instance(home)
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
     target = ["-w", str(workspace)] if workspace.exists() else ["-m", "bs_credit_pipeline.definitions"]
-    return subprocess.call(["dagster", "dev", *target])
+    # Its own process group, so that on SIGTERM / Ctrl-C the webserver and daemon it starts are stopped with it.
+    child = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", *target,
+                              "--port", str(args.port)], start_new_session=True)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        os.killpg(child.pid, signal.SIGTERM)
+        try:
+            child.wait(timeout=GRACE_SECONDS - 1)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+        raise
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .config import key_file
+    from .pipeline import write_new_key
+
+    home = Home.from_env(args.home).ensure()
+    path = key_file(home)
+    created = write_new_key(path)
+    print(f"工作目录：{home.root}（inbox/ 放报送文件，outbox/ 取校验报告）")
+    print(f"假名化密钥：{path}（{'新生成，权限 600' if created else '已存在，未改动'}）。请备份该文件：更换密钥后，"
+          "分析快照中同一人的代号会改变。")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -321,15 +349,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ui", help="start the Dagster UI on this BS_CREDIT_HOME")
     p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.add_argument("--port", type=int, default=3000, help="web server port (default 3000)")
     p.set_defaults(func=cmd_ui)
+
+    p = sub.add_parser("init", help="create BS_CREDIT_HOME and its pseudonym key file (mode 600) if missing")
+    p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.set_defaults(func=cmd_init)
     return parser
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
     import datetime as dt
 
+    from .locking import writer_lock
     from .parsing import today_in_shanghai
-    from .retention import RetentionNotSet, cutoff, purge
+    from .retention import cutoff, purge
 
     try:
         before = cutoff(dt.date.fromisoformat(args.before) if args.before else None, today_in_shanghai())
@@ -341,7 +375,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
     if not home.staging.is_dir():
         print(f"数据目录 {home.root} 下没有 staging/：没有可清理的内容。", file=sys.stderr)
         return 2
-    result = purge(home.ensure(), before)
+    with writer_lock(home.root):  # no load reads the staged files meanwhile
+        result = purge(home.ensure(), before)
     print(f"已清理 {before} 之前处理并已入库的 {result.files} 个报送文件的原始副本（原件、暂存数据、校验报告）："
           f"删除 {result.removed} 个文件，释放 {result.bytes_freed / 2**20:.1f} MB；"
           f"{result.kept_unloaded} 个尚未入库的文件保留。数据仓库的历史记录不受影响。")
@@ -349,11 +384,26 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command. Its configuration is checked first; a user or environment error is one line, no traceback:
+    exit 2 configuration or usage, 3 warehouse held by another process, 4 disk full, 130/143 interrupted."""
+    from . import interrupts
+    from .preflight import preflight, user_error
+
     owner_only_files()
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return args.func(args)
+    with interrupts.handled():
+        try:
+            preflight(args)
+            return args.func(args)
+        except BaseException as exc:  # noqa: BLE001 - user errors become one line; anything else propagates
+            known = user_error(exc)
+            if known is None:
+                raise
+            code, line = known
+            print(line, file=sys.stderr)
+            return code
 
 
 if __name__ == "__main__":

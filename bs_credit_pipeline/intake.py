@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import reports, subjects
+from . import faults, reports, subjects
+from .atomic import atomic_write_text
 from .contracts import Contract, Registry
 from .identifiers import normalise_text
 from .headers import TEMPLATE_SHEETS, HeaderMatch, detect_kind, footer_or_blank, match_sheet
@@ -180,7 +181,8 @@ class Intake:
             report_path = self._write_report(path, dept, month, kind_title, manifest, table, report_sheets)
             manifest["report_path"] = str(report_path)
         manifest_path = staging / f"{sha}.manifest.json"
-        manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        faults.point("intake.before_manifest")
+        atomic_write_text(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2))
         assert manifest["rows_read"] == manifest["rows_loaded"] + manifest["rows_rejected"], manifest
         log.info("intake %s/%s %s: %s read=%d loaded=%d rejected=%d", dept_code, month, path.name,
                  manifest["status"], manifest["rows_read"], manifest["rows_loaded"], manifest["rows_rejected"])

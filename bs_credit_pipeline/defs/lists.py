@@ -7,9 +7,9 @@ import dagster as dg
 from .. import publish
 from ..parsing import today_in_shanghai
 from ..pipeline import build_lists, publish_lists, pseudonym_key, snapshot
-from ..warehouse import checks, schema
+from ..warehouse import checks
 from .resources import PipelineResource
-from .warehouse import WAREHOUSE_POOL, warehouse_records
+from .warehouse import WAREHOUSE_POOL, _read, warehouse_records
 
 AS_OF_TAG = "bs_credit/as_of"
 
@@ -34,11 +34,7 @@ def credit_lists(context: dg.AssetExecutionContext, pipeline: PipelineResource) 
 @dg.asset_check(asset=credit_lists, blocking=True, pool=WAREHOUSE_POOL,
                 description="Every list entry carries its reasons and its rule.")
 def every_entry_explained(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
-    conn = schema.connect(pipeline.home.warehouse, read_only=True)
-    try:
-        missing = checks.unexplained_list_entries(conn, as_of(context))
-    finally:
-        conn.close()
+    missing = _read(pipeline, lambda conn: checks.unexplained_list_entries(conn, as_of(context)))
     return dg.AssetCheckResult(passed=not missing, metadata={"unexplained": dg.MetadataValue.json(missing)})
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
+from .. import faults
 from .changes import build_list_change
 from .display import build_record_status
 from .rewards import build_green_channel, build_red_list
@@ -46,6 +47,7 @@ def build_all(conn, as_of: dt.date, rules: dict, extra_steps: Iterable[Step] = (
             log.info("lists %s as of %s: %.1f s", step.__name__, as_of, time.perf_counter() - started)
         counts = {t: conn.execute(f"SELECT count(*) FROM mart.{t} WHERE as_of = ?", [as_of]).fetchone()[0]
                   for t in MART_TABLES}
+        faults.point("lists.before_commit")
         if transaction:
             conn.execute("COMMIT")
     except BaseException:
