@@ -42,11 +42,7 @@ def every_entry_explained(context: dg.AssetCheckExecutionContext, pipeline: Pipe
                 description="Causes that look like a key-supervision category but map to none (warning): the credit "
                             "office classifies them in data_contracts/rules/lists.yaml; mart.watch_unmapped lists them.")
 def watch_causes_classified(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
-    conn = schema.connect(pipeline.home.warehouse, read_only=True)
-    try:
-        unmapped = checks.unmapped_watch_causes(conn, as_of(context))
-    finally:
-        conn.close()
+    unmapped = _read(pipeline, lambda conn: checks.unmapped_watch_causes(conn, as_of(context)))
     return dg.AssetCheckResult(passed=not unmapped, severity=dg.AssetCheckSeverity.WARN,
                                metadata={"unmapped_by_department_and_category": dg.MetadataValue.json(unmapped)})
 
