@@ -7,20 +7,49 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import xlsxwriter
-import xlwt
 
 from .contracts import Registry
-from .identifiers import make_citizen_id, make_uscc
+from .identifiers import USCC_ALPHABET, citizen_id_check_char, org_code_check_char, uscc_check_char
 
 SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何林罗高段杞尹"
 GIVEN = ["伟", "芳", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "平"]
 COUNTIES = {"530502": "隆阳区", "530521": "施甸县", "530523": "龙陵县", "530524": "昌宁县", "530581": "腾冲市"}
+LEGACY_XLS = Path(__file__).with_name("demo_data") / "行政许可信息.xls"
+LEGACY_XLS_MONTH = "2026-10"
 TRADES = ["食品", "商贸", "建筑工程", "运输", "药业", "农业开发", "矿业", "餐饮管理", "电子商务", "茶业"]
+
+
+def _rng(rng_or_seed) -> np.random.Generator:
+    return rng_or_seed if isinstance(rng_or_seed, np.random.Generator) else np.random.default_rng(rng_or_seed)
+
+
+def make_uscc(rng_or_seed=None, prefix: str = "91", division: str = "530502") -> str:
+    """A random valid USCC with a valid embedded organisation code (new-style 'MA…' or all-digit)."""
+    rng = _rng(rng_or_seed)
+    if rng.random() < 0.5:
+        body = "".join(rng.choice(list("0123456789"), 8))
+    else:
+        body = "MA" + "".join(rng.choice(list(USCC_ALPHABET), 6))
+    org = body + org_code_check_char(body)
+    head = prefix + division + org
+    return head + uscc_check_char(head)
+
+
+def make_citizen_id(rng_or_seed=None, division: str = "530502", birth: dt.date | None = None,
+                    male: bool = True) -> str:
+    """A random valid 18-digit citizen ID (birth date random in 1940-2005 unless given)."""
+    rng = _rng(rng_or_seed)
+    if birth is None:
+        birth = dt.date(1940, 1, 1) + dt.timedelta(days=int(rng.integers(0, 66 * 365)))
+    sequence = 2 * int(rng.integers(0, 499)) + (1 if male else 2)
+    body = f"{division}{birth:%Y%m%d}{sequence:03d}"
+    return body + citizen_id_check_char(body)
 
 
 @dataclass(frozen=True)
@@ -108,19 +137,6 @@ def _write_xlsx(path: Path, title: str | None, headers: list[str], body: list[li
     wb.close()
 
 
-def _write_xls(path: Path, headers: list[str], body: list[list]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlwt.Workbook(encoding="utf-8")
-    ws = wb.add_sheet("Sheet1")
-    for j, h in enumerate(headers):
-        ws.write(0, j, h)
-    for i, line in enumerate(body, start=1):
-        for j, v in enumerate(line):
-            if v is not None:
-                ws.write(i, j, v.isoformat() if isinstance(v, dt.date) else str(v))
-    wb.save(str(path))
-
-
 def _write_csv(path: Path, headers: list[str], body: list[list], encoding: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()
@@ -154,12 +170,41 @@ def _penalty(world: World, rng, i: int, decided: dt.date, *, dept_name: str, dep
     return base
 
 
+def legacy_licences(registry: Registry, seed: int = 2026) -> tuple[list[str], list[list]]:
+    """Headers and rows of the demo's legacy .xls (LEGACY_XLS): 市场监管局's food licences of October 2026.
+
+    The committed file was saved by LibreOffice from these rows (bs_credit_pipeline_tests/fixtures/make_office.py);
+    the demo copies it, so it needs no .xls writer.
+    """
+    world = make_world(seed)
+    dept = registry.departments["scjgj"]
+    authority = _department_usccs(registry, np.random.default_rng(seed))["scjgj"]
+    first = dt.date.fromisoformat(LEGACY_XLS_MONTH + "-01")
+    lic = []
+    for i in range(12):
+        o = world.orgs[(i * 3) % len(world.orgs)]
+        d = first + dt.timedelta(days=i)
+        lic.append({"subject_name": o["name"], "subject_category": "法人及非法人组织", "uscc": o["uscc"],
+                    "legal_rep_name": o["rep"]["name"], "licence_doc_name": "食品经营许可决定书",
+                    "licence_doc_no": f"保市监许〔{d.year}〕{300 + i}号", "licence_category": "普通",
+                    "licence_cert_name": "食品经营许可证", "licence_no": f"JY15305{i:08d}", "licence_content": "预包装食品销售",
+                    "decision_date": d, "valid_from": d, "valid_to": d.replace(year=d.year + 5),
+                    "authority": dept.name, "authority_uscc": authority, "current_status": "有效",
+                    "source_unit": dept.name, "source_unit_uscc": authority, "domain": "食品药品"})
+    return _rows_to_cells(registry.contracts["admin_licence"], lic)
+
+
+def _department_usccs(registry: Registry, rng: np.random.Generator) -> dict[str, str]:
+    """The departments' own USCCs: the first draws of the demo's random stream."""
+    return {code: make_uscc(rng, prefix="11", division="530500") for code in registry.departments}
+
+
 def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int = 2026) -> list[DemoFile]:
     """Write the demo's submissions under `inbox/<department>/<YYYY-MM>/` and say what each should produce."""
     rng = np.random.default_rng(seed)
     world = make_world(seed)
     c = registry.contracts
-    dept_uscc = {code: make_uscc(rng, prefix="11", division="530500") for code in registry.departments}
+    dept_uscc = _department_usccs(registry, rng)
     name = {code: d.name for code, d in registry.departments.items()}
     first = today.replace(day=1)
     last_month = (first - dt.timedelta(days=1)).replace(day=1)
@@ -188,22 +233,11 @@ def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int 
                 numeric_cells=frozenset({(25, id_col)}), hidden_sheet=True)
     files.append(DemoFile(p, "部分通过：未来日期、缺少证件号码、缺文号、遮蔽的身份证号、相对人类别填“企业”、被Excel按数字存储的身份证号被退回；联系电话列被删除；隐藏工作表未读取"))
 
-    # 市场监管局: licences as a legacy .xls (BIFF8).
-    lic = []
-    for i in range(12):
-        o = world.orgs[(i * 3) % len(world.orgs)]
-        d = last_month + dt.timedelta(days=i)
-        lic.append({"subject_name": o["name"], "subject_category": "法人及非法人组织", "uscc": o["uscc"],
-                    "legal_rep_name": o["rep"]["name"], "licence_doc_name": "食品经营许可决定书",
-                    "licence_doc_no": f"保市监许〔{d.year}〕{300 + i}号", "licence_category": "普通",
-                    "licence_cert_name": "食品经营许可证", "licence_no": f"JY15305{i:08d}", "licence_content": "预包装食品销售",
-                    "decision_date": d, "valid_from": d, "valid_to": d.replace(year=d.year + 5),
-                    "authority": name["scjgj"], "authority_uscc": dept_uscc["scjgj"], "current_status": "有效",
-                    "source_unit": name["scjgj"], "source_unit_uscc": dept_uscc["scjgj"], "domain": "食品药品"})
-    headers, body = _rows_to_cells(c["admin_licence"], lic)
-    p = folder("scjgj", m2) / "行政许可信息.xls"
-    _write_xls(p, headers, body)
-    files.append(DemoFile(p, "全部通过（.xls 97-2003 格式）"))
+    # 市场监管局: licences as a legacy .xls (BIFF8), saved by an office suite for October 2026 (see LEGACY_XLS).
+    p = folder("scjgj", LEGACY_XLS_MONTH) / "行政许可信息.xls"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(LEGACY_XLS, p)
+    files.append(DemoFile(p, "全部通过（.xls 97-2003 格式，由办公软件保存）"))
 
     # 应急管理局: penalties over several years (display-period rules before and after 2023-05-01 / 2026-04-01).
     history = [dt.date(2022, 6, 1), dt.date(2023, 3, 15), dt.date(2023, 8, 1), dt.date(2024, 11, 20),

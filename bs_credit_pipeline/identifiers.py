@@ -306,12 +306,6 @@ def uscc_org_code(values) -> pa.StringArray:
     return pc.if_else(pc.equal(pc.utf8_length(arr), 18), pc.utf8_slice_codeunits(arr, 8, 17), _NULL_STR)
 
 
-def uscc_org_type(values) -> pa.StringArray:
-    """Registration authority + organisation type (pos 1-2, e.g. '91', '11') of 18-character codes."""
-    arr = normalise_code(values)
-    return pc.if_else(pc.equal(pc.utf8_length(arr), 18), pc.utf8_slice_codeunits(arr, 0, 2), _NULL_STR)
-
-
 # ---------------------------------------------------------------------------------------------
 # citizen ID
 
@@ -528,17 +522,6 @@ def classify_code(values) -> pa.StringArray:
     return _codes(_classify_index(normalise_code(values)), ("uscc", "citizen_id", "org_code"))
 
 
-def division_of(values) -> pa.StringArray:
-    """6-digit division code: USCC pos 3-8 or citizen ID pos 1-6 (by classify_code), else null."""
-    arr = normalise_code(values)
-    kind = _classify_index(arr)
-    division = pc.if_else(
-        pa.array(kind == 0), pc.utf8_slice_codeunits(arr, 2, 8),
-        pc.if_else(pa.array(kind == 1), pc.utf8_slice_codeunits(arr, 0, 6), _NULL_STR),
-    )
-    return pc.if_else(pc.ascii_is_decimal(division).fill_null(False), division, _NULL_STR)
-
-
 # ---------------------------------------------------------------------------------------------
 # public masking and keyed pseudonyms
 
@@ -599,34 +582,3 @@ def pseudonym_key_from_env(var: str = PSEUDONYM_KEY_VAR) -> bytes:
             f"{PSEUDONYM_MIN_KEY_BYTES} characters (the same value every month) to pseudonymise citizen IDs"
         )
     return key
-
-
-# ---------------------------------------------------------------------------------------------
-# synthetic identifiers for tests and the demo
-
-
-def _rng(rng_or_seed) -> np.random.Generator:
-    return rng_or_seed if isinstance(rng_or_seed, np.random.Generator) else np.random.default_rng(rng_or_seed)
-
-
-def make_uscc(rng_or_seed=None, prefix: str = "91", division: str = "530502") -> str:
-    """A random valid USCC with a valid embedded organisation code (new-style 'MA…' or all-digit)."""
-    rng = _rng(rng_or_seed)
-    if rng.random() < 0.5:
-        body = "".join(rng.choice(list("0123456789"), 8))
-    else:
-        body = "MA" + "".join(rng.choice(list(USCC_ALPHABET), 6))
-    org = body + org_code_check_char(body)
-    head = prefix + division + org
-    return head + uscc_check_char(head)
-
-
-def make_citizen_id(rng_or_seed=None, division: str = "530502", birth: dt.date | None = None,
-                    male: bool = True) -> str:
-    """A random valid 18-digit citizen ID (birth date random in 1940-2005 unless given)."""
-    rng = _rng(rng_or_seed)
-    if birth is None:
-        birth = dt.date(1940, 1, 1) + dt.timedelta(days=int(rng.integers(0, 66 * 365)))
-    sequence = 2 * int(rng.integers(0, 499)) + (1 if male else 2)
-    body = f"{division}{birth:%Y%m%d}{sequence:03d}"
-    return body + citizen_id_check_char(body)

@@ -17,7 +17,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from .reports import EXCEL_MAX_ROWS, display_width, unique_sheet_name
+from .intake.report import EXCEL_MAX_ROWS, display_width, unique_sheet_name
 
 MARKER_SHEET = "_bscredit"
 INSTRUCTIONS_SHEET = "填报说明"

@@ -17,7 +17,7 @@ from bs_credit_pipeline.contracts import (
     Registry,
     normalise_header,
 )
-from bs_credit_pipeline.validation import CELL, compile_contract, problem_code
+from bs_credit_pipeline.intake.schema import CELL, compile_contract, problem_code
 
 KINDS = {
     "admin_penalty", "admin_licence", "dishonest_debtor", "serious_dishonesty", "good_record",
@@ -334,7 +334,7 @@ def test_new_kind_domain_and_department_with_yaml_only(contracts_dir):
     dept = reg.department_for_folder("市国土资源局")
     assert dept.code == "zrzyj" and reg.default_domain("zrzyj", "land_supervision") == "工程建设"
 
-    from bs_credit_pipeline.validation import compile_contract  # compile-ready: the real pandera compiler accepts them
+    from bs_credit_pipeline.intake.schema import compile_contract  # compile-ready: the real pandera compiler accepts them
 
     assert compile_contract(land).contract is land
     assert compile_contract(med).contract is med

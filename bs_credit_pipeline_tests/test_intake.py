@@ -17,7 +17,7 @@ import xlwt
 
 from bs_credit_pipeline import identifiers as ids
 from bs_credit_pipeline.contracts import Registry
-from bs_credit_pipeline.identifiers import make_citizen_id, make_uscc
+from bs_credit_pipeline.demo import make_citizen_id, make_uscc
 from bs_credit_pipeline.intake import Intake
 from bs_credit_pipeline.paths import Home
 

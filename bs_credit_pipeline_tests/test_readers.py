@@ -1,4 +1,4 @@
-"""readers.py: every file gives string tables with exact Excel row numbers, or a typed FileRejected."""
+"""intake/read.py: every file gives string tables with exact Excel row numbers, or a typed FileRejected."""
 
 import csv
 import io
@@ -15,8 +15,8 @@ import xlwt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bs_credit_pipeline import readers
-from bs_credit_pipeline.readers import FileRejected, Workbook, read_workbook, sniff_format
+from bs_credit_pipeline.intake import read as readers
+from bs_credit_pipeline.intake.read import FileRejected, Workbook, read_workbook, sniff_format
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "spreadsheets"

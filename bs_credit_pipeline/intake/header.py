@@ -13,10 +13,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .contracts import Contract, normalise_header
-from .identifiers import string_buffers
-from .readers import SheetData, Workbook
-from .templates import CODES_SHEET, INSTRUCTIONS_SHEET
+from ..contracts import Contract, normalise_header
+from ..identifiers import string_buffers
+from .read import SheetData, Workbook
+from ..templates import CODES_SHEET, INSTRUCTIONS_SHEET
 
 SCAN_ROWS = 30
 MIN_MATCHES = 2

@@ -20,9 +20,9 @@ import pyarrow as pyarrow
 import pyarrow.compute as pc
 from pandera import extensions
 
-from . import identifiers as ids
-from .contracts import ColumnSpec, Contract
-from .parsing import parse_dates, parse_numbers
+from .. import identifiers as ids
+from ..contracts import ColumnSpec, Contract
+from ..parsing import parse_dates, parse_numbers
 
 CODE_TYPES = frozenset({"uscc", "org_code", "citizen_id", "subject_code", "id_number", "code"})
 MULTI_SEPARATORS = r"\s*[、;；,，/]\s*"

@@ -22,7 +22,7 @@ column). CSV row numbers are the 1-based physical line on which the record start
 1-based <tr> index. CSV and HTML give one sheet named after the file stem. A file whose visible worksheets
 hold no row at all (or only hidden sheets) is rejected with F_EMPTY.
 
-Isolation: Excel files are read in a child process (`python -m bs_credit_pipeline.readers`, ~0.2 s CPU to
+Isolation: Excel files are read in a child process (`python -m bs_credit_pipeline.intake.read`, ~0.2 s CPU to
 start) under RLIMIT_AS (`EXCEL_MEMORY_LIMIT`) and a wall-clock limit (`EXCEL_TIMEOUT_S`); the tables come back
 as Arrow IPC files that the parent memory-maps (no copy). It is needed: every corpus file stays under 60 MB
 peak RSS (calamine itself refuses or bounds the allocation bombs OOM_alloc*.xls and issue_594_dos.ods), but a
@@ -62,7 +62,7 @@ EXCEL_TIMEOUT_S = 600
 MARKER_SHEET = "_bscredit"
 # The reader child hands its tables over as Arrow IPC files: in memory (tmpfs) when the machine has one.
 _IPC_DIR = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-_PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+_PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 F_UNREADABLE = "F_UNREADABLE"
 F_ENCRYPTED = "F_ENCRYPTED"
@@ -238,7 +238,7 @@ def _read_excel(path: Path, fmt: str) -> Workbook:
         pythonpath = os.pathsep.join(filter(None, [str(_PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "bs_credit_pipeline.readers", str(path), fmt, tmp],
+                [sys.executable, "-m", "bs_credit_pipeline.intake.read", str(path), fmt, tmp],
                 env={**os.environ, "PYTHONPATH": pythonpath},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -659,5 +659,5 @@ def _cell_text(parts: list[str]) -> str | None:
     return text or None
 
 
-if __name__ == "__main__":  # the isolated Excel reader: python -m bs_credit_pipeline.readers PATH FORMAT OUTDIR
+if __name__ == "__main__":  # the isolated Excel reader: python -m bs_credit_pipeline.intake.read PATH FORMAT OUTDIR
     _excel_child(*sys.argv[1:4])

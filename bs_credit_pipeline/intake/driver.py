@@ -1,0 +1,164 @@
+"""Intake one submitted file: read → header → validate → subjects and stage → report.
+
+Invariant for every file: rows_read = rows_loaded + rows_rejected. Blank rows and footer rows (合计, 填报人 ...)
+are not data and are counted separately as rows_skipped. Columns no contract names are never read past the header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..contracts import Registry
+from ..parsing import today_in_shanghai
+from ..paths import MONTH_RE, Home
+from . import problems as problem_rows
+from . import report, stage
+from .header import detect_kind
+from .read import FileRejected, read_workbook
+from .validate import CHUNK_ROWS, WORKERS, FileLevel, Validator
+
+log = logging.getLogger(__name__)
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bs-credit-intake")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class IntakeResult:
+    manifest: dict
+    manifest_path: Path
+    staged_path: Path | None
+    report_path: Path | None
+    problems: pa.Table = field(repr=False)
+
+    @property
+    def status(self) -> str:
+        return self.manifest["status"]
+
+
+class Intake:
+    """Runs intake for files of one registry."""
+
+    def __init__(self, registry: Registry, home: Home, *, chunk_rows: int = CHUNK_ROWS, workers: int = WORKERS):
+        self.registry = registry
+        self.home = home
+        self.validator = Validator(registry, chunk_rows=chunk_rows, workers=workers)
+
+    def run(self, path: Path, *, department: str, month: str, today: dt.date | None = None,
+            received_at: dt.datetime | None = None, write_report: bool = True,
+            sha256: str | None = None) -> IntakeResult:
+        """Intake one file; `sha256`: its content hash when the caller has computed it already."""
+        path = Path(path)
+        today = today or today_in_shanghai()
+        hashing = _BACKGROUND.submit(lambda: sha256 or file_sha256(path))  # overlaps with reading the file
+        dept = self.registry.department_for_folder(department)
+        dept_code = department_key(self.registry, department)
+        manifest = {
+            "file_name": path.name, "sha256": None, "department": dept_code, "month": month, "kind": None,
+            "domain": None, "format": None, "status": "rejected", "rows_read": 0, "rows_loaded": 0,
+            "rows_rejected": 0, "rows_skipped": 0, "hidden_sheets": [], "ignored_sheets": [], "dropped_columns": [],
+            "file_error": None, "error_counts": {}, "warning_counts": {}, "report_path": None,
+            "received_at": (received_at or dt.datetime.now(dt.timezone.utc)).isoformat(),
+            "processed_at": None,
+        }
+        staging = self.home.partition_staging(dept_code, month)
+        staging.mkdir(parents=True, exist_ok=True)
+        problems: list[dict] = []
+        rejected: list[pa.Table] = []
+        reported = []  # the runs of a file that got as far as staging: the report shows their rows
+        staged_path = None
+        kind_title = None
+        try:
+            if dept is None:
+                raise FileLevel("F_UNKNOWN_DEPARTMENT", department=department)
+            if not MONTH_RE.match(month):
+                raise FileLevel("F_BAD_MONTH_FOLDER", month=month)
+            try:
+                workbook = read_workbook(path)
+            except FileRejected as exc:
+                log.warning("file %s rejected by reader: %s (%s)", path.name, exc.code, exc.detail)
+                raise FileLevel(exc.code) from exc
+            manifest["sha256"] = hashing.result()
+            manifest["format"] = workbook.format
+            manifest["hidden_sheets"] = list(workbook.hidden_sheets)
+            detection = detect_kind(workbook, path.name, self.registry.contracts)
+            if detection.contract is None:
+                raise FileLevel("F_UNKNOWN_KIND", known_kinds=self._known_kinds())
+            contract = detection.contract
+            kind_title = contract.title
+            manifest["kind"] = contract.kind
+            if contract.kind not in dept.kinds:
+                raise FileLevel("F_WRONG_DEPARTMENT", department=dept.name, kind=contract.title)
+            runs = self.validator.sheets(workbook.sheets, contract, dept, today, manifest)
+            self.validator.check_source_unit(runs, contract, dept)
+            valid, rejected = stage.assemble(runs, contract, manifest, self.validator.workers,
+                                             lambda run: problem_rows.describe(self.registry, run, contract, problems))
+            reported = runs
+            _count(problems, manifest)
+            domains = sorted({d for r in runs for d in pd.unique(r.domain) if d is not None})
+            manifest["domain"] = "、".join(domains) or None
+            if valid is not None and valid.num_rows:
+                staged_path = staging / f"{manifest['sha256']}.parquet"
+                pq.write_table(valid, staged_path)
+            manifest["status"] = ("accepted" if manifest["rows_rejected"] == 0 and manifest["rows_read"] > 0
+                                  else "partial" if manifest["rows_loaded"] > 0 else "rejected")
+        except FileLevel as exc:
+            fields = {"file_name": path.name, "department": department, "month": month,
+                      "kind": kind_title or "", **exc.fields}
+            zh, hint, en, _ = self.registry.message(exc.code, **fields)
+            manifest["file_error"] = {"code": exc.code, "message": zh, "hint": hint}
+            manifest["status"] = "rejected"
+            manifest["rows_loaded"] = 0
+            manifest["rows_rejected"] = manifest["rows_read"]
+            log.warning("file %s rejected: %s", path.name, en)
+        manifest["processed_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
+        sha = manifest["sha256"] = hashing.result()
+        table = pa.Table.from_pylist(problems, schema=problem_rows.PROBLEM_SCHEMA)
+        pq.write_table(table, staging / f"{sha}.rejections.parquet")
+        if rejected:  # the rejected rows themselves, as read (contract columns only), with their error codes
+            pq.write_table(pa.concat_tables(rejected, promote_options="permissive"), staging / f"{sha}.rejected.parquet")
+        report_path = None
+        if write_report:
+            report_path = report.write_file_report(
+                self.registry, self.home.partition_outbox(manifest["department"], month), path, dept, month,
+                kind_title, manifest, table, [report.sheet_view(r) for r in report.by_sheet(reported)])
+            manifest["report_path"] = str(report_path)
+        manifest_path = staging / f"{sha}.manifest.json"
+        manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        assert manifest["rows_read"] == manifest["rows_loaded"] + manifest["rows_rejected"], manifest
+        log.info("intake %s/%s %s: %s read=%d loaded=%d rejected=%d", dept_code, month, path.name,
+                 manifest["status"], manifest["rows_read"], manifest["rows_loaded"], manifest["rows_rejected"])
+        return IntakeResult(manifest, manifest_path, staged_path, report_path, table)
+
+    def _known_kinds(self) -> str:
+        return "、".join(f"{c.title}（{k}）" for k, c in self.registry.contracts.items())
+
+
+def department_key(registry: Registry, folder_name: str) -> str:
+    """Staging/outbox folder of a department: its registry code, else the inbox folder name made path-safe."""
+    dept = registry.department_for_folder(folder_name)
+    if dept:
+        return dept.code
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in folder_name) or "unknown"
+
+
+def _count(problems: list[dict], manifest: dict) -> None:
+    for p in problems:
+        bucket = "error_counts" if p["severity"] == "error" else "warning_counts"
+        manifest[bucket][p["code"]] = manifest[bucket].get(p["code"], 0) + 1

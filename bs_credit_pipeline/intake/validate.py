@@ -1,0 +1,207 @@
+"""Validate: the rows of every sheet that matches the contract, each row against its domain's variant.
+
+Blank and footer rows are skipped (not data); a sheet of at least two chunks (`chunk_rows`) is validated in
+chunks on up to `workers` threads (the Arrow, numpy and DuckDB work inside releases the GIL), one `SheetRun`
+per chunk, in sheet order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..contracts import Contract, Registry
+from ..identifiers import normalise_text
+from .header import TEMPLATE_SHEETS, HeaderMatch, footer_or_blank, match_sheet
+from .read import SheetData
+from .report import excel_column
+from .schema import CompiledContract, Problems, compile_contract, normalise_frame, validate_frame, warnings_for
+
+CHUNK_ROWS = 100_000  # a sheet of at least two chunks is validated and staged by up to WORKERS threads
+WORKERS = min(4, os.cpu_count() or 1)
+
+
+class FileLevel(Exception):
+    """A file-level outcome: `code` is a messages.yaml code, `fields` fill its placeholders."""
+
+    def __init__(self, code: str, **fields):
+        super().__init__(code)
+        self.code, self.fields = code, fields
+
+
+@dataclass
+class SheetRun:
+    match: HeaderMatch
+    row_numbers: np.ndarray
+    raw: dict[str, pa.ChunkedArray]  # the columns as read (Table.column)
+    frame: pd.DataFrame
+    errors: dict[int, list[tuple[str | None, str]]]
+    warnings: dict[int, list[tuple[str | None, str]]]
+    dates: dict[str, pa.Array]
+    domain: np.ndarray
+
+
+
+class Validator:
+    """Validates sheets for one registry; compiled schemas are cached per (kind, domain)."""
+
+    def __init__(self, registry: Registry, *, chunk_rows: int = CHUNK_ROWS, workers: int = WORKERS):
+        self.registry = registry
+        self.chunk_rows, self.workers = chunk_rows, workers
+        self._compiled: dict[tuple[str, str | None], CompiledContract] = {}
+
+    def compiled(self, contract: Contract, domain: str | None) -> CompiledContract:
+        key = (contract.kind, domain)
+        if key not in self._compiled:
+            self._compiled[key] = compile_contract(contract.for_domain(domain) if domain else contract)
+        return self._compiled[key]
+
+    def sheets(self, sheets: list[SheetData], contract: Contract, dept, today: dt.date, manifest: dict) -> list[SheetRun]:
+        runs = []
+        for sheet in sheets:
+            match = match_sheet(sheet, contract)
+            if match is None:
+                if sheet.table.num_rows and sheet.name not in TEMPLATE_SHEETS and _has_any_text(sheet.table):
+                    manifest["ignored_sheets"].append(sheet.name)
+                continue
+            missing = match.required_missing(contract)
+            if missing:
+                raise FileLevel("F_MISSING_COLUMNS", sheet=sheet.name, columns="、".join(missing))
+            if match.duplicates:  # two columns for one field: which one is right is the officer's call
+                raise FileLevel("F_DUPLICATE_COLUMN", sheet=sheet.name,
+                                 columns="、".join(match.headers[i] for i in match.duplicates))
+            for i in match.dropped:
+                manifest["dropped_columns"].append({"sheet": sheet.name, "column": excel_column(i + sheet.col_offset),
+                                                    "header": match.headers.get(i) or "（无表头）"})
+            runs.extend(self._validate_sheet(match, contract, dept, today, manifest))
+        if not runs:
+            raise FileLevel("F_NO_HEADER")
+        if manifest["rows_read"] == 0:
+            raise FileLevel("F_NO_DATA")
+        return runs
+
+    def _validate_sheet(self, match: HeaderMatch, contract: Contract, dept, today: dt.date,
+                        manifest: dict) -> list[SheetRun]:
+        """Drop blank and footer rows, then validate the rows in chunks, concurrently when the sheet is large
+        (the Arrow, numpy and DuckDB work inside releases the GIL). Each chunk is one run; runs keep sheet order."""
+        sheet = match.sheet
+        body = sheet.table.slice(match.data_start)
+        blank, footer = footer_or_blank(body)
+        keep = pc.invert(pc.or_(blank, footer))
+        manifest["rows_skipped"] += body.num_rows - pc.sum(pc.cast(keep, pa.int64())).as_py() if body.num_rows else 0
+        keep_mask = np.asarray(keep.to_numpy(zero_copy_only=False), bool) if body.num_rows else np.ones(0, bool)
+        rows = body if keep_mask.all() else body.filter(keep)
+        row_numbers = sheet.row_numbers[match.data_start:][keep_mask]
+        manifest["rows_read"] += rows.num_rows
+        chunks = max(1, min(self.workers, rows.num_rows // self.chunk_rows))
+        bounds = np.linspace(0, rows.num_rows, chunks + 1).astype(int)
+
+        def chunk(i: int) -> SheetRun:
+            start, stop = int(bounds[i]), int(bounds[i + 1])
+            return self._validate_rows(match, rows.slice(start, stop - start), row_numbers[start:stop],
+                                       contract, dept, today)
+
+        if chunks == 1:
+            return [chunk(0)]
+        with ThreadPoolExecutor(max_workers=chunks, thread_name_prefix="bs-credit-validate") as pool:
+            return list(pool.map(chunk, range(chunks)))
+
+    def _validate_rows(self, match: HeaderMatch, rows: pa.Table, row_numbers: np.ndarray, contract: Contract,
+                       dept, today: dt.date) -> SheetRun:
+        names = rows.column_names
+        raw = {canonical: rows.column(names[i]) for i, canonical in match.columns.items()}
+        domain, domain_cells = self._domains(raw, contract, dept, rows.num_rows)
+        # Validated and staged: the domain's name where the cell gives a code or alias; the report shows the cell.
+        named = raw if domain_cells is None else {**raw, contract.domain_column: domain_cells}
+        errors: dict[int, list] = {}
+        warnings: dict[int, list] = {}
+        frames, dates = [], {}
+        base = normalise_frame(named, contract)
+        for value in pd.unique(domain):
+            pos = np.flatnonzero(domain == value) if value is not None else np.flatnonzero(pd.isna(domain))
+            compiled = self.compiled(contract, value)
+            sub_raw = {k: v.take(pa.array(pos)) for k, v in named.items()} if len(pos) != len(domain) else named
+            frame = normalise_frame(sub_raw, compiled.contract) if compiled.contract is not contract else \
+                base.iloc[pos].reset_index(drop=True)
+            found, parsed = validate_frame(compiled, frame, today)
+            _collect(errors, found, pos)
+            _collect(warnings, warnings_for(frame, compiled.contract), pos, skip=errors)
+            frames.append((pos, frame))
+            for k, v in parsed.items():
+                dates.setdefault(k, []).append((pos, v))
+        if dept.domains and contract.domain_column and contract.domain_column in match.columns.values():
+            outside = pd.notna(domain) & ~pd.Series(domain).isin(list(dept.domains)).to_numpy()
+            for i in np.flatnonzero(outside):
+                errors.setdefault(int(i), []).append((contract.domain_column, "E_DOMAIN_NOT_ALLOWED"))
+        frame = _reassemble(frames, rows.num_rows) if frames else base
+        return SheetRun(match, row_numbers, raw, frame, errors, warnings, _merge_dates(dates, rows.num_rows), domain)
+
+    def _domains(self, raw: dict[str, pa.Array], contract: Contract, dept,
+                 n: int) -> tuple[np.ndarray, pa.Array | None]:
+        """Each row's domain: its 领域 column (a name, code or alias), else the department's default for the kind;
+        and that column with every code or alias replaced by the domain's name (None without the column)."""
+        default = self.registry.default_domain(dept.code, contract.kind)
+        col = contract.domain_column
+        if not col or col not in raw:
+            return np.full(n, default, dtype=object), None
+        values = normalise_text(raw[col])
+        distinct = pc.unique(values)
+        names = [self.registry.domain_name(v) if v else None for v in distinct.to_pylist()]
+        index = pc.fill_null(pc.index_in(values, value_set=distinct), len(distinct))
+        row_domain = np.array([name or default for name in names] + [default], dtype=object)
+        cells = pa.array([name or v for name, v in zip(names, distinct.to_pylist())] + [None], pa.string())
+        return row_domain[index.to_numpy(zero_copy_only=False)], cells.take(index)
+
+    def check_source_unit(self, runs: list[SheetRun], contract: Contract, dept) -> None:
+        """A file whose 数据来源单位 is consistently another registered department was put in the wrong folder."""
+        if not any("source_unit" in r.frame for r in runs):
+            return
+        names = pd.concat([r.frame["source_unit"] for r in runs if "source_unit" in r.frame]).dropna().unique()
+        if len(names) == 0:
+            return
+        owners = {getattr(self.registry.department_for_folder(n), "code", None) for n in names}
+        if len(owners) == 1 and None not in owners and dept.code not in owners:
+            other = self.registry.departments[owners.pop()]
+            raise FileLevel("F_WRONG_DEPARTMENT", department=dept.name, kind=f"{contract.title}（数据来源单位为{other.name}）")
+
+
+def _has_any_text(table: pa.Table) -> bool:
+    blank, _ = footer_or_blank(table)
+    return not pc.all(blank).as_py()
+
+
+def _collect(into: dict[int, list], found: Problems, pos: np.ndarray, skip: dict[int, list] | None = None) -> None:
+    """Add problems at sheet-row positions; `skip`: cells that already have an error get no further notes."""
+    for p, column, code in zip(found.position, found.column, found.code):
+        row = int(pos[p])
+        if skip and any(c == column for c, _ in skip.get(row, ())):
+            continue
+        into.setdefault(row, []).append((column, code))
+
+
+def _reassemble(frames: list[tuple[np.ndarray, pd.DataFrame]], n: int) -> pd.DataFrame:
+    if len(frames) == 1:
+        return frames[0][1]
+    parts = [f.set_axis(pos, axis=0) for pos, f in frames]
+    return pd.concat(parts).sort_index().reset_index(drop=True).reindex(range(n))
+
+
+def _merge_dates(dates: dict[str, list], n: int) -> dict[str, pa.Array]:
+    out = {}
+    for name, parts in dates.items():
+        if len(parts) == 1 and len(parts[0][0]) == n:
+            out[name] = parts[0][1]
+            continue
+        values = np.full(n, None, dtype=object)
+        for pos, arr in parts:
+            values[pos] = arr.to_pylist()
+        out[name] = pa.array(values, type=pa.date32())
+    return out
+
