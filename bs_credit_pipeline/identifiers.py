@@ -219,6 +219,30 @@ def normalise_text(values) -> pa.StringArray:
     return _blank_to_null(arr)
 
 
+def trim_text(values) -> pa.StringArray:
+    """Free text as written: only leading and trailing spaces (Unicode spaces, U+3000) and invisible characters
+    trimmed; '' -> null. A row is trimmed only when its first or last byte could belong to such a character."""
+    arr = _as_string_array(values)
+    offsets, data = string_buffers(arr)
+    lengths = np.diff(offsets)
+    if not len(data) or not (lengths > 0).any():
+        return _blank_to_null(arr)
+    filled = lengths > 0
+    first = data[np.minimum(offsets[:-1], len(data) - 1)]
+    last = data[np.maximum(offsets[1:] - 1, 0)]
+    # ASCII whitespace and controls, U+0085/U+00A0 (C2 xx), U+1680, U+2000-U+2060, U+3000, U+FEFF (E1/E2/E3/EF xx xx)
+    end2 = data[np.maximum(offsets[1:] - 2, 0)]
+    end3 = data[np.maximum(offsets[1:] - 3, 0)]
+    tail_space = (last <= 0x20) | ((end2 == 0xC2) & ((last == 0x85) | (last == 0xA0)))
+    tail_space |= (end3 == 0xE1) | (end3 == 0xE2) | (end3 == 0xE3) | (end3 == 0xEF)
+    head_space = (first <= 0x20) | (first == 0xC2) | (first == 0xE1) | (first == 0xE2) | (first == 0xE3) | (first == 0xEF)
+    rows = filled & (head_space | tail_space)
+    if rows.any():
+        mask = pa.array(rows)
+        arr = pc.replace_with_mask(arr, mask, pc.utf8_trim(arr.filter(mask), characters=_SPACE_CHARS + _INVISIBLE_CHARS))
+    return _blank_to_null(arr)
+
+
 def normalise_code(values) -> pa.StringArray:
     """normalise_text, then remove every internal space and upper-case ('' -> null)."""
     arr = _as_string_array(values)

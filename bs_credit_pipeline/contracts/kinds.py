@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from . import enums
 from .model import (
     CHECK_TYPES, COLUMN_TYPES, KNOWN_CHECKS, PROMOTE_KEYS, VALUES_FROM, ColumnSpec, Contract, Domain, DomainSpec,
     Message, SubjectSpec, normalise_header,
@@ -20,8 +21,8 @@ _CONTRACT_KEYS = {
 }
 _CONTRACT_REQUIRED = ("kind", "title", "version", "subject", "natural_key", "record_date", "columns")
 _COLUMN_KEYS = {
-    "name", "header", "aliases", "type", "required", "required_if", "values", "values_from", "multi",
-    "max_length", "checks", "pii", "description",
+    "name", "header", "aliases", "type", "required", "required_if", "values", "values_from", "multi", "synonyms",
+    "other", "max_length", "checks", "pii", "description",
 }
 _SUBJECT_KEYS = {"name", "category", "person_categories", "org_codes", "person_id", "person_id_type", "legal_rep"}
 
@@ -139,8 +140,15 @@ class KindsMixin:
                 values = self._texts(where, "values", raw["values"])
                 if not values or len(set(values)) != len(values):
                     self._problem(where, "values must be a non-empty list without repeats")
-        elif {"values", "values_from", "multi"} & set(raw):
-            self._problem(where, "values, values_from and multi are for enum columns only")
+        elif {"values", "values_from", "multi", "synonyms", "other"} & set(raw):
+            self._problem(where, "values, values_from, multi, synonyms and other are for enum columns only")
+        synonyms = self._synonyms(where, raw, values or ())
+        other = raw.get("other")
+        if other is not None and other not in (values or ()):
+            self._problem(where, f"other {other!r} must be one of the values")
+        if values and raw.get("multi"):
+            for text in enums.ambiguities(tuple(values)):
+                self._problem(where, f"multi-value cells cannot be read: {text}")
         for key in ("required", "multi", "pii"):
             if not isinstance(raw.get(key, False), bool):
                 self._problem(where, f"{key} must be true or false")
@@ -170,11 +178,39 @@ class KindsMixin:
             required_if=required_if,
             values=values,
             multi=bool(raw.get("multi", False)),
+            synonyms=synonyms,
+            other=other,
             max_length=max_length,
             checks=checks,
             pii=bool(raw.get("pii", False)),
             description=raw.get("description"),
         )
+
+    def _synonyms(self, where: str, raw: dict, values: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        """`synonyms: {wording: value or [values]}`: every target an allowed value, one target unless multi,
+        no wording equal to an allowed value."""
+        found = raw.get("synonyms")
+        if found is None:
+            return {}
+        if not isinstance(found, dict):
+            self._problem(where, "synonyms must be a mapping {wording: value or [values]}")
+            return {}
+        out: dict[str, tuple[str, ...]] = {}
+        value_keys = {enums.key(v) for v in values}
+        for written, target in found.items():
+            targets = tuple(map(str, target if isinstance(target, list) else [target]))
+            if not str(written).strip() or not targets:
+                self._problem(where, f"synonym {written!r} needs a wording and a value")
+                continue
+            stray = [t for t in targets if t not in values]
+            if stray:
+                self._problem(where, f"synonym {written!r} names {', '.join(stray)}, not among the values")
+            if len(targets) > 1 and not raw.get("multi"):
+                self._problem(where, f"synonym {written!r} names several values but the column is not multi")
+            if enums.key(str(written)) in value_keys:
+                self._problem(where, f"synonym {written!r} is an allowed value itself")
+            out[str(written)] = targets
+        return out
 
     def _subject(self, where: str, raw: Any) -> SubjectSpec:
         where = f"{where} subject"
@@ -286,8 +322,9 @@ class KindsMixin:
                     continue
                 if "name" in patch:
                     self._problem(here, f"override of {name} cannot rename the column")
+                value_keys = ("values", "values_from", "synonyms", "other")
                 merged = {k: v for k, v in raw_by_name[name].items()
-                          if not ({"values", "values_from"} & set(patch) and k in ("values", "values_from"))}
+                          if not ({"values", "values_from"} & set(patch) and k in value_keys)}
                 merged.update({k: v for k, v in patch.items() if k != "name"})
                 col = self._column(f"{here} override {name}", merged, lists)
                 if col is not None:

@@ -25,7 +25,7 @@ _USCC_CODES = ("E_USCC_LENGTH", "E_USCC_CHARSET", "E_USCC_CHECK", "E_USCC_ORGCOD
 _ORG_CODES = ("E_ORGCODE_LENGTH", "E_ORGCODE_CHARSET", "E_ORGCODE_CHECK")
 TYPE_MESSAGES = {  # message codes validation may emit for a column of each type
     "text": (),
-    "enum": ("E_ENUM",),
+    "enum": ("E_ENUM", "W_ENUM_SYNONYM"),
     "date": ("E_DATE_FORMAT",),
     "decimal": ("E_NUMBER", "E_NEGATIVE"),
     "integer": ("E_NUMBER", "E_INTEGER", "E_NEGATIVE"),
@@ -76,7 +76,9 @@ class ColumnSpec:
     required: bool = False
     required_if: dict | None = None  # {"column": other column, "in": (values...)}
     values: tuple[str, ...] | None = None  # enum only
-    multi: bool = False  # enum only: several values joined by 、 ; ； , ，
+    multi: bool = False  # enum only: several values in one cell (see contracts.enums)
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # enum only: wording -> canonical value(s)
+    other: str | None = None  # enum only: the value that may be written with a specification, 其他-XXX
     max_length: int | None = None
     checks: tuple[str, ...] = ()
     pii: bool = False

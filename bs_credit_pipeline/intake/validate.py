@@ -22,7 +22,9 @@ from ..identifiers import normalise_text
 from .header import TEMPLATE_SHEETS, HeaderMatch, footer_or_blank, match_sheet
 from .read import SheetData
 from .report import excel_column
-from .schema import CompiledContract, Problems, compile_contract, normalise_frame, validate_frame, warnings_for
+from .schema import (
+    CompiledContract, Problems, compile_contract, enum_rewordings, normalise_frame, validate_frame, warnings_for,
+)
 
 CHUNK_ROWS = 100_000  # a sheet of at least two chunks is validated and staged by up to WORKERS threads
 WORKERS = min(4, os.cpu_count() or 1)
@@ -133,6 +135,7 @@ class Validator:
             found, parsed = validate_frame(compiled, frame, today)
             _collect(errors, found, pos)
             _collect(warnings, warnings_for(frame, compiled.contract), pos, skip=errors)
+            _collect(warnings, enum_rewordings(sub_raw, compiled.contract), pos, skip=errors)
             frames.append((pos, frame))
             for k, v in parsed.items():
                 dates.setdefault(k, []).append((pos, v))
