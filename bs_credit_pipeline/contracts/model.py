@@ -29,12 +29,12 @@ TYPE_MESSAGES = {  # message codes validation may emit for a column of each type
     "date": ("E_DATE_FORMAT",),
     "decimal": ("E_NUMBER", "E_NEGATIVE"),
     "integer": ("E_NUMBER", "E_INTEGER", "E_NEGATIVE"),
-    "uscc": _USCC_CODES,
-    "org_code": _ORG_CODES,
-    "citizen_id": _ID_CODES,
-    "id_number": _ID_CODES,
-    "subject_code": ("E_SUBJECT_CODE", *_USCC_CODES, *_ORG_CODES, *_ID_CODES),
-    "code": ("E_CODE_CHARSET",),
+    "uscc": (*_USCC_CODES, "E_EXCEL_NUMBER_CELL"),
+    "org_code": (*_ORG_CODES, "E_EXCEL_NUMBER_CELL"),
+    "citizen_id": (*_ID_CODES, "E_EXCEL_NUMBER_CELL"),
+    "id_number": (*_ID_CODES, "E_EXCEL_NUMBER_CELL"),
+    "subject_code": ("E_SUBJECT_CODE", *_USCC_CODES, *_ORG_CODES, *_ID_CODES, "E_EXCEL_NUMBER_CELL"),
+    "code": ("E_CODE_CHARSET", "E_EXCEL_NUMBER_CELL"),
 }
 
 _BRACKETS = str.maketrans("（）［］【】〔〕[]{}", "()()()()()()")

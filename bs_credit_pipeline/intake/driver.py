@@ -10,6 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import traceback
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +27,7 @@ from . import problems as problem_rows
 from . import report, stage
 from .header import detect_kind
 from .read import FileRejected, read_workbook
-from .validate import CHUNK_ROWS, WORKERS, FileLevel, Validator
+from .validate import CHUNK_ROWS, WORKERS, FileLevel, Validator, count_data_rows
 
 log = logging.getLogger(__name__)
 _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bs-credit-intake")
@@ -62,11 +64,12 @@ class Intake:
 
     def run(self, path: Path, *, department: str, month: str, today: dt.date | None = None,
             received_at: dt.datetime | None = None, write_report: bool = True,
-            sha256: str | None = None) -> IntakeResult:
-        """Intake one file; `sha256`: its content hash when the caller has computed it already."""
+            sha256: str | None = None, out_dir: Path | None = None) -> IntakeResult:
+        """Intake one file; `sha256`: its content hash when the caller has computed it already; `out_dir`: where
+        the report goes (default: the partition's outbox folder)."""
         path = Path(path)
         today = today or today_in_shanghai()
-        hashing = _BACKGROUND.submit(lambda: sha256 or file_sha256(path))  # overlaps with reading the file
+        hashing = _BACKGROUND.submit(lambda: sha256 or _file_or_name_sha256(path))  # overlaps with reading
         dept = self.registry.department_for_folder(department)
         dept_code = department_key(self.registry, department)
         manifest = {
@@ -84,6 +87,7 @@ class Intake:
         reported = []  # the runs of a file that got as far as staging: the report shows their rows
         staged_path = None
         kind_title = None
+        workbook = contract = None
         try:
             if dept is None:
                 raise FileLevel("F_UNKNOWN_DEPARTMENT", department=department)
@@ -93,7 +97,7 @@ class Intake:
                 workbook = read_workbook(path)
             except FileRejected as exc:
                 log.warning("file %s rejected by reader: %s (%s)", path.name, exc.code, exc.detail)
-                raise FileLevel(exc.code) from exc
+                raise FileLevel(exc.code, **exc.fields) from exc
             manifest["sha256"] = hashing.result()
             manifest["format"] = workbook.format
             manifest["hidden_sheets"] = list(workbook.hidden_sheets)
@@ -105,10 +109,10 @@ class Intake:
             manifest["kind"] = contract.kind
             if contract.kind not in dept.kinds:
                 raise FileLevel("F_WRONG_DEPARTMENT", department=dept.name, kind=contract.title)
-            runs = self.validator.sheets(workbook.sheets, contract, dept, today, manifest)
+            runs = self.validator.sheets(workbook.sheets, contract, dept, today, manifest, problems)
             self.validator.check_source_unit(runs, contract, dept)
             valid, rejected = stage.assemble(runs, contract, manifest, self.validator.workers,
-                                             lambda run: problem_rows.describe(self.registry, run, contract, problems))
+                                             lambda run: problem_rows.describe(self.registry, run, contract, problems, month))
             reported = runs
             _count(problems, manifest)
             domains = sorted({d for r in runs for d in pd.unique(r.domain) if d is not None})
@@ -118,14 +122,21 @@ class Intake:
                 pq.write_table(valid, staged_path)
             manifest["status"] = ("accepted" if manifest["rows_rejected"] == 0 and manifest["rows_read"] > 0
                                   else "partial" if manifest["rows_loaded"] > 0 else "rejected")
-        except FileLevel as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is this file's outcome, never the partition's
+            if not isinstance(exc, FileLevel):
+                ref = uuid.uuid4().hex[:12]
+                log.error("internal error %s in intake of %s: %s", ref, path.name, _where(exc))
+                exc = FileLevel("F_INTERNAL", ref=ref)
             fields = {"file_name": path.name, "department": department, "month": month,
                       "kind": kind_title or "", **exc.fields}
             zh, hint, en, _ = self.registry.message(exc.code, **fields)
             manifest["file_error"] = {"code": exc.code, "message": zh, "hint": hint}
             manifest["status"] = "rejected"
             manifest["rows_loaded"] = 0
+            if workbook is not None:  # the rows the department sent, all refused with the file
+                manifest["rows_read"] = max(manifest["rows_read"], _safely(count_data_rows, workbook.sheets, contract))
             manifest["rows_rejected"] = manifest["rows_read"]
+            reported, rejected = [], []
             log.warning("file %s rejected: %s", path.name, en)
         manifest["processed_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
         sha = manifest["sha256"] = hashing.result()
@@ -135,10 +146,14 @@ class Intake:
             pq.write_table(pa.concat_tables(rejected, promote_options="permissive"), staging / f"{sha}.rejected.parquet")
         report_path = None
         if write_report:
-            report_path = report.write_file_report(
-                self.registry, self.home.partition_outbox(manifest["department"], month), path, dept, month,
-                kind_title, manifest, table, [report.sheet_view(r) for r in report.by_sheet(reported)])
-            manifest["report_path"] = str(report_path)
+            try:
+                report_path = report.write_file_report(
+                    self.registry, out_dir or self.home.partition_outbox(manifest["department"], month), path, dept,
+                    month, kind_title, manifest, table, [report.sheet_view(r) for r in report.by_sheet(reported)])
+                manifest["report_path"] = str(report_path)
+            except Exception as exc:  # noqa: BLE001 - the outcome stands without its report
+                log.error("internal error %s writing the report of %s: %s", uuid.uuid4().hex[:12], path.name,
+                          _where(exc))
         manifest_path = staging / f"{sha}.manifest.json"
         manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         assert manifest["rows_read"] == manifest["rows_loaded"] + manifest["rows_rejected"], manifest
@@ -156,6 +171,29 @@ def department_key(registry: Registry, folder_name: str) -> str:
     if dept:
         return dept.code
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in folder_name) or "unknown"
+
+
+def _file_or_name_sha256(path: Path) -> str:
+    """The file's sha256; for a path that is no readable file, the sha256 of its name (the manifest's key)."""
+    try:
+        return file_sha256(path)
+    except OSError:
+        return hashlib.sha256(str(path).encode("utf-8")).hexdigest()
+
+
+def _where(exc: BaseException) -> str:
+    """An exception for the log: its type and where it was raised, never its text (it may quote a cell)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    at = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-3:]))
+    return f"{type(exc).__name__} at {at}"
+
+
+def _safely(function, *args) -> int:
+    try:
+        return function(*args)
+    except Exception as exc:  # noqa: BLE001 - counting is best effort on a file already refused
+        log.error("could not count the rows of a refused file: %s", _where(exc))
+        return 0
 
 
 def _count(problems: list[dict], manifest: dict) -> None:

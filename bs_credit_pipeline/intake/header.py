@@ -101,13 +101,13 @@ def match_sheet(sheet: SheetData, contract: Contract) -> HeaderMatch | None:
     for i, name in enumerate(sheet.table.column_names):
         if i not in headers and sheet.table.num_rows > start:
             col = sheet.table.column(name).slice(start)
-            if _has_text(col):
+            if _column_has_text(col):
                 headers[i] = ""
                 dropped.append(i)
     return HeaderMatch(sheet, rows, matches, headers, sorted(dropped), sorted(duplicates))
 
 
-def _has_text(col: pa.ChunkedArray) -> bool:
+def _column_has_text(col: pa.ChunkedArray) -> bool:
     trimmed = pc.utf8_trim_whitespace(col)
     return bool(pc.any(pc.greater(pc.utf8_length(trimmed), 0)).as_py())
 

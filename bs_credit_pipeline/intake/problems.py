@@ -17,8 +17,8 @@ PROBLEM_SCHEMA = pa.schema([
 ])
 
 
-def describe(registry: Registry, run: SheetRun, contract: Contract, out: list[dict]) -> None:
-    """Append one problem row per error and warning of `run` to `out`."""
+def describe(registry: Registry, run: SheetRun, contract: Contract, out: list[dict], month: str = "") -> None:
+    """Append one problem row per error and warning of `run` to `out` (`month`: the submission month)."""
     sheet = run.match.sheet
     by_name = {v: k for k, v in run.match.columns.items()}
     cache: dict[tuple, tuple] = {}
@@ -42,7 +42,7 @@ def describe(registry: Registry, run: SheetRun, contract: Contract, out: list[di
                 if key not in cache:
                     cache[key] = registry.message(
                         code, header=header or (spec.header if spec else ""), value=raw or "",
-                        expected=_expected(spec), **fields)
+                        expected=_expected(spec), month=month, **fields)
                 zh, hint, _, _ = cache[key]
                 out.append({
                     "sheet": sheet.name, "excel_row": int(run.row_numbers[i]),

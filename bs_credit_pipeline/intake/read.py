@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
@@ -69,12 +69,28 @@ F_ENCRYPTED = "F_ENCRYPTED"
 F_EMPTY = "F_EMPTY"
 F_UNSUPPORTED_FORMAT = "F_UNSUPPORTED_FORMAT"
 F_TOO_LARGE = "F_TOO_LARGE"
+F_NOT_A_FILE = "F_NOT_A_FILE"
+F_NOT_FOUND = "F_NOT_FOUND"
+F_ENCODING = "F_ENCODING"
+F_LIMITS = "F_LIMITS"
+
+# Bounds on a text file (CSV), so that any file gets its verdict within seconds and well under 1 GB: the widest
+# contract has 35 columns (test_read_bounds_fit_every_contract), Excel allows 32 767 characters in a cell.
+MAX_FIELDS = 1024  # fields in one row
+MAX_FIELD_CHARS = 32_767  # characters in one field
+MAX_LINE_BYTES = 1 << 20  # bytes in one line (a record may span lines when quoted)
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 _DELIMITERS = (",", "\t", ";", "|")
 _HTML_STARTS = (b"<html", b"<!doctype html", b"<table", b"<head", b"<meta", b"<body", b"<style", b"<!--")
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+_OTHER_MAGICS = (  # what a file named .xlsx may really be: (Chinese name, English log name)
+    (b"%PDF", ("PDF 文档", "PDF")), (b"\x89PNG", ("PNG 图片", "PNG image")), (b"\xff\xd8\xff", ("JPEG 图片", "JPEG image")),
+    (b"GIF8", ("GIF 图片", "GIF image")), (b"Rar!", ("RAR 压缩包", "RAR archive")), (b"7z\xbc\xaf", ("7z 压缩包", "7z archive")),
+    (b"\x1f\x8b", ("gzip 压缩包", "gzip archive")), (b"{\\rtf", ("RTF 文档", "RTF document")),
+)
+_FORMAT_NAMES = {"ods": "OpenDocument 表格（.ods）", "xlsb": "Excel 二进制工作簿（.xlsb）"}
 _MAX_SPAN = 16384  # Excel's column limit: bounds HTML colspan/rowspan
 
 
@@ -85,6 +101,9 @@ class SheetData:
     table: pa.Table  # every column pa.string(), named c0..cN
     row_numbers: np.ndarray  # int64, 1-based Excel row (CSV: line, HTML: <tr>) of each table row
     col_offset: int  # 0-based Excel column index of c0
+    # Table column -> table rows of cells that were NUMBERS of 16+ digits in the workbook (an ID typed into a
+    # General cell: Excel kept 15 significant digits). Excel formats only; CSV shows such damage in its text.
+    numeric_cells: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,12 +117,14 @@ class Workbook:
 
 
 class FileRejected(Exception):
-    """File-level outcome: `code` is a messages.yaml code, `detail` an English log text without personal data."""
+    """File-level outcome: `code` is a messages.yaml code, `detail` an English log text without personal data,
+    `fields` the Chinese message's placeholders (`what`: the format found, `encoding`)."""
 
-    def __init__(self, code: str, detail: str):
+    def __init__(self, code: str, detail: str, **fields: str):
         super().__init__(f"{code}: {detail}")
         self.code = code
         self.detail = detail
+        self.fields = fields
 
 
 # ---------------------------------------------------------------- format sniffing
@@ -120,6 +141,9 @@ def sniff_format(path) -> str:
         return _sniff_ole2(path)
     if head.startswith(_ZIP_MAGICS):
         return _sniff_zip(path)
+    for magic, what in _OTHER_MAGICS:
+        if head.startswith(magic):
+            raise FileRejected(F_UNSUPPORTED_FORMAT, f"not a spreadsheet: {what[1]}", what=what[0])
     return _sniff_text(head)
 
 
@@ -128,7 +152,8 @@ def _sniff_ole2(path: Path) -> str:
         raise FileRejected(F_ENCRYPTED, "password-protected Office file (OLE2 EncryptedPackage)")
     if _ole2_has_stream(path, "Workbook") or _ole2_has_stream(path, "Book"):
         return "xls"
-    raise FileRejected(F_UNSUPPORTED_FORMAT, "OLE2 compound file without a workbook stream (e.g. a Word .doc)")
+    raise FileRejected(F_UNSUPPORTED_FORMAT, "OLE2 compound file without a workbook stream (e.g. a Word .doc)",
+                       what="Word 等其他 Office 文档")
 
 
 def _ole2_has_stream(path: Path, name: str) -> bool:
@@ -157,7 +182,9 @@ def _sniff_zip(path: Path) -> str:
         return "xlsb"
     if mimetype.startswith(_ODS_MIME) or ("content.xml" in names and not mimetype):
         return "ods"
-    raise FileRejected(F_UNSUPPORTED_FORMAT, "zip file that is not a spreadsheet (no xl/workbook.xml)")
+    what = "Word 文档（.docx）" if "word/document.xml" in names else "PowerPoint 演示文稿" if "ppt/presentation.xml" in names \
+        else "压缩包（.zip）"
+    raise FileRejected(F_UNSUPPORTED_FORMAT, "zip file that is not a spreadsheet (no xl/workbook.xml)", what=what)
 
 
 def _sniff_text(head: bytes) -> str:
@@ -166,23 +193,39 @@ def _sniff_text(head: bytes) -> str:
     lower = head.removeprefix(codecs.BOM_UTF8).lstrip().lower()
     if lower.startswith(b"<?xml"):
         if b"urn:schemas-microsoft-com:office:spreadsheet" in lower:
-            raise FileRejected(F_UNSUPPORTED_FORMAT, "XML Spreadsheet 2003 file")
+            raise FileRejected(F_UNSUPPORTED_FORMAT, "XML Spreadsheet 2003 file", what="XML 电子表格 2003")
         if b"<html" in lower:
             return "html"
-        raise FileRejected(F_UNSUPPORTED_FORMAT, "XML file that is not a spreadsheet")
+        raise FileRejected(F_UNSUPPORTED_FORMAT, "XML file that is not a spreadsheet", what="XML 文件")
     if lower.startswith(_HTML_STARTS):
         return "html"
     if lower.startswith(b"mime-version:"):
-        raise FileRejected(F_UNSUPPORTED_FORMAT, "MHT single-file web page")
+        raise FileRejected(F_UNSUPPORTED_FORMAT, "MHT single-file web page", what="单个文件网页（.mht）")
     if b"\0" in head:
-        raise FileRejected(F_UNSUPPORTED_FORMAT, "binary file that is not a known spreadsheet format")
+        if _looks_utf16(head):
+            raise FileRejected(F_ENCODING, "UTF-16 text without a byte-order mark", encoding="UTF-16（缺少字节顺序标记 BOM）")
+        raise FileRejected(F_ENCODING, "text with NUL bytes", encoding="含有空字符（NUL）的文本，可能是损坏的文件或其他程序的二进制文件")
     for encoding in ("utf-8", "gb18030"):
         try:
             codecs.getincrementaldecoder(encoding)().decode(head, final=False)
             return "csv"
         except UnicodeDecodeError:
             continue
-    raise FileRejected(F_UNSUPPORTED_FORMAT, "text in an unknown encoding")
+    raise FileRejected(F_ENCODING, "text in an unknown encoding", encoding="无法识别的编码")
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """Text in UTF-16 (either byte order) without a BOM: it decodes to printable text with line breaks or commas."""
+    sample = head[: len(head) // 2 * 2]
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = sample.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+        if "\0" not in text and printable >= 0.95 * len(text) and any(ch in text for ch in "\n,\t"):
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- entry point
@@ -191,8 +234,12 @@ def _sniff_text(head: bytes) -> str:
 def read_workbook(path) -> Workbook:
     """Read any submitted file; raises FileRejected for a file-level problem."""
     path = Path(path)
+    if path.is_dir():
+        raise FileRejected(F_NOT_A_FILE, "path is a directory")
     try:
         size = path.stat().st_size
+    except FileNotFoundError:
+        raise FileRejected(F_NOT_FOUND, "no such file") from None
     except OSError as e:
         raise FileRejected(F_UNREADABLE, f"cannot stat file: {e.strerror}") from None
     if size == 0:
@@ -212,7 +259,7 @@ def read_workbook(path) -> Workbook:
     except MemoryError:
         raise FileRejected(F_TOO_LARGE, "out of memory while reading") from None
     except Exception as e:  # any reader failure is a file-level outcome, never a crash
-        raise FileRejected(F_UNREADABLE, f"{type(e).__name__}: {_first_line(e)}") from None
+        raise FileRejected(F_UNREADABLE, f"{type(e).__name__} while reading") from None
     if not any(s.table.num_rows for s in wb.sheets):
         raise FileRejected(F_EMPTY, f"no visible sheet has any cell ({len(wb.hidden_sheets)} hidden sheets)")
     return wb
@@ -254,14 +301,15 @@ def _read_excel(path: Path, fmt: str) -> Workbook:
             )
         outcome = json.loads(result.read_text(encoding="utf-8"))
         if outcome[0] == "rejected":
-            raise FileRejected(outcome[1], outcome[2])
+            raise FileRejected(outcome[1], outcome[2], **outcome[3])
         _, sheets, hidden, marker = outcome
         return Workbook(
             path=path,
             format=fmt,
             sheets=[
-                SheetData(name, index, _string_table(_load_ipc(ipc).columns), np.arange(1, n + 1, dtype=np.int64), off)
-                for name, index, ipc, n, off in sheets
+                SheetData(name, index, _string_table(_load_ipc(ipc).columns), np.arange(1, n + 1, dtype=np.int64), off,
+                          {int(j): np.asarray(rows, dtype=np.int64) for j, rows in numeric})
+                for name, index, ipc, n, off, numeric in sheets
             ],
             hidden_sheets=hidden,
             encoding=None,
@@ -281,18 +329,21 @@ def _excel_child(path: str, fmt: str, outdir: str) -> None:
     try:
         outcome = ["ok", *_excel_to_ipc(path, fmt, outdir)]
     except FileRejected as e:
-        outcome = ["rejected", e.code, e.detail]
+        outcome = ["rejected", e.code, e.detail, e.fields]
     except MemoryError:
-        outcome = ["rejected", F_TOO_LARGE, f"out of memory (limit {EXCEL_MEMORY_LIMIT} bytes)"]
+        outcome = ["rejected", F_TOO_LARGE, f"out of memory (limit {EXCEL_MEMORY_LIMIT} bytes)", {}]
     except Exception as e:
         text = _first_line(e)
+        fields = {}
         if re.search("password|encrypt", text, re.I):
             code = F_ENCRYPTED
+        elif fmt in _FORMAT_NAMES:  # formats we read when they are simple; say what to send instead
+            code, fields = F_UNSUPPORTED_FORMAT, {"what": _FORMAT_NAMES[fmt]}
         elif re.search("limit exceeded", text, re.I):
             code = F_TOO_LARGE
         else:
             code = F_UNREADABLE
-        outcome = ["rejected", code, f"{type(e).__name__}: {text}".replace(path, "<file>")]
+        outcome = ["rejected", code, f"{type(e).__name__} while reading {fmt}", fields]
     tmp = os.path.join(outdir, "result.json.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(outcome, f, ensure_ascii=False)
@@ -318,11 +369,50 @@ def _excel_to_ipc(path: str, fmt: str, outdir: str):
             sheet = reader.load_sheet(index, header_row=None, dtypes="string", skip_rows=0)
             batch = _dates_as_shown(sheet.to_arrow())
             columns = sheet.selected_columns
+            numeric = _numeric_long_numbers(reader, index, batch, [c.absolute_index for c in columns])
             ipc = os.path.join(outdir, f"{index}.arrow")
             with pa.OSFile(ipc, "wb") as sink, pa.ipc.new_file(sink, batch.schema) as writer:
                 writer.write_batch(batch)
-            sheets.append((name, index, ipc, batch.num_rows, columns[0].absolute_index if columns else 0))
+            sheets.append((name, index, ipc, batch.num_rows, columns[0].absolute_index if columns else 0, numeric))
     return sheets, hidden, marker
+
+
+_LONG_DIGITS = r"^[0-9]{16,20}$"
+
+
+def _numeric_long_numbers(reader, index: int, batch: pa.RecordBatch, absolute: list[int]) -> list[list]:
+    """[[column, [rows]], ...] of the cells that were numbers with more than 15 significant digits.
+
+    Read as text, such a cell shows a double's value as digits: its exact integer (xls), or its 15 significant
+    digits followed by zeros (xlsx), so the digits are always a value a double holds exactly. A text cell of 16 or
+    more digits is such a value only now and then (one 18-digit ID in 16 to 128). Only the columns holding such
+    digits are read again, with a boolean dtype, which is non-null exactly for numeric cells."""
+    candidates: dict[int, np.ndarray] = {}
+    for j, col in enumerate(batch.columns):
+        if col.type != pa.string() or col.null_count == len(col):
+            continue
+        shaped = pc.fill_null(pc.match_substring_regex(col, _LONG_DIGITS), False)
+        if not pc.any(shaped).as_py():
+            continue
+        rows = np.flatnonzero(shaped.to_numpy(zero_copy_only=False))
+        digits = col.take(pa.array(rows))
+        fits = pc.or_(pc.less(pc.utf8_length(digits), 20), pc.less_equal(digits, "18446744073709551615"))
+        values = pc.cast(pc.if_else(fits, digits, "0"), pa.uint64()).to_numpy(zero_copy_only=False)
+        exact = (values.astype(np.float64).astype(np.uint64) == values) & (values > 0)
+        if exact.any():
+            candidates[j] = rows[exact]
+    if not candidates:
+        return []
+    cols = {absolute[j]: j for j in candidates}
+    typed = reader.load_sheet(index, header_row=None, skip_rows=0, use_columns=list(cols),
+                              dtypes={a: "boolean" for a in cols})
+    found = []
+    for c, info in zip(typed.to_arrow().columns, typed.selected_columns):
+        j = cols[info.absolute_index]
+        numeric = c.is_valid().to_numpy(zero_copy_only=False)[candidates[j]]
+        if numeric.any():
+            found.append([j, candidates[j][numeric].tolist()])
+    return found
 
 
 _MIDNIGHT = " 00:00:00"
@@ -408,10 +498,42 @@ def _read_csv(path: Path) -> Workbook:
     if not body or body.isspace():
         raise FileRejected(F_EMPTY, "text file holds only whitespace")
     delimiter = _sniff_delimiter(body[:65536].decode("utf-8", errors="ignore"))
+    _check_lines(body, delimiter)
     parsed = _csv_arrow(body, delimiter)
     table, rows = parsed if parsed is not None else _csv_stdlib(body.decode("utf-8"), delimiter)
+    _check_fields(table)
     sheet = SheetData(path.stem[:31], 0, table, rows, 0)
     return Workbook(path, "csv", [sheet], [], encoding, None)
+
+
+def _limits(detail: str, limit: str) -> FileRejected:
+    return FileRejected(F_LIMITS, detail, limit=limit)
+
+
+def _check_lines(body: bytes, delimiter: str) -> None:
+    """Line length and the first line's field count, before any parsing (a 50 MB line of 17 M fields would
+    otherwise take minutes and gigabytes)."""
+    data = np.frombuffer(body, dtype=np.uint8)
+    step, last, longest = 1 << 26, -1, 0
+    for start in range(0, len(data), step):
+        breaks = np.flatnonzero(data[start:start + step] == 10) + start
+        if len(breaks):
+            longest = max(longest, int(breaks[0] - last - 1), int(np.diff(breaks).max(initial=0)) - 1)
+            last = int(breaks[-1])
+        if max(longest, min(start + step, len(data)) - last - 1) > MAX_LINE_BYTES:
+            raise _limits("a line is longer than the limit", f"有一行超过 {MAX_LINE_BYTES // (1 << 20)} MB")
+    first = body[: body.find(b"\n")] if b"\n" in body else body
+    if first.count(delimiter.encode()) + 1 > MAX_FIELDS:
+        raise _limits("first line has too many fields", f"一行超过 {MAX_FIELDS} 列")
+
+
+def _check_fields(table: pa.Table) -> None:
+    if table.num_columns > MAX_FIELDS:
+        raise _limits("a row has too many fields", f"一行超过 {MAX_FIELDS} 列")
+    for col in table.columns:
+        longest = pc.max(pc.utf8_length(col)).as_py() if len(col) else None
+        if longest is not None and longest > MAX_FIELD_CHARS:
+            raise _limits("a field is longer than the limit", f"有单元格超过 {MAX_FIELD_CHARS} 个字符")
 
 
 def _csv_utf8(data: bytes) -> tuple[str, bytes]:
@@ -512,11 +634,16 @@ def _csv_stdlib(text: str, delimiter: str) -> tuple[pa.Table, np.ndarray]:
     records, numbers, start = [], [], 1
     try:
         for record in reader:
+            if len(record) > MAX_FIELDS:
+                raise _limits(f"row near line {start} has too many fields", f"一行超过 {MAX_FIELDS} 列")
             records.append(record)
             numbers.append(start)
             start = reader.line_num + 1
     except csv.Error as e:
-        raise FileRejected(F_UNREADABLE, f"CSV parse error near line {reader.line_num}: {e}") from None
+        if "field limit" in str(e):
+            raise _limits(f"field longer than the limit near line {reader.line_num}",
+                          f"有单元格超过 {MAX_FIELD_CHARS} 个字符") from None
+        raise FileRejected(F_UNREADABLE, f"CSV parse error near line {reader.line_num}") from None
     return _rows_to_table(records), np.asarray(numbers, dtype=np.int64)
 
 

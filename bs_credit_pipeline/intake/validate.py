@@ -8,6 +8,7 @@ per chunk, in sheet order.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,11 +20,12 @@ import pyarrow.compute as pc
 
 from ..contracts import Contract, Registry
 from ..identifiers import normalise_text
+from ..paths import MONTH_RE
 from .header import TEMPLATE_SHEETS, HeaderMatch, footer_or_blank, match_sheet
 from .read import SheetData
 from .report import excel_column
 from .schema import (
-    CompiledContract, Problems, compile_contract, enum_rewordings, normalise_frame, validate_frame, warnings_for,
+    CODE_TYPES, CompiledContract, Problems, compile_contract, enum_rewordings, normalise_frame, validate_frame, warnings_for,
 )
 
 CHUNK_ROWS = 100_000  # a sheet of at least two chunks is validated and staged by up to WORKERS threads
@@ -65,7 +67,9 @@ class Validator:
             self._compiled[key] = compile_contract(contract.for_domain(domain) if domain else contract)
         return self._compiled[key]
 
-    def sheets(self, sheets: list[SheetData], contract: Contract, dept, today: dt.date, manifest: dict) -> list[SheetRun]:
+    def sheets(self, sheets: list[SheetData], contract: Contract, dept, today: dt.date, manifest: dict,
+               problems: list[dict]) -> list[SheetRun]:
+        """Validate every sheet that matches the contract; `problems` gets the file-level notes (W_UNHEADED_COLUMN)."""
         runs = []
         for sheet in sheets:
             match = match_sheet(sheet, contract)
@@ -75,19 +79,32 @@ class Validator:
                 continue
             missing = match.required_missing(contract)
             if missing:
-                raise FileLevel("F_MISSING_COLUMNS", sheet=sheet.name, columns="、".join(missing))
+                found = [t for _, t in sorted(match.headers.items()) if t]
+                raise FileLevel("F_MISSING_COLUMNS", sheet=sheet.name, columns="、".join(missing),
+                                found="、".join(found) or "（无）", closest=_closest(missing, found))
             if match.duplicates:  # two columns for one field: which one is right is the officer's call
                 raise FileLevel("F_DUPLICATE_COLUMN", sheet=sheet.name,
                                  columns="、".join(match.headers[i] for i in match.duplicates))
             for i in match.dropped:
-                manifest["dropped_columns"].append({"sheet": sheet.name, "column": excel_column(i + sheet.col_offset),
+                letter = excel_column(i + sheet.col_offset)
+                manifest["dropped_columns"].append({"sheet": sheet.name, "column": letter,
                                                     "header": match.headers.get(i) or "（无表头）"})
-            runs.extend(self._validate_sheet(match, contract, dept, today, manifest))
+                if not match.headers.get(i):
+                    problems.append(self._note("W_UNHEADED_COLUMN", sheet.name, letter,
+                                               int(sheet.row_numbers[match.header_rows[-1]])))
+            sheet_runs = self._validate_sheet(match, contract, dept, today, manifest)
+            _outside_month(sheet_runs, contract, manifest["month"])
+            runs.extend(sheet_runs)
         if not runs:
             raise FileLevel("F_NO_HEADER")
         if manifest["rows_read"] == 0:
             raise FileLevel("F_NO_DATA")
         return runs
+
+    def _note(self, code: str, sheet: str, letter: str, row: int) -> dict:
+        zh, hint, _, severity = self.registry.message(code, column_letter=letter, sheet=sheet)
+        return {"sheet": sheet, "excel_row": row, "excel_column": letter, "column": None, "header": None,
+                "raw_value": None, "code": code, "severity": severity, "message": zh, "hint": hint}
 
     def _validate_sheet(self, match: HeaderMatch, contract: Contract, dept, today: dt.date,
                         manifest: dict) -> list[SheetRun]:
@@ -101,6 +118,7 @@ class Validator:
         keep_mask = np.asarray(keep.to_numpy(zero_copy_only=False), bool) if body.num_rows else np.ones(0, bool)
         rows = body if keep_mask.all() else body.filter(keep)
         row_numbers = sheet.row_numbers[match.data_start:][keep_mask]
+        table_rows = match.data_start + np.flatnonzero(keep_mask)
         manifest["rows_read"] += rows.num_rows
         chunks = max(1, min(self.workers, rows.num_rows // self.chunk_rows))
         bounds = np.linspace(0, rows.num_rows, chunks + 1).astype(int)
@@ -108,15 +126,15 @@ class Validator:
         def chunk(i: int) -> SheetRun:
             start, stop = int(bounds[i]), int(bounds[i + 1])
             return self._validate_rows(match, rows.slice(start, stop - start), row_numbers[start:stop],
-                                       contract, dept, today)
+                                       table_rows[start:stop], contract, dept, today)
 
         if chunks == 1:
             return [chunk(0)]
         with ThreadPoolExecutor(max_workers=chunks, thread_name_prefix="bs-credit-validate") as pool:
             return list(pool.map(chunk, range(chunks)))
 
-    def _validate_rows(self, match: HeaderMatch, rows: pa.Table, row_numbers: np.ndarray, contract: Contract,
-                       dept, today: dt.date) -> SheetRun:
+    def _validate_rows(self, match: HeaderMatch, rows: pa.Table, row_numbers: np.ndarray, table_rows: np.ndarray,
+                       contract: Contract, dept, today: dt.date) -> SheetRun:
         names = rows.column_names
         raw = {canonical: rows.column(names[i]) for i, canonical in match.columns.items()}
         domain, domain_cells = self._domains(raw, contract, dept, rows.num_rows)
@@ -143,6 +161,7 @@ class Validator:
             outside = pd.notna(domain) & ~pd.Series(domain).isin(list(dept.domains)).to_numpy()
             for i in np.flatnonzero(outside):
                 errors.setdefault(int(i), []).append((contract.domain_column, "E_DOMAIN_NOT_ALLOWED"))
+        _refuse_numeric_identifiers(match, table_rows, contract, errors, warnings)
         frame = _reassemble(frames, rows.num_rows) if frames else base
         return SheetRun(match, row_numbers, raw, frame, errors, warnings, _merge_dates(dates, rows.num_rows), domain)
 
@@ -173,6 +192,72 @@ class Validator:
         if len(owners) == 1 and None not in owners and dept.code not in owners:
             other = self.registry.departments[owners.pop()]
             raise FileLevel("F_WRONG_DEPARTMENT", department=dept.name, kind=f"{contract.title}（数据来源单位为{other.name}）")
+
+
+def _closest(missing: list[str], found: list[str]) -> str:
+    """For each missing header, the found header closest to it (a renamed column), if one is close."""
+    notes = []
+    for header in missing:
+        close = difflib.get_close_matches(header, found, n=1, cutoff=0.4)
+        if close:
+            notes.append(f"“{header}”最接近的是表中的“{close[0]}”")
+    return ("；".join(notes) + "。") if notes else ""
+
+
+def _outside_month(runs: list[SheetRun], contract: Contract, month: str) -> None:
+    """W_DATE_OUTSIDE_MONTH where the record date lies outside the submission month (the row is accepted)."""
+    column = contract.record_date
+    if not MONTH_RE.match(month or ""):
+        return
+    first = dt.date.fromisoformat(month + "-01")
+    after = (first + dt.timedelta(days=32)).replace(day=1)
+    for run in runs:
+        dates = run.dates.get(column)
+        if dates is None:
+            continue
+        outside = pc.or_(pc.less(dates, pa.scalar(first, pa.date32())), pc.greater_equal(dates, pa.scalar(after, pa.date32())))
+        for i in np.flatnonzero(pc.fill_null(outside, False).to_numpy(zero_copy_only=False)):
+            i = int(i)
+            if any(c == column for c, _ in run.errors.get(i, ())):
+                continue
+            run.warnings.setdefault(i, []).append((column, "W_DATE_OUTSIDE_MONTH"))
+
+
+def count_data_rows(sheets: list[SheetData], contract: Contract | None) -> int:
+    """The data rows of a refused file: below the header of each sheet matching `contract`; without a contract
+    (kind unknown), every filled row of the visible sheets but the first (taken as the header). Blank and footer
+    rows are not data."""
+    total = 0
+    for sheet in sheets:
+        if sheet.name in TEMPLATE_SHEETS or not sheet.table.num_rows:
+            continue
+        match = match_sheet(sheet, contract) if contract is not None else None
+        if contract is not None and match is None:
+            continue
+        body = sheet.table.slice(match.data_start if match else 0)
+        blank, footer = footer_or_blank(body)
+        filled = int(pc.sum(pc.cast(pc.invert(pc.or_(blank, footer)), pa.int64())).as_py() or 0) if body.num_rows else 0
+        total += filled if match else max(filled - 1, 0)
+    return total
+
+
+def _refuse_numeric_identifiers(match: HeaderMatch, table_rows: np.ndarray, contract: Contract,
+                                errors: dict[int, list], warnings: dict[int, list]) -> None:
+    """An identifier that was a number of more than 15 significant digits in the workbook lost its last digits:
+    E_EXCEL_NUMBER_CELL, whatever its check character says (it may name somebody else), replacing the cell's
+    other notes."""
+    codes = {c.name for c in contract.columns if c.type in CODE_TYPES}
+    for j, rows in match.sheet.numeric_cells.items():
+        column = match.columns.get(j)
+        if column not in codes:
+            continue
+        for i in np.flatnonzero(np.isin(table_rows, rows)):
+            i = int(i)
+            errors[i] = [e for e in errors.get(i, []) if e[0] != column] + [(column, "E_EXCEL_NUMBER_CELL")]
+            if i in warnings:
+                warnings[i] = [w for w in warnings[i] if w[0] != column]
+                if not warnings[i]:
+                    del warnings[i]
 
 
 def _has_any_text(table: pa.Table) -> bool:
