@@ -32,16 +32,38 @@ def _infer_partition(path: Path, department: str | None, month: str | None) -> t
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """A data officer's dry run: the report goes next to the file (or to --out); nothing enters the pipeline."""
+    import tempfile
+
     from .intake import Intake
 
     path = Path(args.file)
+    if path.is_dir():
+        print(f"“{path}”是一个文件夹，不是文件：请指定要检查的表格文件", file=sys.stderr)
+        return 2
     if not path.is_file():
         print(f"找不到文件：{path}", file=sys.stderr)
         return 2
     registry = _registry()
     department, month = _infer_partition(path, args.department, args.month)
-    home = Home.from_env(args.home).ensure()
-    result = Intake(registry, home).run(path, department=department, month=month)
+    if not MONTH_RE.match(month):
+        print(f"月份“{month}”无效：请用 --month 指定，格式为 YYYY-MM，如 2026-10", file=sys.stderr)
+        return 2
+    if registry.department_for_folder(department) is None:
+        print(f"无法确定报送单位“{department}”：请用 --department 指定部门代码或名称，如 scjgj 或 保山市市场监督管理局",
+              file=sys.stderr)
+        return 2
+    out_dir = Path(args.out) if args.out else path.resolve().parent
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".bs-credit-check-")
+        probe.close()
+    except OSError:
+        print(f"无法在“{out_dir}”写入校验报告：请用 --out 指定一个可写的文件夹", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="bs-credit-check-") as scratch:  # staging of a dry run: thrown away
+        result = Intake(registry, Home(Path(scratch)).ensure()).run(
+            path, department=department, month=month, out_dir=out_dir)
     m = result.manifest
     dept = registry.departments.get(m["department"])
     kind = registry.contracts[m["kind"]].title if m["kind"] else "未识别"
@@ -238,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--department", help="department code, name or alias (default: the inbox folder)")
     p.add_argument("--month", help="YYYY-MM (default: the inbox folder, else this month)")
-    p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.add_argument("--out", help="folder for the report (default: the folder of the checked file)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("template", help="write the blank Excel template of a record kind")

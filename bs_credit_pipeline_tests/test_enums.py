@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-import numpy as np
 import pyarrow as pa
 import pytest
 
