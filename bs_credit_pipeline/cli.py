@@ -179,7 +179,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     conn = schema.connect(home.warehouse, read_only=True)
     try:
         subs = {r[0]: r[1:] for r in conn.execute(
-            "SELECT file_name, status, rows_read, rows_loaded, rows_rejected, file_error_code, report_path "
+            "SELECT file_name, status, rows_read, rows_loaded, rows_rejected, file_error_code, submission_id "
             "FROM ops.submission").fetchall()}
         print("各文件处理结果：")
         for f in files:
@@ -187,6 +187,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             outcome = (f"{STATUS_ZH.get(got[0], got[0])} 读取{got[1]} 入库{got[2]} 退回{got[3]}"
                        + (f" {got[4]}" if got[4] else "")) if got else "未入库（见 outbox 中的报告）"
             print(f"  {f.path.parent.parent.name}/{f.path.parent.name}/{f.path.name}: {outcome}\n      预期：{f.expectation}")
+            found = conn.execute("SELECT severity, code, count(*) FROM ops.rejected_row WHERE submission_id = ? "
+                                 "GROUP BY ALL ORDER BY 1, 3 DESC", [got[5]]).fetchall() if got else []
+            if found:
+                print("      发现：" + "；".join(f"{'错误' if sev == 'error' else '提示'} {registry.message_title(code)} {n} 处"
+                                          for sev, code, n in found))
         counts = conn.execute("SELECT (SELECT count(*) FROM core.subject), "
                               "(SELECT count(*) FROM core.credit_record WHERE valid_to IS NULL)").fetchone()
         print(f"仓库：{counts[0]} 个信用主体，{counts[1]} 条当前记录")

@@ -175,7 +175,7 @@ def _sniff_zip(path: Path) -> str:
             names = {n.lower(): n for n in z.namelist()}
             mimetype = z.read(names["mimetype"])[:100] if "mimetype" in names else b""
     except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError) as e:
-        raise FileRejected(F_UNREADABLE, f"corrupt or truncated zip container: {e}") from None
+        raise FileRejected(F_UNREADABLE, f"corrupt or truncated zip container ({type(e).__name__})") from None
     if "xl/workbook.xml" in names:
         return "xlsx"
     if "xl/workbook.bin" in names:
