@@ -183,3 +183,25 @@ def test_read_bounds_fit_every_contract():
     assert MAX_FIELDS >= 8 * widest
     longest = max((col.max_length or 0) for c in REGISTRY.contracts.values() for col in c.columns)
     assert MAX_FIELD_CHARS >= longest
+
+
+def test_resubmitting_the_same_records_says_so(tmp_path):
+    home = Home(tmp_path / "home").ensure()
+    folder = home.inbox / "scjgj" / "2026-10"
+    folder.mkdir(parents=True)
+    write_xlsx(folder / "十月处罚.xlsx", [penalty_row(1), penalty_row(2)])
+    first = intake_partition(home, REGISTRY, InboxFolder("scjgj", "scjgj", "2026-10", (folder / "十月处罚.xlsx",)),
+                             today=TODAY)
+    assert first[0].manifest["warning_counts"] == {}
+    (folder / "十月处罚.xlsx").unlink()  # re-exported under another name, nothing changed
+    write_xlsx(folder / "十月处罚（重报）.xlsx", [penalty_row(1), penalty_row(2)], title="保山市市场监督管理局行政处罚")
+    again = intake_partition(home, REGISTRY, InboxFolder("scjgj", "scjgj", "2026-10", (folder / "十月处罚（重报）.xlsx",)),
+                             today=TODAY)
+    note = next(p for p in problems(again[0]) if p["code"] == "W_SAME_AS_PREVIOUS")
+    assert note["message"] == "与上次提交的“十月处罚.xlsx”内容相同，未作更改"
+    assert again[0].status == "accepted" and Path(again[0].report_path).exists()
+    changed = penalty_row(2, penalty_content="罚款一万元")
+    write_xlsx(folder / "更正.xlsx", [penalty_row(1), changed])
+    third = intake_partition(home, REGISTRY, InboxFolder("scjgj", "scjgj", "2026-10", (folder / "更正.xlsx",)),
+                             today=TODAY)
+    assert "W_SAME_AS_PREVIOUS" not in third[0].manifest["warning_counts"]

@@ -120,6 +120,13 @@ class Intake:
             if valid is not None and valid.num_rows:
                 staged_path = staging / f"{manifest['sha256']}.parquet"
                 pq.write_table(valid, staged_path)
+                previous = _same_records(staging, manifest["sha256"], valid)
+                if previous:
+                    zh, hint, _, severity = self.registry.message("W_SAME_AS_PREVIOUS", previous=previous)
+                    problems.append({"sheet": None, "excel_row": None, "excel_column": None, "column": None,
+                                     "header": None, "raw_value": None, "code": "W_SAME_AS_PREVIOUS",
+                                     "severity": severity, "message": zh, "hint": hint})
+                    _count(problems[-1:], manifest)
             manifest["status"] = ("accepted" if manifest["rows_rejected"] == 0 and manifest["rows_read"] > 0
                                   else "partial" if manifest["rows_loaded"] > 0 else "rejected")
         except Exception as exc:  # noqa: BLE001 - any failure is this file's outcome, never the partition's
@@ -171,6 +178,22 @@ def department_key(registry: Registry, folder_name: str) -> str:
     if dept:
         return dept.code
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in folder_name) or "unknown"
+
+
+def _same_records(staging: Path, sha: str, staged: pa.Table) -> str | None:
+    """The name of an earlier staged file of the partition holding exactly these records (same record ids, same
+    contents): a resubmission that changes nothing."""
+    mine = set(zip(staged.column("_record_id").to_pylist(), staged.column("_content_hash").to_pylist()))
+    for other in sorted(staging.glob("*.manifest.json")):
+        other_sha = other.name.removesuffix(".manifest.json")
+        rows = staging / f"{other_sha}.parquet"
+        if other_sha == sha or not rows.exists():
+            continue
+        theirs = pq.read_table(rows, columns=["_record_id", "_content_hash", "_file_name"])
+        if theirs.num_rows == len(mine) and set(zip(theirs.column("_record_id").to_pylist(),
+                                                    theirs.column("_content_hash").to_pylist())) == mine:
+            return theirs.column("_file_name")[0].as_py()
+    return None
 
 
 def _file_or_name_sha256(path: Path) -> str:
