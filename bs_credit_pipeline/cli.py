@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .paths import MONTH_RE, Home
+from .paths import MONTH_RE, Home, owner_only_files
 
 STATUS_ZH = {"accepted": "全部通过", "partial": "部分通过", "rejected": "整体退回"}
 
@@ -291,13 +291,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
     p.set_defaults(func=cmd_lookup)
 
+    p = sub.add_parser("purge", help="remove raw copies (inbox originals, staged rows, reports) of loaded files "
+                                     "processed before a date; the warehouse history stays")
+    p.add_argument("--before", help="YYYY-MM-DD (default: today minus BS_CREDIT_RETENTION_DAYS)")
+    p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.set_defaults(func=cmd_purge)
+
     p = sub.add_parser("ui", help="start the Dagster UI on this BS_CREDIT_HOME")
     p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
     p.set_defaults(func=cmd_ui)
     return parser
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .parsing import today_in_shanghai
+    from .retention import RetentionNotSet, cutoff, purge
+
+    try:
+        before = cutoff(dt.date.fromisoformat(args.before) if args.before else None, today_in_shanghai())
+    except ValueError as exc:
+        print(f"清理日期无效：{args.before or ''}；请用 --before YYYY-MM-DD 或设置 BS_CREDIT_RETENTION_DAYS（天数）。"
+              f" / {exc}", file=sys.stderr)
+        return 2
+    home = Home.from_env(args.home)
+    if not home.staging.is_dir():
+        print(f"数据目录 {home.root} 下没有 staging/：没有可清理的内容。", file=sys.stderr)
+        return 2
+    result = purge(home.ensure(), before)
+    print(f"已清理 {before} 之前处理并已入库的 {result.files} 个报送文件的原始副本（原件、暂存数据、校验报告）："
+          f"删除 {result.removed} 个文件，释放 {result.bytes_freed / 2**20:.1f} MB；"
+          f"{result.kept_unloaded} 个尚未入库的文件保留。数据仓库的历史记录不受影响。")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    owner_only_files()
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from .paths import owner_only_files
+
 from .defs.intake import rows_accounted_for, staged_submissions
 from .defs.jobs import intake_job, nightly_job, nightly_schedule
 from .defs.lists import (analytics_snapshot, credit_lists, every_entry_explained, no_raw_ids_in_snapshot,
@@ -9,6 +11,8 @@ from .defs.lists import (analytics_snapshot, credit_lists, every_entry_explained
 from .defs.resources import PipelineResource
 from .defs.sensors import inbox_sensor
 from .defs.warehouse import manifests_agree, one_current_version_per_record, subject_ids_valid, warehouse_records
+
+owner_only_files()  # the code server and the runs it launches write raw data: owner-only (paths.py)
 
 defs = dg.Definitions(
     assets=[staged_submissions, warehouse_records, credit_lists, public_exports, analytics_snapshot],

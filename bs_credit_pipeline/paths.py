@@ -8,6 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MONTH_RE = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")
+# Everything the pipeline writes is owner-only (umask 077): raw submissions, staging, reports, the warehouse, the
+# Dagster instance. The home itself is 0750 and analytics.duckdb 0640, so the analysts' group can open the
+# pseudonymised snapshot and nothing else (docs/PRIVACY.md).
+UMASK = 0o077
+HOME_MODE, PRIVATE_MODE, SNAPSHOT_MODE = 0o750, 0o700, 0o640
+
+
+def owner_only_files() -> None:
+    """Make every file and folder this process creates owner-only (the entry points call this first)."""
+    os.umask(UMASK)
 INBOX_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".xlsb", ".ods")
 
 
@@ -47,6 +57,10 @@ class Home:
         return self.root / "publish"
 
     @property
+    def secrets(self) -> Path:
+        return self.root / "secrets"
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster"
 
@@ -57,8 +71,15 @@ class Home:
         return self.outbox / department / month
 
     def ensure(self) -> "Home":
-        for p in (self.inbox, self.outbox, self.staging, self.publish, self.dagster_home):
-            p.mkdir(parents=True, exist_ok=True)
+        """Create the layout; the home 0750, every folder in it owner-only (also an existing home's)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.chmod(HOME_MODE)
+        for p in (self.inbox, self.outbox, self.staging, self.publish, self.dagster_home, self.secrets):
+            p.mkdir(exist_ok=True)
+            p.chmod(PRIVATE_MODE)
+        for p in (self.warehouse, self.warehouse.with_name(self.warehouse.name + ".wal")):
+            if p.exists():
+                p.chmod(0o600)
         return self
 
 

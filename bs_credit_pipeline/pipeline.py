@@ -23,6 +23,7 @@ from .warehouse.staged import StagedFile, staged_files
 
 log = logging.getLogger(__name__)
 KEY_FILE_VAR = "BS_CREDIT_PSEUDONYM_KEY_FILE"
+IDENTIFIER_TYPES = frozenset({"uscc", "org_code", "code", "subject_code", "id_number", "citizen_id"})
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def intake_partition(home: Home, registry: Registry, folder: InboxFolder, *, tod
     if staging.is_dir():
         for manifest in staging.glob("*.manifest.json"):
             sha = manifest.name.removesuffix(".manifest.json")
-            if sha not in current:
+            if sha not in current and not StagedFile.from_manifest(manifest).purged:  # purged: kept, frozen
                 for f in staging.glob(f"{sha}.*"):
                     f.unlink()
                 log.info("staged file %s of %s/%s no longer in the inbox: removed", sha[:12], department, folder.month)
@@ -100,6 +101,12 @@ def promote_map(registry: Registry) -> dict[str, dict[str, str]]:
             m.setdefault("legal_rep_id", c.subject.legal_rep_id)
         out[kind] = m
     return out
+
+
+def sensitive_columns(registry: Registry) -> list[str]:
+    """Contract columns holding identifiers or personal data: ops.rejected_row keeps their values' shape only."""
+    return sorted({c.name for contract in registry.contracts.values() for c in contract.columns
+                   if c.pii or c.type in IDENTIFIER_TYPES})
 
 
 def repair_targets(registry: Registry) -> dict[str, tuple[str, str]]:
@@ -122,7 +129,8 @@ def load_into_warehouse(home: Home, registry: Registry, department: str, month: 
         return load_partition(conn, department=department, month=month,
                               staged=staged_files(home.staging, department, month),
                               now=now or dt.datetime.now(dt.timezone.utc),
-                              promote=promote_map(registry), targets=repair_targets(registry))
+                              promote=promote_map(registry), targets=repair_targets(registry),
+                              sensitive=sensitive_columns(registry))
     finally:
         conn.close()
 

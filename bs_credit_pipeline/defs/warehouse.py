@@ -47,7 +47,8 @@ def _read(pipeline: PipelineResource, fn):
                 description="No natural key has more than one current record version.")
 def one_current_version_per_record(pipeline: PipelineResource) -> dg.AssetCheckResult:
     dupes = _read(pipeline, checks.duplicate_current_records)
-    return dg.AssetCheckResult(passed=not dupes, metadata={"duplicated_record_ids": dg.MetadataValue.json(dupes[:20])})
+    return dg.AssetCheckResult(passed=not dupes, metadata={
+        "duplicated_versions": len(dupes), "where": dg.MetadataValue.json(dupes[:20])})
 
 
 @dg.asset_check(asset=warehouse_records, blocking=True, pool=WAREHOUSE_POOL,

@@ -258,8 +258,8 @@ def read_workbook(path) -> Workbook:
         raise
     except MemoryError:
         raise FileRejected(F_TOO_LARGE, "out of memory while reading") from None
-    except Exception as e:  # any reader failure is a file-level outcome, never a crash
-        raise FileRejected(F_UNREADABLE, f"{type(e).__name__} while reading") from None
+    except Exception as e:  # any reader failure is a file-level outcome, never a crash; its text may quote cells
+        raise FileRejected(F_UNREADABLE, f"reader failed ({type(e).__name__})") from None
     if not any(s.table.num_rows for s in wb.sheets):
         raise FileRejected(F_EMPTY, f"no visible sheet has any cell ({len(wb.hidden_sheets)} hidden sheets)")
     return wb
@@ -343,7 +343,7 @@ def _excel_child(path: str, fmt: str, outdir: str) -> None:
             code = F_TOO_LARGE
         else:
             code = F_UNREADABLE
-        outcome = ["rejected", code, f"{type(e).__name__} while reading {fmt}", fields]
+        outcome = ["rejected", code, f"reader failed ({type(e).__name__})", fields]  # the text may quote cell values
     tmp = os.path.join(outdir, "result.json.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(outcome, f, ensure_ascii=False)
@@ -643,7 +643,7 @@ def _csv_stdlib(text: str, delimiter: str) -> tuple[pa.Table, np.ndarray]:
         if "field limit" in str(e):
             raise _limits(f"field longer than the limit near line {reader.line_num}",
                           f"有单元格超过 {MAX_FIELD_CHARS} 个字符") from None
-        raise FileRejected(F_UNREADABLE, f"CSV parse error near line {reader.line_num}") from None
+        raise FileRejected(F_UNREADABLE, f"CSV parse error near line {reader.line_num} ({type(e).__name__})") from None
     return _rows_to_table(records), np.asarray(numbers, dtype=np.int64)
 
 

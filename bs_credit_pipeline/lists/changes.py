@@ -1,16 +1,23 @@
-"""List snapshots and mart.list_change (entries added / removed since the previous as-of)."""
+"""List snapshots and mart.list_change (entries added / removed since the previous as-of).
+
+Entry keys are built from IDs, never from names: a person named without an ID (a legal representative) is
+keyed by a token keyed with a random salt kept in internal.entry_salt, a schema that never leaves the warehouse.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from .sql import lit
 
+# A person without an ID in an entry key: NOID: + 16 hex of sha256(salt || name); unguessable without the salt.
+_NO_ID = "'NOID:' || substr(sha256((SELECT value FROM internal.entry_salt) || subject_name), 1, 16)"
 # list table -> SQL expression of the entry key (unique within one as-of)
 LIST_KEYS = {
     "black_list": "subject_id || '|' || rule_id",
     # one measure can reach a person through two lists of the same subject (court and serious-dishonesty)
-    "punishment_measure": "coalesce(subject_id, subject_name) || '|' || listed_subject_id || '|' || list_type"
+    "punishment_measure": f"coalesce(subject_id, {_NO_ID}) || '|' || listed_subject_id || '|' || list_type"
                           " || '|' || rule_id",
     "watch_list": "subject_id || '|' || rule_id",
     "red_list": "subject_id || '|' || rule_id",
@@ -27,8 +34,11 @@ REMOVAL_REASONS = [
 
 
 def ensure_tables(conn) -> None:
-    """mart.list_snapshot and mart.list_change persist across runs (history, keyed by as_of)."""
+    """mart.list_snapshot and mart.list_change persist across runs (history, keyed by as_of); the salt of
+    keys without an ID is made once. Keys that an earlier version built from a name are rewritten."""
     conn.execute("""
+        CREATE SCHEMA IF NOT EXISTS internal;
+        CREATE TABLE IF NOT EXISTS internal.entry_salt (value VARCHAR NOT NULL);
         CREATE TABLE IF NOT EXISTS mart.list_snapshot (
             as_of DATE NOT NULL, list_name VARCHAR NOT NULL, entry_key VARCHAR NOT NULL,
             subject_id VARCHAR, subject_type VARCHAR, subject_name VARCHAR, rule_id VARCHAR,
@@ -40,6 +50,12 @@ def ensure_tables(conn) -> None:
             rule_id VARCHAR, reason VARCHAR NOT NULL, reason_text VARCHAR NOT NULL
         );
     """)
+    conn.execute("INSERT INTO internal.entry_salt SELECT ? WHERE NOT EXISTS (SELECT 1 FROM internal.entry_salt)",
+                 [secrets.token_hex(32)])
+    for table in ("list_snapshot", "list_change"):
+        conn.execute(f"""
+            UPDATE mart.{table} SET entry_key = {_NO_ID} || substr(entry_key, strpos(entry_key, '|'))
+            WHERE list_name = 'punishment_measure' AND subject_id IS NULL AND NOT starts_with(entry_key, 'NOID:')""")
 
 
 def take_snapshot(conn, as_of: dt.date, retention: int) -> None:

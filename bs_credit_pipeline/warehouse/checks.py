@@ -14,12 +14,15 @@ _FAR_FUTURE = dt.date(2999, 12, 31)
 LEGACY_PREFIXES = ("ORG:", "REG:", "XID:")
 
 
-def duplicate_current_records(conn) -> list[str]:
-    """Record ids with more than one current version (must be none)."""
+def duplicate_current_records(conn) -> list[dict]:
+    """Where records with more than one current version came from (must be none): department, month, file,
+    sheet and row of each such version. Record ids are not returned: unkeyed, they can be recomputed from an ID."""
     rows = conn.execute("""
-        SELECT record_id FROM core.credit_record WHERE valid_to IS NULL
-        GROUP BY record_id HAVING count(*) > 1 ORDER BY record_id""").fetchall()
-    return [r[0] for r in rows]
+        SELECT department, month, file_name, sheet, excel_row FROM core.credit_record
+        WHERE valid_to IS NULL AND record_id IN (
+            SELECT record_id FROM core.credit_record WHERE valid_to IS NULL GROUP BY record_id HAVING count(*) > 1)
+        ORDER BY ALL""").fetchall()
+    return [dict(zip(("department", "month", "file_name", "sheet", "excel_row"), r)) for r in rows]
 
 
 def invalid_subject_ids(conn) -> list[str]:

@@ -101,11 +101,11 @@ def _stage_records(conn, files: list[tuple[int, StagedFile]], department: str, m
     return rows_staged
 
 
-def _apply_records(conn, department: str, month: str, now: datetime) -> dict[str, int]:
+def _apply_records(conn, department: str, month: str, now: datetime, archived: list[str]) -> dict[str, int]:
     params = {"dept": department, "month": month}
     conn.execute(
         """CREATE OR REPLACE TEMP TABLE cur AS
-           SELECT version_id, record_id, content_hash, subject_id, department, month
+           SELECT version_id, record_id, content_hash, subject_id, department, month, submission_id
            FROM core.credit_record
            WHERE valid_to IS NULL
              AND (record_id IN (SELECT record_id FROM batch) OR (department = $dept AND month = $month))""",
@@ -129,8 +129,9 @@ def _apply_records(conn, department: str, month: str, now: datetime) -> dict[str
            SELECT cur_version_id AS version_id, subject_id, false AS withdrawn FROM plan WHERE action = 'corrected'
            UNION ALL
            SELECT version_id, subject_id, true FROM cur
-           WHERE department = $dept AND month = $month AND record_id NOT IN (SELECT record_id FROM batch)""",
-        params,
+           WHERE department = $dept AND month = $month AND record_id NOT IN (SELECT record_id FROM batch)
+             AND NOT list_contains($archived, submission_id)""",
+        {**params, "archived": archived},
     )
     conn.execute(
         """UPDATE core.credit_record AS r
@@ -153,7 +154,14 @@ def _apply_records(conn, department: str, month: str, now: datetime) -> dict[str
             "unchanged": counts.get("unchanged", 0), "closed": closed, "withdrawn": withdrawn}
 
 
-def _record_submissions(conn, files: Sequence[StagedFile], department: str, month: str, now: datetime) -> None:
+def _shape(expr: str) -> str:
+    """A value's shape without its content: digits -> #, ASCII letters -> A, other non-ASCII -> *."""
+    return (f"regexp_replace(regexp_replace(regexp_replace({expr}, '[0-9]', '#', 'g'), '[A-Za-z]', 'A', 'g'), "
+            f"'[^\\x00-\\x7F]', '*', 'g')")
+
+
+def _record_submissions(conn, files: Sequence[StagedFile], department: str, month: str, now: datetime,
+                        sensitive: Sequence[str] | None) -> None:
     prefix = submission_id(department, month, "")
     for staged in files:
         m = staged.manifest
@@ -173,14 +181,20 @@ def _record_submissions(conn, files: Sequence[StagedFile], department: str, mont
              _json(m.get("error_counts")), _json(m.get("dropped_columns")), _json(m.get("hidden_sheets")),
              m.get("report_path"), loaded_at],
         )
+        if staged.purged:  # its raw copies are gone: what the warehouse holds of it stays as it is
+            continue
         conn.execute("DELETE FROM ops.rejected_row WHERE submission_id = ?", [sid])
-        if staged.rejections:
+        if staged.rejections:  # identifier and personal values are kept as their shape only (message too)
+            hidden = "TRUE" if sensitive is None else '"column" IN (SELECT unnest($sensitive))'
             conn.execute(
-                """INSERT INTO ops.rejected_row
-                   SELECT $sid, $dept, $month, sheet, excel_row, excel_column, "column", header, raw_value,
-                          code, severity, message, hint
+                f"""INSERT INTO ops.rejected_row
+                   SELECT $sid, $dept, $month, sheet, excel_row, excel_column, "column", header,
+                          CASE WHEN {hidden} THEN {_shape('raw_value')} ELSE raw_value END, code, severity,
+                          CASE WHEN {hidden} AND raw_value <> '' THEN replace(message, raw_value, {_shape('raw_value')})
+                               ELSE message END, hint
                    FROM read_parquet($path)""",
-                {"sid": sid, "dept": department, "month": month, "path": str(staged.rejections)},
+                {"sid": sid, "dept": department, "month": month, "path": str(staged.rejections),
+                 **({} if sensitive is None else {"sensitive": list(sensitive)})},
             )
     current = [submission_id(department, month, s.sha256) for s in files]
     conn.execute(
@@ -197,12 +211,15 @@ def _json(value) -> str | None:
 def load_partition(conn: duckdb.DuckDBPyConnection, *, department: str, month: str,
                    staged: Sequence[StagedFile], now: datetime,
                    promote: Mapping[str, Mapping[str, str]] | None = None,
-                   targets: Mapping[str, tuple[str, str]] | None = None) -> LoadResult:
+                   targets: Mapping[str, tuple[str, str]] | None = None,
+                   sensitive: Sequence[str] | None = None) -> LoadResult:
     """Replace the partition's contribution to the warehouse with `staged`, atomically.
 
     promote: kind -> {category|end_date|severity|legal_rep_name|legal_rep_id: staging column}.
     targets: repair/objection target_kind (Chinese title or kind id) -> (kind, natural-key column), used to
     match repairs and objections to records.
+    sensitive: contract columns whose submitted values ops.rejected_row keeps as their shape only (5.30502E+17
+    -> #.#####A+##); None hides every rejected value.
     """
     started = time.perf_counter()
     unique = list({s.sha256: s for s in staged}.values())
@@ -212,12 +229,14 @@ def load_partition(conn: duckdb.DuckDBPyConnection, *, department: str, month: s
     try:
         rows_staged = _stage_records(conn, record_files, department, month, promote or {})
         batch_rows = conn.execute("SELECT count(*) FROM batch").fetchone()[0]
-        counts = _apply_records(conn, department, month, now)
+        archived = [submission_id(department, month, s.sha256) for s in ranked if s.purged]
+        counts = _apply_records(conn, department, month, now, archived)
         subjects_new = refresh_subjects(conn, now)
         repairs, objections = load_repairs(
-            conn, [(i, s) for i, s in enumerate(ranked) if s.rows and s.kind in REPAIR_KINDS], department, month)
+            conn, [(i, s) for i, s in enumerate(ranked) if s.rows and s.kind in REPAIR_KINDS], department, month,
+            archived)
         match_targets(conn, targets or {})
-        _record_submissions(conn, ranked, department, month, now)
+        _record_submissions(conn, ranked, department, month, now, sensitive)
         for table in ("batch", "cur", "plan", "closing"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
         conn.execute("COMMIT")

@@ -27,8 +27,9 @@ def _select(columns: list[str]) -> str:
 
 
 def load_repairs(conn: duckdb.DuckDBPyConnection, files: Sequence[tuple[int, StagedFile]], department: str,
-                 month: str) -> tuple[int, int]:
-    """Replace the partition's repairs and objections; returns (repairs, objections) loaded."""
+                 month: str, archived: Sequence[str] = ()) -> tuple[int, int]:
+    """Replace the partition's repairs and objections, except those of `archived` submissions (purged by
+    retention, kept as loaded); returns (repairs, objections) loaded."""
     prefix = f"{department}|{month}|"
     conn.execute(
         """CREATE OR REPLACE TEMP TABLE rep_raw (item_id VARCHAR, kind VARCHAR, subject_id VARCHAR,
@@ -56,9 +57,10 @@ def load_repairs(conn: duckdb.DuckDBPyConnection, files: Sequence[tuple[int, Sta
         id_column = "repair_id" if kind == "credit_repair" else "objection_id"
         extra = "NULL AS status, NULL AS status_reason, " if kind == "credit_repair" else ""
         conn.execute(
-            f"""DELETE FROM {table} WHERE starts_with(submission_id, $prefix)
+            f"""DELETE FROM {table} WHERE (starts_with(submission_id, $prefix)
+                                           AND NOT list_contains($archived, submission_id))
                 OR {id_column} IN (SELECT item_id FROM rep WHERE kind = $kind)""",
-            {"prefix": prefix, "kind": kind},
+            {"prefix": prefix, "kind": kind, "archived": list(archived)},
         )
         conn.execute(
             f"""INSERT INTO {table} BY NAME

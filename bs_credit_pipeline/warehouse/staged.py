@@ -40,6 +40,11 @@ class StagedFile:
         return self.manifest["sha256"]
 
     @property
+    def purged(self) -> bool:
+        """Its raw copies were removed by retention (retention.py): its records stay as loaded, frozen."""
+        return bool(self.manifest.get("purged_at"))
+
+    @property
     def kind(self) -> str | None:
         return self.manifest.get("kind")
 
