@@ -205,3 +205,18 @@ def test_resubmitting_the_same_records_says_so(tmp_path):
     third = intake_partition(home, REGISTRY, InboxFolder("scjgj", "scjgj", "2026-10", (folder / "更正.xlsx",)),
                              today=TODAY)
     assert "W_SAME_AS_PREVIOUS" not in third[0].manifest["warning_counts"]
+
+
+def test_a_file_of_unknown_kind_counts_the_rows_below_its_header(intake, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["会议签到表"])  # a title row above the header
+    ws.append(["序号", "姓名", "单位", "签到时间"])
+    for i in range(3):
+        ws.append([str(i + 1), f"张{i}", "某局", "9:00"])
+    ws.append(["合计：3人"])
+    wb.save(tmp_path / "签到.xlsx")
+    m = run(intake, tmp_path / "签到.xlsx").manifest
+    assert m["file_error"]["code"] == "F_UNKNOWN_KIND" and (m["rows_read"], m["rows_rejected"]) == (3, 3)

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from ..contracts import Contract, Registry
 from ..identifiers import normalise_text
 from ..paths import MONTH_RE
-from .header import TEMPLATE_SHEETS, HeaderMatch, footer_or_blank, match_sheet
+from .header import SCAN_ROWS, TEMPLATE_SHEETS, HeaderMatch, _has_text, footer_or_blank, match_sheet
 from .read import SheetData
 from .report import excel_column
 from .schema import (
@@ -234,11 +234,20 @@ def count_data_rows(sheets: list[SheetData], contract: Contract | None) -> int:
         match = match_sheet(sheet, contract) if contract is not None else None
         if contract is not None and match is None:
             continue
-        body = sheet.table.slice(match.data_start if match else 0)
-        blank, footer = footer_or_blank(body)
-        filled = int(pc.sum(pc.cast(pc.invert(pc.or_(blank, footer)), pa.int64())).as_py() or 0) if body.num_rows else 0
-        total += filled if match else max(filled - 1, 0)
+        body = sheet.table.slice(match.data_start if match else _header_guess(sheet.table) + 1)
+        if body.num_rows:
+            blank, footer = footer_or_blank(body)
+            total += int(pc.sum(pc.cast(pc.invert(pc.or_(blank, footer)), pa.int64())).as_py() or 0)
     return total
+
+
+def _header_guess(table: pa.Table) -> int:
+    """Without a contract, the header of a sheet is taken to be its first row with nearly the most filled cells
+    among the first SCAN_ROWS (a title row above it has fewer; a data row may have a few more)."""
+    head = table.slice(0, SCAN_ROWS)
+    counts = sum(np.concatenate([_has_text(c) for c in col.chunks] or [np.zeros(0, bool)]).astype(int)
+                 for col in head.columns)
+    return int(np.argmax(counts >= 0.8 * counts.max())) if head.num_rows else -1
 
 
 def _refuse_numeric_identifiers(match: HeaderMatch, table_rows: np.ndarray, contract: Contract,
