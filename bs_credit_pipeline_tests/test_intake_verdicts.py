@@ -220,3 +220,12 @@ def test_a_file_of_unknown_kind_counts_the_rows_below_its_header(intake, tmp_pat
     wb.save(tmp_path / "签到.xlsx")
     m = run(intake, tmp_path / "签到.xlsx").manifest
     assert m["file_error"]["code"] == "F_UNKNOWN_KIND" and (m["rows_read"], m["rows_rejected"]) == (3, 3)
+
+
+def test_a_month_folder_that_is_no_month_never_becomes_a_path(tmp_path):
+    home = Home(tmp_path / "home").ensure()
+    path = write_xlsx(tmp_path / "处罚.xlsx", [penalty_row(1)])
+    result = Intake(REGISTRY, home).run(path, department="scjgj", month="../../..", today=TODAY)
+    assert result.manifest["file_error"]["code"] == "F_BAD_MONTH_FOLDER"
+    assert home.root in result.manifest_path.parents and home.root in Path(result.report_path).parents
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "处罚.xlsx"]

@@ -80,7 +80,8 @@ class Intake:
             "received_at": (received_at or dt.datetime.now(dt.timezone.utc)).isoformat(),
             "processed_at": None,
         }
-        staging = self.home.partition_staging(dept_code, month)
+        # A month that is no YYYY-MM (a folder named ../..) never becomes a path: its rejection goes to "invalid-month".
+        staging = self.home.partition_staging(dept_code, month if MONTH_RE.match(month) else "invalid-month")
         staging.mkdir(parents=True, exist_ok=True)
         problems: list[dict] = []
         rejected: list[pa.Table] = []
@@ -155,7 +156,7 @@ class Intake:
         if write_report:
             try:
                 report_path = report.write_file_report(
-                    self.registry, out_dir or self.home.partition_outbox(manifest["department"], month), path, dept,
+                    self.registry, out_dir or _outbox(self.home, manifest["department"], month), path, dept,
                     month, kind_title, manifest, table, [report.sheet_view(r) for r in report.by_sheet(reported)])
                 manifest["report_path"] = str(report_path)
             except Exception as exc:  # noqa: BLE001 - the outcome stands without its report
@@ -178,6 +179,11 @@ def department_key(registry: Registry, folder_name: str) -> str:
     if dept:
         return dept.code
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in folder_name) or "unknown"
+
+
+def _outbox(home: Home, department: str, month: str) -> Path:
+    """The partition's outbox folder; a month that is no YYYY-MM never becomes part of a path."""
+    return home.partition_outbox(department, month if MONTH_RE.match(month) else "invalid-month")
 
 
 def _same_records(staging: Path, sha: str, staged: pa.Table) -> str | None:
