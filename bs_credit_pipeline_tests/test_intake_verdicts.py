@@ -229,3 +229,22 @@ def test_a_month_folder_that_is_no_month_never_becomes_a_path(tmp_path):
     assert result.manifest["file_error"]["code"] == "F_BAD_MONTH_FOLDER"
     assert home.root in result.manifest_path.parents and home.root in Path(result.report_path).parents
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "处罚.xlsx"]
+
+
+def test_identifiers_written_as_numbers_in_a_csv_are_refused(intake, tmp_path):
+    """A CSV saved from number cells: an 18-digit ID with a decimal point, a USCC in scientific notation."""
+    from bs_credit_pipeline.demo import make_uscc
+
+    person = penalty_row(1, person=True)
+    person["id_number"] += ".0"
+    org = penalty_row(2, uscc="9.15305E+17")
+    fine = penalty_row(3, uscc=make_uscc(3))
+    path = write_xlsx(tmp_path / "x.xlsx", [person, org, fine])
+    import openpyxl
+
+    rows = [[c.value for c in r] for r in openpyxl.load_workbook(path).active.iter_rows()]
+    (tmp_path / "处罚.csv").write_text("\n".join(",".join("" if v is None else str(v) for v in r) for r in rows) + "\n",
+                                      encoding="utf-8")
+    result = run(intake, tmp_path / "处罚.csv")
+    assert codes(result) == {2: {"E_EXCEL_NUMBER_CELL"}, 3: {"E_EXCEL_NUMBER_CELL"}}
+    assert result.manifest["rows_loaded"] == 1

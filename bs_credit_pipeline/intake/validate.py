@@ -161,7 +161,7 @@ class Validator:
             outside = pd.notna(domain) & ~pd.Series(domain).isin(list(dept.domains)).to_numpy()
             for i in np.flatnonzero(outside):
                 errors.setdefault(int(i), []).append((contract.domain_column, "E_DOMAIN_NOT_ALLOWED"))
-        _refuse_numeric_identifiers(match, table_rows, contract, errors, warnings)
+        _refuse_numeric_identifiers(match, table_rows, raw, contract, errors, warnings)
         frame = _reassemble(frames, rows.num_rows) if frames else base
         return SheetRun(match, row_numbers, raw, frame, errors, warnings, _merge_dates(dates, rows.num_rows), domain)
 
@@ -250,23 +250,37 @@ def _header_guess(table: pa.Table) -> int:
     return int(np.argmax(counts >= 0.8 * counts.max())) if head.num_rows else -1
 
 
-def _refuse_numeric_identifiers(match: HeaderMatch, table_rows: np.ndarray, contract: Contract,
-                                errors: dict[int, list], warnings: dict[int, list]) -> None:
-    """An identifier that was a number of more than 15 significant digits in the workbook lost its last digits:
-    E_EXCEL_NUMBER_CELL, whatever its check character says (it may name somebody else), replacing the cell's
-    other notes."""
+_NUMBER_TEXT = r"^[0-9]{16,}\.[0-9]*$|^[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$"  # 110101199001011008.0, 1.10101E+17
+
+
+def _refuse_numeric_identifiers(match: HeaderMatch, table_rows: np.ndarray, raw: dict[str, pa.ChunkedArray],
+                                contract: Contract, errors: dict[int, list], warnings: dict[int, list]) -> None:
+    """An identifier that went through a number lost its digits beyond the 15th: E_EXCEL_NUMBER_CELL, whatever its
+    check character says (it may name somebody else), replacing the cell's other notes. Such a value was a numeric
+    cell of 16+ digits in the workbook, or is written as a number (a decimal point after 16+ digits, scientific
+    notation: a CSV saved from number cells). A citizen ID in scientific notation keeps its own E_ID_SCIENTIFIC."""
     codes = {c.name for c in contract.columns if c.type in CODE_TYPES}
+    damaged: list[tuple[int, str]] = []
     for j, rows in match.sheet.numeric_cells.items():
         column = match.columns.get(j)
-        if column not in codes:
+        if column in codes:
+            damaged += [(int(i), column) for i in np.flatnonzero(np.isin(table_rows, rows))]
+    for column in codes & set(raw):
+        values = raw[column]
+        maybe = pc.or_(pc.match_substring(values, "."), pc.match_substring(values, "e", ignore_case=True))
+        rows = np.flatnonzero(pc.fill_null(maybe, False).to_numpy(zero_copy_only=False))
+        if len(rows):
+            text = pc.utf8_trim_whitespace(values.take(pa.array(rows)))
+            hit = pc.fill_null(pc.match_substring_regex(text, _NUMBER_TEXT), False).to_numpy(zero_copy_only=False)
+            damaged += [(int(i), column) for i in rows[hit]]
+    for i, column in damaged:
+        if (column, "E_ID_SCIENTIFIC") in errors.get(i, []):
             continue
-        for i in np.flatnonzero(np.isin(table_rows, rows)):
-            i = int(i)
-            errors[i] = [e for e in errors.get(i, []) if e[0] != column] + [(column, "E_EXCEL_NUMBER_CELL")]
-            if i in warnings:
-                warnings[i] = [w for w in warnings[i] if w[0] != column]
-                if not warnings[i]:
-                    del warnings[i]
+        errors[i] = [e for e in errors.get(i, []) if e[0] != column] + [(column, "E_EXCEL_NUMBER_CELL")]
+        if i in warnings:
+            warnings[i] = [w for w in warnings[i] if w[0] != column]
+            if not warnings[i]:
+                del warnings[i]
 
 
 def _has_any_text(table: pa.Table) -> bool:
