@@ -46,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -366,10 +367,15 @@ def _excel_to_ipc(path: str, fmt: str, outdir: str):
         elif not visible:
             hidden.append(name)
         else:
-            sheet = reader.load_sheet(index, header_row=None, dtypes="string", skip_rows=0)
-            batch = _dates_as_shown(sheet.to_arrow())
+            # Which cells are numbers: a second parse with a boolean dtype, on another thread while this one reads
+            # the text (fastexcel releases the GIL: on two cores it costs no wall time, measured in bench/RESULTS.md).
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                typed = pool.submit(_numeric_flags, path, index)
+                sheet = reader.load_sheet(index, header_row=None, dtypes="string", skip_rows=0)
+                batch = _dates_as_shown(sheet.to_arrow())
+                flags = typed.result()
             columns = sheet.selected_columns
-            numeric = _numeric_long_numbers(reader, index, batch, [c.absolute_index for c in columns])
+            numeric = _numeric_long_numbers(batch, [c.absolute_index for c in columns], flags)
             ipc = os.path.join(outdir, f"{index}.arrow")
             with pa.OSFile(ipc, "wb") as sink, pa.ipc.new_file(sink, batch.schema) as writer:
                 writer.write_batch(batch)
@@ -380,43 +386,33 @@ def _excel_to_ipc(path: str, fmt: str, outdir: str):
 _LONG_DIGITS = r"^[0-9]{16,20}$"
 
 
-def _numeric_long_numbers(reader, index: int, batch: pa.RecordBatch, absolute: list[int]) -> list[list]:
-    """[[column, [rows]], ...] of the cells that were numbers with more than 15 significant digits.
+def _numeric_flags(path: str, index: int) -> dict[int, np.ndarray]:
+    """Absolute column index -> per row: the cell is a number (or a boolean), from a boolean-typed parse."""
+    import fastexcel
 
-    Read as text, such a cell shows a double's value as digits: its exact integer (xls), or its 15 significant
-    digits followed by zeros (xlsx), so the digits are always a value a double holds exactly. A text cell of 16 or
-    more digits is such a value only now and then (one 18-digit ID in 16 to 128). Only the columns holding such
-    digits are read again, with a boolean dtype, which is non-null exactly for numeric cells."""
-    candidates: dict[int, np.ndarray] = {}
+    sheet = fastexcel.read_excel(path).load_sheet(index, header_row=None, skip_rows=0, dtypes="boolean")
+    return {info.absolute_index: col.is_valid().to_numpy(zero_copy_only=False)
+            for info, col in zip(sheet.selected_columns, sheet.to_arrow().columns)}
+
+
+def _numeric_long_numbers(batch: pa.RecordBatch, absolute: list[int], flags: dict[int, np.ndarray]) -> list[list]:
+    """[[column, [rows]], ...] of the cells that were numbers with more than 15 significant digits (read as text,
+    a number shows the digits of the double it is: 16 or more digits mean digits were lost)."""
+    found = []
     for j, col in enumerate(batch.columns):
-        if col.type != pa.string() or col.null_count == len(col):
+        numeric = flags.get(absolute[j])
+        if col.type != pa.string() or numeric is None or not numeric.any():
             continue
         size = pc.binary_length(col)  # cheap first: only 16-20 byte cells can be such digits
         sized = np.flatnonzero(pc.fill_null(pc.and_(pc.greater_equal(size, 16), pc.less_equal(size, 20)), False)
                                .to_numpy(zero_copy_only=False))
+        sized = sized[numeric[sized]] if len(numeric) == len(col) else sized[:0]
         if not len(sized):
             continue
         shaped = pc.fill_null(pc.match_substring_regex(col.take(pa.array(sized)), _LONG_DIGITS), False)
         rows = sized[shaped.to_numpy(zero_copy_only=False)]
-        if not len(rows):
-            continue
-        digits = col.take(pa.array(rows))
-        fits = pc.or_(pc.less(pc.utf8_length(digits), 20), pc.less_equal(digits, "18446744073709551615"))
-        values = pc.cast(pc.if_else(fits, digits, "0"), pa.uint64()).to_numpy(zero_copy_only=False)
-        exact = (values.astype(np.float64).astype(np.uint64) == values) & (values > 0)
-        if exact.any():
-            candidates[j] = rows[exact]
-    if not candidates:
-        return []
-    cols = {absolute[j]: j for j in candidates}
-    typed = reader.load_sheet(index, header_row=None, skip_rows=0, use_columns=list(cols),
-                              dtypes={a: "boolean" for a in cols})
-    found = []
-    for c, info in zip(typed.to_arrow().columns, typed.selected_columns):
-        j = cols[info.absolute_index]
-        numeric = c.is_valid().to_numpy(zero_copy_only=False)[candidates[j]]
-        if numeric.any():
-            found.append([j, candidates[j][numeric].tolist()])
+        if len(rows):
+            found.append([j, rows.tolist()])
     return found
 
 
