@@ -248,3 +248,12 @@ def test_identifiers_written_as_numbers_in_a_csv_are_refused(intake, tmp_path):
     result = run(intake, tmp_path / "处罚.csv")
     assert codes(result) == {2: {"E_EXCEL_NUMBER_CELL"}, 3: {"E_EXCEL_NUMBER_CELL"}}
     assert result.manifest["rows_loaded"] == 1
+
+
+def test_many_dates_outside_the_month_give_one_note_for_the_file(intake, tmp_path):
+    rows = [penalty_row(i, decision_date=f"2026-0{1 + i % 9}-15") for i in range(25)]  # January-September
+    result = run(intake, write_xlsx(tmp_path / "补报.xlsx", rows))
+    assert result.status == "accepted"
+    notes = [p for p in problems(result) if p["code"].startswith("W_DATE")]
+    assert len(notes) == 1 and notes[0]["code"] == "W_DATES_OUTSIDE_MONTH"
+    assert notes[0]["message"] == "共 25 行的“处罚决定日期”不在本次报送的月份（2026-10）内，最早 2026-01-15，最晚 2026-09-15"

@@ -28,6 +28,7 @@ from .schema import (
     CODE_TYPES, CompiledContract, Problems, compile_contract, enum_rewordings, normalise_frame, validate_frame, warnings_for,
 )
 
+MAX_ROW_DATE_NOTES = 20  # more record dates outside the month than this: one note for the file, not one per row
 CHUNK_ROWS = 100_000  # a sheet of at least two chunks is validated and staged by up to WORKERS threads
 WORKERS = min(4, os.cpu_count() or 1)
 
@@ -92,14 +93,48 @@ class Validator:
                 if not match.headers.get(i):
                     problems.append(self._note("W_UNHEADED_COLUMN", sheet.name, letter,
                                                int(sheet.row_numbers[match.header_rows[-1]])))
-            sheet_runs = self._validate_sheet(match, contract, dept, today, manifest)
-            _outside_month(sheet_runs, contract, manifest["month"])
-            runs.extend(sheet_runs)
+            runs.extend(self._validate_sheet(match, contract, dept, today, manifest))
+        if runs:
+            self._outside_month(runs, contract, manifest["month"], problems)
         if not runs:
             raise FileLevel("F_NO_HEADER")
         if manifest["rows_read"] == 0:
             raise FileLevel("F_NO_DATA")
         return runs
+
+    def _outside_month(self, runs: list[SheetRun], contract: Contract, month: str, problems: list[dict]) -> None:
+        """Record dates outside the submission month: a warning on each row when there are a few
+        (W_DATE_OUTSIDE_MONTH); one note for the file when there are many (a history file, or the wrong month
+        folder: W_DATES_OUTSIDE_MONTH, with their count and range). The rows are accepted."""
+        column = contract.record_date
+        if not MONTH_RE.match(month or ""):
+            return
+        first = dt.date.fromisoformat(month + "-01")
+        after = (first + dt.timedelta(days=32)).replace(day=1)
+        hits = []
+        for run in runs:
+            dates = run.dates.get(column)
+            if dates is None:
+                continue
+            outside = pc.or_(pc.less(dates, pa.scalar(first, pa.date32())),
+                             pc.greater_equal(dates, pa.scalar(after, pa.date32())))
+            rows = [int(i) for i in np.flatnonzero(pc.fill_null(outside, False).to_numpy(zero_copy_only=False))
+                    if not any(c == column for c, _ in run.errors.get(int(i), ()))]
+            hits.append((run, rows, dates))
+        total = sum(len(rows) for _, rows, _ in hits)
+        if total <= MAX_ROW_DATE_NOTES:
+            for run, rows, _ in hits:
+                for i in rows:
+                    run.warnings.setdefault(i, []).append((column, "W_DATE_OUTSIDE_MONTH"))
+            return
+        chosen = pa.concat_arrays([d.take(pa.array(rows, pa.int64())) for _, rows, d in hits if rows])
+        low, high = pc.min_max(chosen).values()
+        header = contract.column(column).header
+        zh, hint, _, severity = self.registry.message(
+            "W_DATES_OUTSIDE_MONTH", count=total, header=header, month=month, first=str(low), last=str(high))
+        problems.append({"sheet": None, "excel_row": None, "excel_column": None, "column": column, "header": header,
+                         "raw_value": None, "code": "W_DATES_OUTSIDE_MONTH", "severity": severity, "message": zh,
+                         "hint": hint})
 
     def _note(self, code: str, sheet: str, letter: str, row: int) -> dict:
         zh, hint, _, severity = self.registry.message(code, column_letter=letter, sheet=sheet)
@@ -202,25 +237,6 @@ def _closest(missing: list[str], found: list[str]) -> str:
         if close:
             notes.append(f"“{header}”最接近的是表中的“{close[0]}”")
     return ("；".join(notes) + "。") if notes else ""
-
-
-def _outside_month(runs: list[SheetRun], contract: Contract, month: str) -> None:
-    """W_DATE_OUTSIDE_MONTH where the record date lies outside the submission month (the row is accepted)."""
-    column = contract.record_date
-    if not MONTH_RE.match(month or ""):
-        return
-    first = dt.date.fromisoformat(month + "-01")
-    after = (first + dt.timedelta(days=32)).replace(day=1)
-    for run in runs:
-        dates = run.dates.get(column)
-        if dates is None:
-            continue
-        outside = pc.or_(pc.less(dates, pa.scalar(first, pa.date32())), pc.greater_equal(dates, pa.scalar(after, pa.date32())))
-        for i in np.flatnonzero(pc.fill_null(outside, False).to_numpy(zero_copy_only=False)):
-            i = int(i)
-            if any(c == column for c, _ in run.errors.get(i, ())):
-                continue
-            run.warnings.setdefault(i, []).append((column, "W_DATE_OUTSIDE_MONTH"))
 
 
 def count_data_rows(sheets: list[SheetData], contract: Contract | None) -> int:
