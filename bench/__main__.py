@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHES = ("identifiers", "readers", "intake", "warehouse", "lists")
+BENCHES = ("identifiers", "readers", "intake", "warehouse", "lists", "kill")
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or BENCHES:

@@ -39,7 +39,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     if path.is_dir():
-        print(f"“{path}”是一个文件夹，不是文件：请指定要检查的表格文件", file=sys.stderr)
+        print(f"“{path}”是一个文件夹，不是文件：请指定要检查的表格文件 | {path} is a directory, not a file", file=sys.stderr)
         return 2
     if not path.is_file():
         print(f"找不到文件：{path}", file=sys.stderr)
@@ -47,11 +47,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     registry = _registry()
     department, month = _infer_partition(path, args.department, args.month)
     if not MONTH_RE.match(month):
-        print(f"月份“{month}”无效：请用 --month 指定，格式为 YYYY-MM，如 2026-10", file=sys.stderr)
+        print(f"月份“{month}”无效：请用 --month 指定，格式为 YYYY-MM，如 2026-10 | invalid month {month!r}", file=sys.stderr)
         return 2
     if registry.department_for_folder(department) is None:
-        print(f"无法确定报送单位“{department}”：请用 --department 指定部门代码或名称，如 scjgj 或 保山市市场监督管理局",
-              file=sys.stderr)
+        print(f"无法确定报送单位“{department}”：请用 --department 指定部门代码或名称，如 scjgj 或 保山市市场监督管理局 "
+              f"| unknown department {department!r}", file=sys.stderr)
         return 2
     out_dir = Path(args.out) if args.out else path.resolve().parent
     try:
@@ -59,7 +59,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".bs-credit-check-")
         probe.close()
     except OSError:
-        print(f"无法在“{out_dir}”写入校验报告：请用 --out 指定一个可写的文件夹", file=sys.stderr)
+        print(f"无法在“{out_dir}”写入校验报告：请用 --out 指定一个可写的文件夹 | cannot write to {out_dir}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="bs-credit-check-") as scratch:  # staging of a dry run: thrown away
         result = Intake(registry, Home(Path(scratch)).ensure()).run(
@@ -99,11 +99,10 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def _as_of(text: str | None):
-    import datetime as dt
-
+    from .config import parse_date
     from .parsing import today_in_shanghai
 
-    return dt.date.fromisoformat(text) if text else today_in_shanghai()
+    return parse_date(text) if text else today_in_shanghai()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -213,25 +212,24 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     from .warehouse import schema
     from .warehouse.lookup import record_lookup
 
-    if not (args.operator and args.operator.strip() and args.purpose and args.purpose.strip()):
-        print("查询个人信用记录须注明操作人（--operator）和查询目的（--purpose），并将被记录审计。", file=sys.stderr)
-        return 2
     import datetime as dt
 
     from .identifiers import classify_code, normalise_code, to_canonical_citizen_id
+    from .locking import writer_lock
     from .pipeline import pseudonym_key
 
     home = Home.from_env(args.home)
     subject = normalise_code([args.subject])
     if classify_code(subject)[0].as_py() == "citizen_id":
         subject = to_canonical_citizen_id(subject)
-    conn = schema.connect(home.warehouse)
-    try:
-        schema.migrate(conn)
-        rows = record_lookup(conn, subject[0].as_py(), operator=args.operator, purpose=args.purpose,
-                             now=dt.datetime.now(dt.timezone.utc), key=pseudonym_key(home)).to_pylist()
-    finally:
-        conn.close()
+    with writer_lock(home.root):  # the audit row is a warehouse write
+        conn = schema.connect(home.warehouse)
+        try:
+            schema.migrate(conn)
+            rows = record_lookup(conn, subject[0].as_py(), operator=args.operator, purpose=args.purpose,
+                                 now=dt.datetime.now(dt.timezone.utc), key=pseudonym_key(home)).to_pylist()
+        finally:
+            conn.close()
     print(f"已记录审计（操作人 {args.operator}，目的 {args.purpose}）。共 {len(rows)} 条记录：")
     contracts = _registry().contracts
     for row in rows:
@@ -244,16 +242,86 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .warehouse import schema
+    from .warehouse.explain import explain_audited
+
+    if not (args.operator and args.operator.strip() and args.purpose and args.purpose.strip()):
+        print("查询名单说明须注明操作人（--operator）和查询目的（--purpose），并将被记录审计。", file=sys.stderr)
+        return 2
+    import datetime as dt
+
+    from . import lists
+    from .identifiers import classify_code, normalise_code, to_canonical_citizen_id
+    from .lists.explain import render
+    from .locking import writer_lock
+    from .pipeline import EVALUATIONS, evaluation_step, pseudonym_key
+
+    try:
+        as_of = _as_of(args.as_of)
+    except ValueError:
+        print(f"评估日期“{args.as_of}”格式不正确，请写成 2026-10-03。", file=sys.stderr)
+        return 2
+    home = Home.from_env(args.home)
+    subject = normalise_code([args.subject])
+    if classify_code(subject)[0].as_py() == "citizen_id":
+        subject = to_canonical_citizen_id(subject)
+    with writer_lock(home.root):  # the audit row is a warehouse write
+        conn = schema.connect(home.warehouse)
+        try:
+            schema.migrate(conn)
+            explanation = explain_audited(
+                conn, subject[0].as_py(), as_of, operator=args.operator, purpose=args.purpose,
+                now=dt.datetime.now(dt.timezone.utc), key=pseudonym_key(home), rules=lists.load_rules(),
+                registry=_registry(), extra_steps=[evaluation_step(m) for m in EVALUATIONS])
+        finally:
+            conn.close()
+    if args.json:
+        print(json.dumps(explanation, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(f"已记录审计（操作人 {args.operator}，目的 {args.purpose}）。")
+        print(render(explanation))
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
+    import os
+    import signal
     import subprocess
 
     from .defs.run import prepare_instance
+    from .interrupts import GRACE_SECONDS
 
     home = Home.from_env(args.home)
     prepare_instance(home)
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
     target = ["-w", str(workspace)] if workspace.exists() else ["-m", "bs_credit_pipeline.definitions"]
-    return subprocess.call(["dagster", "dev", *target])
+    # Its own process group, so that on SIGTERM / Ctrl-C the webserver and daemon it starts are stopped with it.
+    child = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", *target,
+                              "--port", str(args.port)], start_new_session=True)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        os.killpg(child.pid, signal.SIGTERM)
+        try:
+            child.wait(timeout=GRACE_SECONDS - 1)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+        raise
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .config import key_file
+    from .pipeline import write_new_key
+
+    home = Home.from_env(args.home).ensure()
+    path = key_file(home)
+    created = write_new_key(path)
+    print(f"工作目录：{home.root}（inbox/ 放报送文件，outbox/ 取校验报告）")
+    print(f"假名化密钥：{path}（{'新生成，权限 600' if created else '已存在，未改动'}）。请备份该文件：更换密钥后，"
+          "分析快照中同一人的代号会改变。")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -266,6 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--department", help="department code, name or alias (default: the inbox folder)")
     p.add_argument("--month", help="YYYY-MM (default: the inbox folder, else this month)")
     p.add_argument("--out", help="folder for the report (default: the folder of the checked file)")
+    p.add_argument("--home", help="BS_CREDIT_HOME whose configuration is checked first (default ./var); the dry run "
+                                  "writes only the report")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("template", help="write the blank Excel template of a record kind")
@@ -291,6 +361,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
     p.set_defaults(func=cmd_lookup)
 
+    p = sub.add_parser("explain", help="audited explanation of a subject's list decisions (operator and purpose required)")
+    p.add_argument("subject", help="USCC or citizen ID")
+    p.add_argument("--as-of", help="evaluation date YYYY-MM-DD (default today, Asia/Shanghai)")
+    p.add_argument("--operator")
+    p.add_argument("--purpose")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.set_defaults(func=cmd_explain)
+
     p = sub.add_parser("purge", help="remove raw copies (inbox originals, staged rows, reports) of loaded files "
                                      "processed before a date; the warehouse history stays")
     p.add_argument("--before", help="YYYY-MM-DD (default: today minus BS_CREDIT_RETENTION_DAYS)")
@@ -299,15 +378,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ui", help="start the Dagster UI on this BS_CREDIT_HOME")
     p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.add_argument("--port", type=int, default=3000, help="web server port (default 3000)")
     p.set_defaults(func=cmd_ui)
+
+    p = sub.add_parser("init", help="create BS_CREDIT_HOME and its pseudonym key file (mode 600) if missing")
+    p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.set_defaults(func=cmd_init)
     return parser
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
     import datetime as dt
 
+    from .locking import writer_lock
     from .parsing import today_in_shanghai
-    from .retention import RetentionNotSet, cutoff, purge
+    from .retention import cutoff, purge
 
     try:
         before = cutoff(dt.date.fromisoformat(args.before) if args.before else None, today_in_shanghai())
@@ -319,7 +404,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
     if not home.staging.is_dir():
         print(f"数据目录 {home.root} 下没有 staging/：没有可清理的内容。", file=sys.stderr)
         return 2
-    result = purge(home.ensure(), before)
+    with writer_lock(home.root):  # no load reads the staged files meanwhile
+        result = purge(home.ensure(), before)
     print(f"已清理 {before} 之前处理并已入库的 {result.files} 个报送文件的原始副本（原件、暂存数据、校验报告）："
           f"删除 {result.removed} 个文件，释放 {result.bytes_freed / 2**20:.1f} MB；"
           f"{result.kept_unloaded} 个尚未入库的文件保留。数据仓库的历史记录不受影响。")
@@ -327,11 +413,26 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command. Its configuration is checked first; a user or environment error is one line, no traceback:
+    exit 2 configuration or usage, 3 warehouse held by another process, 4 disk full, 130/143 interrupted."""
+    from . import interrupts
+    from .preflight import preflight, user_error
+
     owner_only_files()
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return args.func(args)
+    with interrupts.handled():
+        try:
+            preflight(args)
+            return args.func(args)
+        except BaseException as exc:  # noqa: BLE001 - user errors become one line; anything else propagates
+            known = user_error(exc)
+            if known is None:
+                raise
+            code, line = known
+            print(line, file=sys.stderr)
+            return code
 
 
 if __name__ == "__main__":

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import lists, publish
+from . import config, lists, publish
+from .atomic import atomic_write_text
 from .contracts import Registry
 from .identifiers import pseudonym_key_from_env
 from .intake import Intake, IntakeResult, department_key, file_sha256
 from .lists import gov_integrity, points, scorecard
+from .locking import writer_lock
 from .paths import MONTH_RE, Home, inbox_files
 from .warehouse import schema
 from .warehouse.load import LoadResult, load_partition
@@ -22,7 +25,6 @@ from .warehouse.snapshot import SnapshotInfo, build_snapshot
 from .warehouse.staged import StagedFile, staged_files
 
 log = logging.getLogger(__name__)
-KEY_FILE_VAR = "BS_CREDIT_PSEUDONYM_KEY_FILE"
 IDENTIFIER_TYPES = frozenset({"uscc", "org_code", "code", "subject_code", "id_number", "citizen_id"})
 
 
@@ -58,8 +60,13 @@ def scan_inbox(home: Home, registry: Registry) -> list[InboxFolder]:
 
 def fingerprint(files: tuple[Path, ...]) -> str:
     """Content hash of a partition's files: changes when a file is added, removed or corrected."""
+    return fingerprint_of(file_sha256(f) for f in files)
+
+
+def fingerprint_of(file_hashes) -> str:
+    """`fingerprint` from the files' sha256 values."""
     h = hashlib.sha256()
-    for sha in sorted(file_sha256(f) for f in files):
+    for sha in sorted(file_hashes):
         h.update(sha.encode())
     return h.hexdigest()[:16]
 
@@ -77,7 +84,7 @@ def intake_partition(home: Home, registry: Registry, folder: InboxFolder, *, tod
     for path in folder.files:
         sha = file_sha256(path)
         current.add(sha)
-        if (staging / f"{sha}.manifest.json").exists():
+        if _staged_intact(staging, sha):
             continue
         results.append(intake.run(path, department=department, month=folder.month, today=today, sha256=sha))
     if staging.is_dir():
@@ -88,6 +95,24 @@ def intake_partition(home: Home, registry: Registry, folder: InboxFolder, *, tod
                     f.unlink()
                 log.info("staged file %s of %s/%s no longer in the inbox: removed", sha[:12], department, folder.month)
     return results
+
+
+def _staged_intact(staging: Path, sha: str) -> bool:
+    """Whether the file is staged: its manifest exists and parses. A torn or corrupt manifest (a crash or a full
+    disk before manifests were written atomically) is removed with its staged files, so the file is taken in again
+    from the inbox, the source of truth."""
+    manifest = staging / f"{sha}.manifest.json"
+    if not manifest.exists():
+        return False
+    try:
+        if json.loads(manifest.read_text(encoding="utf-8")).get("sha256") == sha:
+            return True
+    except (ValueError, UnicodeDecodeError):
+        pass
+    log.warning("staged manifest %s is unreadable: its file is taken in again from the inbox", manifest)
+    for f in staging.glob(f"{sha}.*"):
+        f.unlink()
+    return False
 
 
 def promote_map(registry: Registry) -> dict[str, dict[str, str]]:
@@ -122,17 +147,18 @@ def repair_targets(registry: Registry) -> dict[str, tuple[str, str]]:
 
 def load_into_warehouse(home: Home, registry: Registry, department: str, month: str,
                         now: dt.datetime | None = None) -> LoadResult:
-    """Load one partition's staged files into the warehouse (one transaction)."""
-    conn = schema.connect(home.warehouse)
-    try:
-        schema.migrate(conn)
-        return load_partition(conn, department=department, month=month,
-                              staged=staged_files(home.staging, department, month),
-                              now=now or dt.datetime.now(dt.timezone.utc),
-                              promote=promote_map(registry), targets=repair_targets(registry),
-                              sensitive=sensitive_columns(registry))
-    finally:
-        conn.close()
+    """Load one partition's staged files into the warehouse (one transaction, under the home's writer lock)."""
+    with writer_lock(home.root):
+        conn = schema.connect(home.warehouse)
+        try:
+            schema.migrate(conn)
+            return load_partition(conn, department=department, month=month,
+                                  staged=staged_files(home.staging, department, month),
+                                  now=now or dt.datetime.now(dt.timezone.utc),
+                                  promote=promote_map(registry), targets=repair_targets(registry),
+                                  sensitive=sensitive_columns(registry))
+        finally:
+            conn.close()
 
 
 def pseudonym_key(home: Home, *, create: bool = False) -> bytes:
@@ -142,14 +168,21 @@ def pseudonym_key(home: Home, *, create: bool = False) -> bytes:
     """
     if os.environ.get("BS_CREDIT_PSEUDONYM_KEY"):
         return pseudonym_key_from_env()
-    key_file = Path(os.environ.get(KEY_FILE_VAR) or home.root / "secrets" / "pseudonym.key")
-    if not key_file.exists() and create:
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+    key_file = config.key_file(home)
+    if create:
+        write_new_key(key_file)
     if key_file.exists():
         return key_file.read_text().strip().encode()
     return pseudonym_key_from_env()  # raises with the explanation of how to set it
+
+
+def write_new_key(path: Path) -> bool:
+    """A random 256-bit key (hex) in `path`, mode 600 from the start, unless the file exists; True if written."""
+    if path.exists():
+        return False
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    atomic_write_text(path, secrets.token_hex(32), mode=0o600)
+    return True
 
 
 @dataclass
@@ -168,15 +201,17 @@ def build_lists(home: Home, as_of: dt.date) -> dict[str, int]:
     """Bring every mart table to `as_of` (one transaction)."""
     rules = lists.load_rules()
     extra = [evaluation_step(module) for module in EVALUATIONS]
-    conn = schema.connect(home.warehouse)
-    try:
-        schema.migrate(conn)
-        counts = lists.build_all(conn, as_of, rules, extra_steps=extra)
-        for table in ("integrity_score", "gov_integrity", "gov_warning", "department_scorecard"):
-            counts[table] = conn.execute(f"SELECT count(*) FROM mart.{table} WHERE as_of = ?", [as_of]).fetchone()[0]
-        return counts
-    finally:
-        conn.close()
+    with writer_lock(home.root):
+        conn = schema.connect(home.warehouse)
+        try:
+            schema.migrate(conn)
+            counts = lists.build_all(conn, as_of, rules, extra_steps=extra)
+            for table in ("integrity_score", "gov_integrity", "gov_warning", "department_scorecard"):
+                counts[table] = conn.execute(f"SELECT count(*) FROM mart.{table} WHERE as_of = ?",
+                                             [as_of]).fetchone()[0]
+            return counts
+        finally:
+            conn.close()
 
 
 def evaluation_step(module):
@@ -192,13 +227,17 @@ def evaluation_step(module):
 
 def publish_lists(home: Home, as_of: dt.date) -> dict:
     """Masked public exports for 信用保山 and the provincial exchange file under publish/<as-of>/."""
-    conn = schema.connect(home.warehouse, read_only=True)
-    try:
-        return publish.publish(conn, as_of, home.publish, lists.load_rules()["masking"])
-    finally:
-        conn.close()
+    with writer_lock(home.root):  # a consistent read: no load or list build in between
+        conn = schema.connect(home.warehouse, read_only=True)
+        try:
+            return publish.publish(conn, as_of, home.publish, lists.load_rules()["masking"])
+        finally:
+            conn.close()
 
 
 def snapshot(home: Home, key: bytes) -> SnapshotInfo:
     """Rebuild analytics.duckdb (pseudonymised) as a new file and swap it in atomically."""
-    return build_snapshot(home.warehouse, home.analytics, key)
+    with writer_lock(home.root):
+        for stale in home.analytics.parent.glob(f".{home.analytics.name}.*.tmp*"):  # a build killed before its swap
+            stale.unlink()
+        return build_snapshot(home.warehouse, home.analytics, key)

@@ -4,8 +4,9 @@
 directory and renamed into place): the public lists (black list without withheld entries, red list),
 the 双公示 records (administrative penalties and licences within their display period) in the national
 双公示 field layout — those CSV files are also the exchange files for the provincial platform — and the
-change list of the public lists. Every dataset is CSV (UTF-8 with BOM), JSON and, up to
-``xlsx_max_rows`` rows, XLSX with text cells. Natural persons' names and ID numbers are masked;
+change list of the public lists. Every dataset is CSV (UTF-8 with BOM; a cell starting with = + - @ tab or CR
+gets a leading ' so no spreadsheet runs it), JSON (values as stored) and, up to ``xlsx_max_rows`` rows, XLSX with
+text cells. Natural persons' names and ID numbers are masked;
 organisations' names and USCCs are public. ``mart`` tables for as_of must exist (lists.build_all).
 """
 
@@ -27,6 +28,7 @@ import pyarrow.csv as pacsv
 import rustpy_xlsxwriter
 import yaml
 
+from . import faults
 from .identifiers import PROVINCE_CODES, citizen_id_check_char, mask_id, mask_name
 
 KINDS_DIR = Path(__file__).resolve().parents[1] / "data_contracts" / "kinds"
@@ -129,10 +131,28 @@ def _shuanggongshi_table(conn, contract: dict, as_of: dt.date, masking: dict) ->
     return table.drop_columns(["_subject_type"])
 
 
+FORMULA_START = r"^[=+\-@\t\r]"  # what Excel, LibreOffice and Sheets read as a formula (OWASP CSV injection)
+
+
+def neutralise_formulas(table: pa.Table) -> pa.Table:
+    """Every text cell that a spreadsheet would run as a formula (first character = + - @ tab or CR) gets a
+    leading apostrophe, the OWASP rule: the cell then shows as text. Other cells are unchanged."""
+    for i, field in enumerate(table.schema):
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+            continue
+        values = table.column(i).combine_chunks()
+        hit = pc.fill_null(pc.match_substring_regex(values, FORMULA_START), False)
+        if pc.any(hit).as_py():
+            quoted = pc.binary_join_element_wise(pa.scalar("'", values.type), values, pa.scalar("", values.type))
+            table = table.set_column(i, field, pc.if_else(hit, quoted, values))
+    return table
+
+
 def _write_csv(table: pa.Table, path: Path) -> None:
+    """UTF-8 with BOM (Excel reads it as UTF-8), formula-like cells neutralised."""
     with path.open("wb") as f:
         f.write(b"\xef\xbb\xbf")
-        pacsv.write_csv(table, f)
+        pacsv.write_csv(neutralise_formulas(table), f)
 
 
 def _write_json(conn, table: pa.Table, path: Path) -> None:
@@ -212,8 +232,15 @@ def publish(conn, as_of: dt.date, out_dir: str | Path, masking_rules: dict, *,
         "xlsx_max_rows": xlsx_max_rows, "masking": masking_rules,
     }
     (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    shutil.rmtree(final, ignore_errors=True)
+    faults.point("publish.before_rename")
+    # Swap in two renames so a crash leaves the old folder or the new one under its name (the old one at
+    # worst beside it as <date>.old, removed by the next publication of the date).
+    old = final.with_name(final.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
     work.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
     return manifest
 
 

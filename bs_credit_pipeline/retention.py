@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import atomic_write_text
 from .paths import Home, inbox_files
 from .warehouse import schema
 from .warehouse.load import submission_id
@@ -76,18 +77,8 @@ def purge(home: Home, before: dt.date) -> PurgeResult:
         files += 1
         m.update(purged_at=dt.datetime.now(dt.timezone.utc).isoformat(), purged_before=before.isoformat(),
                  report_path=None)
-        write_atomic(manifest_path, json.dumps(m, ensure_ascii=False, indent=2))
+        atomic_write_text(manifest_path, json.dumps(m, ensure_ascii=False, indent=2))
     return PurgeResult(before, files, removed, freed, kept)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, fsync it, rename it over `path`."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _recorded_submissions(home: Home) -> set[str]:

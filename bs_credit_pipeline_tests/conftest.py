@@ -24,6 +24,19 @@ def corpus_dir() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def loaded_home(tmp_path_factory):
+    """A home `bs-credit run` loaded with faultkit's inbox v1 (read-only: tests take faultkit.loaded_copy)."""
+    from bs_credit_pipeline.paths import Home
+    from bs_credit_pipeline_tests import faultkit
+
+    home = Home(tmp_path_factory.mktemp("loaded") / "home")
+    faultkit.inbox_v1(home)
+    result = faultkit.run(home)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return home
+
+
 @pytest.fixture
 def world():
     """The hand-built fixture world of the list tests (lists_world), in memory."""

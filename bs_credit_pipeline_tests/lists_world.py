@@ -70,16 +70,19 @@ def add_record(conn, record_id: str, kind: str, subject: tuple[str, str, str], r
     )
 
 
-def add_repair(conn, repair_id: str, record_id: str, received: str, decided: str, outcome: str = "修复") -> None:
+def add_repair(conn, repair_id: str, record_id: str, received: str, decided: str, outcome: str = "修复", *,
+               obligation: str = "是", commitment: str = "是", department: str = "fgw") -> None:
     conn.execute(
-        "INSERT INTO core.repair VALUES (?, ?, NULL, '行政处罚', NULL, ?, ?, ?, NULL, NULL, NULL, 'sub', 'Sheet1', 2)",
-        [repair_id, record_id, D(received), D(decided), outcome])
+        """INSERT INTO core.repair BY NAME SELECT ? AS repair_id, ? AS record_id, '行政处罚' AS target_kind,
+               ? AS received_date, ? AS decided_date, ? AS outcome, ? AS obligation_fulfilled, ? AS commitment_made,
+               ? AS department, 'sub' AS submission_id, 'Sheet1' AS sheet, 2 AS excel_row""",
+        [repair_id, record_id, D(received), D(decided), outcome, obligation, commitment, department])
 
 
 def add_objection(conn, objection_id: str, record_id: str, received: str, decided: str | None = None,
                   outcome: str | None = None) -> None:
     conn.execute(
-        "INSERT INTO core.objection VALUES (?, ?, NULL, NULL, NULL, ?, ?, ?, NULL, 'sub', 'Sheet1', 2)",
+        "INSERT INTO core.objection VALUES (?, ?, NULL, NULL, NULL, ?, ?, ?, NULL, 'sub', 'Sheet1', 2, NULL)",
         [objection_id, record_id, D(received), D(decided) if decided else None, outcome])
 
 

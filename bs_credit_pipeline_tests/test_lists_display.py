@@ -65,7 +65,7 @@ def test_repair_before_minimum_refused_after_granted(world):
     decisions = dict(world.execute("SELECT repair_id, status FROM mart.repair_decision").fetchall())
     assert decisions == {"r-early": "refused", "r-ok": "granted"}
     reason = world.execute("SELECT status, status_reason FROM core.repair WHERE repair_id = 'r-early'").fetchone()
-    assert reason == ("refused", "申请日期 2027-03-31 早于最短公示期届满日 2027-04-01，不予修复")
+    assert reason == ("refused", "不予修复：未满最短公示期，最早可于 2027-04-01 申请（ndrc-order-36）")
 
 
 def test_repair_not_effective_before_its_decision(world):
@@ -113,7 +113,7 @@ def test_overlapping_display_rules_are_rejected(tmp_path):
     for p in RULES_DIR.glob("*.yaml"):
         shutil.copy(p, tmp_path)
     data = yaml.safe_load((tmp_path / "display_periods.yaml").read_text(encoding="utf-8"))
-    data["penalty_rules"][1]["effective_from"] = dt.date(2023, 4, 1)
+    data["penalty_rules"][2]["effective_from"] = dt.date(2023, 4, 1)  # order 58 reaching into 527's span
     (tmp_path / "display_periods.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(RulesError, match="overlap"):
         load_rules(tmp_path)

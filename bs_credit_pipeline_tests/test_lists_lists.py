@@ -95,12 +95,13 @@ def test_list_change_reasons(world):
     build_all(world, D("2028-02-01"), RULES)
     gone = dict(world.execute("""SELECT subject_id, reason FROM mart.list_change WHERE as_of = DATE '2028-02-01'
                                  AND list_name = 'black_list' AND change = 'removed'""").fetchall())
-    assert gone[w.GOV_G[0]] == "expired" and gone[w.ORG_C[0]] == "expired"
+    # ORG_C's listing is situation (一) (有履行能力而拒不履行): no fixed term, it stays until the court removes it
+    assert gone[w.GOV_G[0]] == "expired" and w.ORG_C[0] not in gone
 
 
 def test_repaired_listing_leaves_with_reason(world):
     build_all(world, D("2026-09-01"), RULES)
-    w.add_repair(world, "r-s1", "s1", received="2026-09-01", decided="2026-09-02")
+    w.add_repair(world, "r-s1", "s1", received="2026-09-01", decided="2026-09-02", department="swj")  # 认定单位
     build_all(world, D("2026-09-02"), RULES)
     gone = world.execute("""SELECT subject_id, reason, reason_text FROM mart.list_change WHERE as_of = DATE '2026-09-02'
                             AND list_name = 'black_list'""").fetchall()

@@ -7,9 +7,9 @@ import dagster as dg
 from .. import publish
 from ..parsing import today_in_shanghai
 from ..pipeline import build_lists, publish_lists, pseudonym_key, snapshot
-from ..warehouse import checks, schema
+from ..warehouse import checks
 from .resources import PipelineResource
-from .warehouse import WAREHOUSE_POOL, warehouse_records
+from .warehouse import WAREHOUSE_POOL, _read, warehouse_records
 
 AS_OF_TAG = "bs_credit/as_of"
 
@@ -34,12 +34,17 @@ def credit_lists(context: dg.AssetExecutionContext, pipeline: PipelineResource) 
 @dg.asset_check(asset=credit_lists, blocking=True, pool=WAREHOUSE_POOL,
                 description="Every list entry carries its reasons and its rule.")
 def every_entry_explained(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
-    conn = schema.connect(pipeline.home.warehouse, read_only=True)
-    try:
-        missing = checks.unexplained_list_entries(conn, as_of(context))
-    finally:
-        conn.close()
+    missing = _read(pipeline, lambda conn: checks.unexplained_list_entries(conn, as_of(context)))
     return dg.AssetCheckResult(passed=not missing, metadata={"unexplained": dg.MetadataValue.json(missing)})
+
+
+@dg.asset_check(asset=credit_lists, blocking=False, pool=WAREHOUSE_POOL,
+                description="Causes that look like a key-supervision category but map to none (warning): the credit "
+                            "office classifies them in data_contracts/rules/lists.yaml; mart.watch_unmapped lists them.")
+def watch_causes_classified(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
+    unmapped = _read(pipeline, lambda conn: checks.unmapped_watch_causes(conn, as_of(context)))
+    return dg.AssetCheckResult(passed=not unmapped, severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"unmapped_by_department_and_category": dg.MetadataValue.json(unmapped)})
 
 
 @dg.asset(deps=[credit_lists], group_name="publish", kinds={"csv", "excel", "json"}, pool=WAREHOUSE_POOL,

@@ -4,6 +4,7 @@ from functools import cached_property
 
 import dagster as dg
 
+from ..config import ConfigError, check_configuration
 from ..contracts import Registry
 from ..paths import Home
 
@@ -12,6 +13,21 @@ class PipelineResource(dg.ConfigurableResource):
     """BS_CREDIT_HOME (empty: the environment variable, else ./var) and the contract registry."""
 
     home_dir: str = ""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Before a run does any work: check the configuration (a mistake fails the run with the same one-line
+        message `bs-credit` prints, not a stack trace), and tag the run with the process executing it, so that a
+        later process can free what the run holds if this process is killed (defs/run.py: reap_dead_runs)."""
+        from .run import process_tags
+
+        if context.run is None:  # a sensor's or schedule's evaluation: it says so itself (a skip reason)
+            return
+        try:
+            check_configuration(Home.from_env(self.home_dir or None))
+        except ConfigError as exc:
+            raise dg.Failure(description=exc.line(), allow_retries=False) from None
+        if context.instance is not None:
+            context.instance.add_run_tags(context.run.run_id, process_tags())
 
     @cached_property
     def home(self) -> Home:

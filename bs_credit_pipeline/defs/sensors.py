@@ -5,10 +5,13 @@ import json
 
 import dagster as dg
 
+from ..config import ConfigError, check_configuration
+from ..paths import Home
 from ..pipeline import fingerprint, scan_inbox
 from .jobs import intake_job
 from .partitions import partition_key
 from .resources import PipelineResource
+from .run import reap_dead_runs
 
 
 def _listing_signature(folders) -> str:
@@ -25,6 +28,12 @@ def _listing_signature(folders) -> str:
            description="One run per (department, month) whose files changed; run_key = department|month|content hash, "
            "so a corrected resubmission runs again and an identical drop does not.")
 def inbox_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineResource):
+    if context.instance_ref is not None:  # a killed run's pool slot would block every run this sensor asks for
+        reap_dead_runs(context.instance)
+    try:
+        check_configuration(Home.from_env(pipeline.home_dir or None))
+    except ConfigError as exc:
+        return dg.SkipReason(exc.line())
     folders = scan_inbox(pipeline.home, pipeline.registry)
     signature = _listing_signature(folders)
     cursor = json.loads(context.cursor) if context.cursor else {}

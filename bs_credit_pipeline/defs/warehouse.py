@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from ..locking import writer_lock
 from ..pipeline import load_into_warehouse
 from ..warehouse import checks, schema
 from .intake import _partition, staged_submissions
@@ -35,12 +36,14 @@ def warehouse_records(context: dg.AssetExecutionContext, pipeline: PipelineResou
 
 
 def _read(pipeline: PipelineResource, fn):
-    conn = schema.connect(pipeline.home.warehouse)
-    try:
-        schema.migrate(conn)
-        return fn(conn)
-    finally:
-        conn.close()
+    """Run a check's query read-only under the home's writer lock: an analyst's read-only session does not
+    stop it, and no other pipeline process writes meanwhile."""
+    with writer_lock(pipeline.home.root):
+        conn = schema.connect(pipeline.home.warehouse, read_only=True)
+        try:
+            return fn(conn)
+        finally:
+            conn.close()
 
 
 @dg.asset_check(asset=warehouse_records, blocking=True, pool=WAREHOUSE_POOL,

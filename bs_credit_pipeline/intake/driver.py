@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import faults
+from ..atomic import atomic_write_text
 from ..contracts import Registry
 from ..parsing import today_in_shanghai
 from ..paths import MONTH_RE, Home
@@ -163,7 +165,8 @@ class Intake:
                 log.error("internal error %s writing the report of %s: %s", uuid.uuid4().hex[:12], path.name,
                           _where(exc))
         manifest_path = staging / f"{sha}.manifest.json"
-        manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        faults.point("intake.before_manifest")
+        atomic_write_text(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2))
         assert manifest["rows_read"] == manifest["rows_loaded"] + manifest["rows_rejected"], manifest
         log.info("intake %s/%s %s: %s read=%d loaded=%d rejected=%d", dept_code, month, path.name,
                  manifest["status"], manifest["rows_read"], manifest["rows_loaded"], manifest["rows_rejected"])

@@ -16,34 +16,87 @@ from .sql import in_list, keyword_regex, lit, values
 
 log = logging.getLogger(__name__)
 
-REPAIR_REFUSED_EARLY = "申请日期 {} 早于最短公示期届满日 {}，不予修复"
+
+def _types_sql(column: str = "category") -> str:
+    """The 处罚类别 of `column` as a list (joined by 、 ; ； , ， at intake)."""
+    return (f"list_transform(string_split(regexp_replace(coalesce({column}, ''), '[;；,，]', '、', 'g'), '、'),"
+            " lambda x: trim(x))")
 
 
-def _category_rank_sql(display: dict) -> str:
-    """Highest tier rank among the 处罚类别 of `category` (joined by 、 ; ； , ，), unknown types -> default_tier."""
+def _all_in(types: list[str]) -> str:
+    """SQL: every type of the category's list `t` is one of `types`."""
+    return f"list_bool_and(list_transform(t, lambda x: x IN {in_list(types)}))"
+
+
+def _any_in(types: list[str]) -> str:
+    return f"list_bool_or(list_transform(t, lambda x: x IN {in_list(types)}))"
+
+
+def _category_sql(display: dict) -> str:
+    """Per distinct penalty category: highest tier rank (unknown types -> default_tier) and the type tests the
+    tier and period rules need."""
     rank = display["tier_rank"]
     cats = " ".join(f"WHEN {lit(k)} THEN {rank[v]}" for k, v in display["category_tiers"].items())
-    return (
-        "list_max(list_transform(string_split(regexp_replace(coalesce(category, ''), '[;；,，]', '、', 'g'), '、'),"
-        f" lambda x: CASE trim(x) {cats} ELSE {rank[display['default_tier']]} END))"
-    )
+    proc, fine, special = display.get("minor_procedure") or {}, display.get("fine_tiers") or {}, display.get("special_serious") or {}
+    return f"""
+        SELECT category,
+               list_max(list_transform(t, lambda x: CASE x {cats} ELSE {rank[display['default_tier']]} END)) AS cat_rank,
+               {_all_in(proc.get('types', [])) if proc else 'FALSE'} AS proc_types,
+               {_all_in(fine.get('minor_types', [])) if fine else 'FALSE'} AS fine_minor_types,
+               list_contains(t, '罚款') AS has_fine,
+               {_any_in(special.get('types', [])) if special else 'FALSE'} AS special_types
+        FROM (SELECT category, {_types_sql()} AS t FROM (SELECT DISTINCT category FROM {{rows}}
+              WHERE valid_to IS NULL AND kind IN {in_list(display['penalty_kinds'])}))
+    """
+
+
+def _payload_fields(display: dict) -> list[str]:
+    """Payload fields of penalties the tier and period rules read, in a fixed order."""
+    fields = []
+    for f in ((display.get("minor_procedure") or {}).get("field"), (display.get("fine_tiers") or {}).get("field")):
+        if f and f not in fields:
+            fields.append(f)
+    for f in (display.get("special_serious") or {}).get("behaviour_fields", []):
+        if f not in fields:
+            fields.append(f)
+    for rule in display["penalty_rules"]:
+        for cond in (rule.get("one_year_minimum") or {}).get("when", []):
+            if cond.get("basis_patterns") and "penalty_basis" not in fields:
+                fields.append("penalty_basis")
+    return fields
+
+
+def _field(display: dict, name: str) -> str:
+    """SQL of one penalty payload field (pf: the list extracted once per penalty row)."""
+    return f"pf[{_payload_fields(display).index(name) + 1}]"
 
 
 def _tier_sql(display: dict) -> str:
-    """severity_tier of a penalty: explicit severity, else the tier of its category rank (cat.cat_rank), minor
-    for a simplified-procedure decision ranked at most general."""
+    """severity_tier of a penalty: an explicit severity wins; else 简易程序 or a fine within the on-the-spot limits
+    makes a decision of minor-eligible types minor; a fine at or above the serious threshold makes it serious;
+    else the highest tier of its types."""
     rank = display["tier_rank"]
     by_rank = {v: k for k, v in rank.items()}
     explicit = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in display["severity_tiers"].items())
     to_tier = " ".join(f"WHEN {r} THEN {lit(t)}" for r, t in sorted(by_rank.items()))
+    whens = []
     proc = display.get("minor_procedure")
-    simple = "FALSE"
-    if proc:  # cheap substring test first, JSON parse only on candidate rows
-        simple = (f"CASE WHEN contains(CAST(r.payload AS VARCHAR), {lit(proc['value'])}) THEN coalesce("
-                  f"json_extract_string(r.payload, {lit('$.' + proc['field'])}) = {lit(proc['value'])}, FALSE) ELSE FALSE END")
-    derived = (f"CASE WHEN cat.cat_rank <= {rank['general']} AND {simple} THEN 'minor'"
-               f" ELSE CASE cat.cat_rank {to_tier} END END")
-    return f"coalesce(CASE r.severity {explicit} END, {derived})"
+    if proc:
+        whens.append(f"WHEN proc_types AND {_field(display, proc['field'])} = {lit(proc['value'])} THEN 'minor'")
+    fine = display.get("fine_tiers")
+    if fine:
+        amount = f"TRY_CAST({_field(display, fine['field'])} AS DOUBLE)"
+        limit = "CASE WHEN subject_type = 'person' THEN {person} ELSE {org} END"
+        if proc:
+            blank = f"{_field(display, proc['field'])} IS NULL"
+        else:
+            blank = "TRUE"
+        whens.append(f"WHEN fine_minor_types AND has_fine AND {blank} AND {amount} <= "
+                     f"{limit.format(**{k: float(v) for k, v in fine['minor_max'].items()})} THEN 'minor'")
+        whens.append(f"WHEN has_fine AND {amount} >= "
+                     f"{limit.format(**{k: float(v) for k, v in fine['serious_min'].items()})} THEN 'serious'")
+    derived = f"CASE {' '.join(whens)} ELSE CASE cat_rank {to_tier} END END"
+    return f"coalesce(CASE explicit_severity {explicit} END, {derived})"
 
 
 def _penalty_rule_sql(display: dict) -> str:
@@ -54,8 +107,13 @@ def _penalty_rule_sql(display: dict) -> str:
     return f"CASE {whens} END"
 
 
+def rule_titles(display: dict) -> dict[str, str]:
+    """rule id -> Chinese title (penalty rules; other kinds' rule ids are their own)."""
+    return {p["id"]: p["title"] for p in display["penalty_rules"]}
+
+
 def _rule_title_sql(display: dict) -> str:
-    whens = " ".join(f"WHEN {lit(p['id'])} THEN {lit(p['title'])}" for p in display["penalty_rules"])
+    whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in rule_titles(display).items())
     return f"CASE b.rule_id {whens} ELSE b.rule_id END"
 
 
@@ -68,15 +126,48 @@ def _kind_case(display: dict, key: str, default) -> str:
     return f"CASE r.kind {whens} ELSE {lit(fallback)} END"
 
 
+def _term_months_sql(display: dict) -> str:
+    """Default term in months of a non-penalty record: by category where the kind says so, by court situation
+    (sit), else the kind's term_months (null: no automatic end)."""
+    whens = []
+    for kind, spec in display["kinds"].items():
+        if spec.get("situations"):
+            whens.append(
+                f"WHEN {lit(kind)} THEN CASE WHEN r.record_date < {lit(spec['terms_from'])} OR sit.no_term THEN NULL"
+                f" WHEN sit.n_match = 0 OR sit.n_match IS NULL THEN {int(spec['unknown_situation_months'])}"
+                " ELSE sit.max_term END")
+        elif spec.get("term_months_by_category"):
+            inner = " ".join(f"WHEN {lit(c)} THEN {int(m)}" for c, m in spec["term_months_by_category"].items())
+            whens.append(f"WHEN {lit(kind)} THEN CASE r.category {inner} ELSE {lit(spec.get('term_months'))} END")
+    base = _kind_case(display, "term_months", None)
+    return f"CAST(CASE r.kind {' '.join(whens)} ELSE {base} END AS INTEGER)" if whens else f"CAST({base} AS INTEGER)"
+
+
+def _situations_sql(display: dict) -> str:
+    """Per distinct category of the kinds with court situations: whether a situation without a fixed term occurs,
+    the longest term and the number of situations matched (official wording matched as whole phrases)."""
+    rows = [(kind, s["match"], s.get("term_months"))
+            for kind, spec in display["kinds"].items() for s in spec.get("situations") or []]
+    sit = values(rows, [("kind", "VARCHAR"), ("phrase", "VARCHAR"), ("term_months", "INTEGER")])
+    return f"""
+        SELECT c.kind, c.category,
+               coalesce(bool_or(s.term_months IS NULL) FILTER (WHERE contains(c.category, s.phrase)), FALSE) AS no_term,
+               max(s.term_months) FILTER (WHERE contains(c.category, s.phrase)) AS max_term,
+               count(*) FILTER (WHERE contains(c.category, s.phrase)) AS n_match
+        FROM (SELECT DISTINCT kind, coalesce(category, '') AS category FROM {{rows}}
+              WHERE valid_to IS NULL AND kind IN {in_list(sorted({k for k, _, _ in rows}))}) c
+        JOIN {sit} s ON s.kind = c.kind
+        GROUP BY c.kind, c.category
+    """
+
+
 def _polarity_sql(display: dict) -> str:
     whens = []
     for kind, spec in display["kinds"].items():
         by_cat = spec.get("polarity_by_category")
         if by_cat:
-            inner = " ".join(
-                f"WHEN regexp_matches(coalesce(r.category, ''), {keyword_regex(by_cat[p])}) THEN {lit(p)}"
-                for p in ("bad", "good") if by_cat.get(p)
-            )
+            inner = " ".join(f"WHEN r.category IN {in_list(by_cat[p])} THEN {lit(p)}"
+                             for p in ("bad", "good") if by_cat.get(p))
             whens.append(f"WHEN {lit(kind)} THEN CASE {inner} ELSE 'neutral' END")
         else:
             whens.append(f"WHEN {lit(kind)} THEN {lit(spec.get('polarity', 'neutral'))}")
@@ -92,6 +183,38 @@ def _term_end_sql(display: dict) -> str:
     return f"CASE r.kind {whens} END" if whens else "CAST(NULL AS DATE)"
 
 
+def _special_sql(display: dict) -> str:
+    """527 特定严重失信: a penalty under one of the rules with a special type, in a named domain or with a named
+    behaviour in one of the behaviour fields."""
+    sp = display.get("special_serious")
+    if not sp:
+        return "FALSE"
+    text = " || ' ' || ".join(f"coalesce({_field(display, f)}, '')" for f in sp.get("behaviour_fields", [])) or "''"
+    behaviours = f"regexp_matches({text}, {keyword_regex(sp['behaviours'])})" if sp.get("behaviours") else "FALSE"
+    return (f"(rule_id0 IN {in_list(sp['rules'])} AND coalesce(cat_special, FALSE)"
+            f" AND (domain IN {in_list(sp.get('domains', []))} OR {behaviours}))")
+
+
+def _one_year_sql(display: dict) -> str:
+    """The rule whose one_year_minimum matches the penalty (domain or cited basis), else NULL."""
+    whens = []
+    for rule in display["penalty_rules"]:
+        oym = rule.get("one_year_minimum")
+        if not oym:
+            continue
+        conds = []
+        for cond in oym["when"]:
+            parts = []
+            if cond.get("domains"):
+                parts.append(f"domain IN {in_list(cond['domains'])}")
+            if cond.get("basis_patterns"):
+                parts.append(f"regexp_matches(coalesce({_field(display, 'penalty_basis')}, ''),"
+                             f" {keyword_regex(cond['basis_patterns'])})")
+            conds.append("(" + " AND ".join(parts or ["TRUE"]) + ")")
+        whens.append(f"WHEN rule_id0 = {lit(rule['id'])} AND ({' OR '.join(conds)}) THEN {int(oym['min_months'])}")
+    return f"CASE {' '.join(whens)} END" if whens else "CAST(NULL AS INTEGER)"
+
+
 def _base_sql(display: dict, rows: str = "core.credit_record") -> str:
     """Current record versions among `rows` (core.credit_record or a subset of its rows) with tier, rule and
     period parameters (one row per record), resolved subject."""
@@ -104,41 +227,55 @@ def _base_sql(display: dict, rows: str = "core.credit_record") -> str:
         [("rule_id", "VARCHAR"), ("tier", "VARCHAR"), ("min_months", "INTEGER"),
          ("max_months", "INTEGER"), ("displayed", "BOOLEAN")],
     )
-    domain_min = values(
-        [(p["id"], d, m) for p in display["penalty_rules"] for d, m in (p.get("domain_min_months") or {}).items()],
-        [("rule_id", "VARCHAR"), ("domain", "VARCHAR"), ("min_months", "INTEGER")],
-    )
+    fields = _payload_fields(display)
+    pf = (f"json_extract_string(r.payload, [{', '.join(lit('$.' + f) for f in fields)}])" if fields
+          else "CAST([] AS VARCHAR[])")
+    special = display.get("special_serious") or {}
+    roles = _kind_case(display, "end_date_role", "validity")
     return f"""
-    WITH cat AS (  -- the category's rank, computed once per distinct category
-        SELECT category, {_category_rank_sql(display)} AS cat_rank
-        FROM (SELECT DISTINCT category FROM {rows} WHERE valid_to IS NULL AND kind IN {penalties})
+    WITH cat AS (  -- the category's rank and type tests, computed once per distinct category
+        {_category_sql(display).format(rows=rows)}
+    ), sit AS (  -- court situations, once per distinct category
+        {_situations_sql(display).format(rows=rows)}
     ), cur AS (
         SELECT r.record_id, r.version_id, r.kind, r.domain, r.subject_id, r.subject_type, r.subject_name,
                r.department, r.record_date, r.end_date, r.category, r.legal_rep_name, r.legal_rep_id,
-               r.file_name, r.sheet, r.excel_row,
-               CASE WHEN r.kind IN {penalties} THEN {_tier_sql(display)} END AS severity_tier,
+               r.file_name, r.sheet, r.excel_row, r.version, r.change_reason,
+               CASE WHEN r.kind IN {penalties} THEN {pf} END AS pf,
+               cat.cat_rank, cat.proc_types, cat.fine_minor_types, cat.has_fine, cat.special_types AS cat_special,
+               r.severity AS explicit_severity,
                CASE WHEN r.kind IN {penalties} THEN {_penalty_rule_sql(display)}
                     ELSE {_kind_case(display, 'rule_id', 'default-term')} END AS rule_id0,
                {_polarity_sql(display)} AS polarity,
                {_term_end_sql(display)} AS term_end,
+               {roles} AS end_role,
                {_kind_case(display, 'end_date_inclusive', True)} AS end_inclusive,
                {_kind_case(display, 'end_status', 'expired')} AS end_status,
-               {_kind_case(display, 'repairable', True)} AS repairable,
+               {_kind_case(display, 'repairable', True)} AS kind_repairable,
                {_kind_case(display, 'min_months', 0)} AS kind_min_months,
-               {_kind_case(display, 'term_months', None)} AS kind_term_months
+               {_term_months_sql(display)} AS kind_term_months
         FROM {rows} r
-        LEFT JOIN cat ON cat.category IS NOT DISTINCT FROM r.category
+        LEFT JOIN cat ON cat.category IS NOT DISTINCT FROM r.category AND r.kind IN {penalties}
+        LEFT JOIN sit ON sit.kind = r.kind AND sit.category = coalesce(r.category, '')
         WHERE r.valid_to IS NULL
-    ), params AS (
-        SELECT cur.*, cur.rule_id0 AS rule_id,
-               CASE WHEN cur.kind IN {penalties} THEN coalesce(dm.min_months, t.min_months)
-                    ELSE cur.kind_min_months END AS min_months,
-               CASE WHEN cur.kind IN {penalties} THEN t.max_months
-                    ELSE cur.kind_term_months END AS max_months,
-               coalesce(t.displayed, TRUE) AS displayed
+    ), tiered AS (
+        SELECT * EXCLUDE (pf, proc_types, fine_minor_types, has_fine, cat_special),
+               CASE WHEN kind IN {penalties} THEN {_tier_sql(display)} END AS severity_tier,
+               CASE WHEN kind IN {penalties} THEN coalesce({_special_sql(display)}, FALSE) ELSE FALSE END AS special,
+               CASE WHEN kind IN {penalties} THEN {_one_year_sql(display)} END AS one_year_min
         FROM cur
-        LEFT JOIN {tiers} t ON cur.kind IN {penalties} AND t.rule_id = cur.rule_id0 AND t.tier = cur.severity_tier
-        LEFT JOIN {domain_min} dm ON cur.kind IN {penalties} AND dm.rule_id = cur.rule_id0 AND dm.domain = cur.domain
+    ), params AS (
+        SELECT tiered.*, tiered.rule_id0 AS rule_id,
+               CASE WHEN tiered.special THEN {int(special.get('months', 36))}
+                    WHEN tiered.kind IN {penalties} THEN greatest(coalesce(tiered.one_year_min, 0), t.min_months)
+                    ELSE tiered.kind_min_months END AS min_months,
+               CASE WHEN tiered.special THEN {int(special.get('months', 36))}
+                    WHEN tiered.kind IN {penalties} THEN t.max_months
+                    ELSE tiered.kind_term_months END AS max_months,
+               coalesce(t.displayed, TRUE) AS displayed,
+               tiered.kind_repairable AND NOT (tiered.special AND NOT {lit(special.get('repairable', True))}) AS repairable
+        FROM tiered
+        LEFT JOIN {tiers} t ON tiered.kind IN {penalties} AND t.rule_id = tiered.rule_id0 AND t.tier = tiered.severity_tier
     ), ends AS (
         SELECT p.*,
                CAST(p.record_date + to_months(p.min_months) AS DATE) AS display_min_end,
@@ -147,10 +284,13 @@ def _base_sql(display: dict, rows: str = "core.credit_record") -> str:
         FROM params p
     ), ended AS (
         SELECT e.*,
-               CASE WHEN NOT e.displayed THEN e.record_date ELSE least(e.term_stop, e.explicit_stop) END
-                   AS display_max_end,
-               coalesce(e.explicit_stop < e.term_stop OR (e.term_stop IS NULL AND e.explicit_stop IS NOT NULL), FALSE)
-                   AS cut_by_end_date
+               CASE WHEN NOT e.displayed AND e.explicit_stop IS NULL THEN e.record_date
+                    WHEN e.end_role = 'validity' THEN coalesce(e.explicit_stop, e.term_stop)
+                    ELSE least(e.term_stop, e.explicit_stop) END AS display_max_end,
+               CASE WHEN e.explicit_stop IS NULL THEN FALSE
+                    WHEN e.end_role = 'validity' THEN TRUE
+                    ELSE e.term_stop IS NULL OR e.explicit_stop < e.term_stop END AS cut_by_end_date,
+               e.displayed OR e.explicit_stop IS NOT NULL AS shown
         FROM ends e
     )
     SELECT b.* EXCLUDE (subject_id, subject_type, subject_name),
@@ -163,38 +303,110 @@ def _base_sql(display: dict, rows: str = "core.credit_record") -> str:
     """
 
 
-def build_repair_decisions(conn, as_of: dt.date, display: dict) -> None:
-    """mart.repair_decision for as_of from core.repair and the targeted records; mirror status into core.repair."""
+def _outcome_words(mapping: dict, meaning: str) -> str:
+    return in_list(k for k, v in mapping.items() if v == meaning)
+
+
+def _decider_sql(repairs: dict) -> str:
+    """SQL: the repair row's department may decide a repair of the record (b) under the deciders rule."""
+    def cond(spec: dict) -> str:
+        parts = []
+        if spec.get("record_department"):
+            parts.append("dep = b.department")
+        if spec.get("departments"):
+            parts.append(f"dep IN {in_list(spec['departments'])}")
+        return "(" + " OR ".join(parts or ["FALSE"]) + ")"
+    deciders = repairs["deciders"]
+    whens = " ".join(f"WHEN {lit(k)} THEN {cond(v)}" for k, v in deciders.items() if k != "default")
+    return f"CASE b.kind {whens} ELSE {cond(deciders.get('default', {}))} END"
+
+
+REPAIR_FIELDS = ("obligation_fulfilled", "commitment_made", "training_and_report")
+
+
+def _unmet_sql(repairs: dict) -> str:
+    """SQL list of {'id', 'message'} of the unmet preconditions of repair row rp for record b."""
+    items = []
+    for pre in repairs["preconditions"]:
+        check = pre["check"]
+        if check == "min_period":
+            test = "coalesce(rp.received_date, rp.decided_date) < b.display_min_end"
+            head, _, tail = pre["message"].partition("{date}")
+            msg = f"{lit(head)} || strftime(b.display_min_end, '%Y-%m-%d') || {lit(tail)}"
+        else:
+            if check["field"] not in REPAIR_FIELDS:
+                raise ValueError(f"repairs.yaml precondition {pre['id']}: unknown field {check['field']}")
+            test = f"coalesce(rp.{check['field']}, '') <> {lit(check['value'])}"
+            msg = lit(pre["message"])
+        if pre.get("rules"):
+            test = f"b.rule_id IN {in_list(pre['rules'])} AND {test}"
+        if pre.get("tiers"):
+            test = f"b.severity_tier IN {in_list(pre['tiers'])} AND {test}"
+        items.append(f"CASE WHEN {test} THEN {{'id': {lit(pre['id'])}, 'message': {msg}}} END")
+    return f"list_filter([{', '.join(items)}], lambda x: x IS NOT NULL)" if items else "[]"
+
+
+def build_repair_decisions(conn, as_of: dt.date, display: dict, repairs: dict) -> None:
+    """mart.repair_decision for as_of from core.repair and the targeted records; mirror status into core.repair.
+
+    A repair is granted only when the department deciding it may decide for the record (deciders), the outcome
+    word means grant, the record is repairable and every precondition of the rule in force holds; each unmet
+    precondition is listed with the record's display rule id."""
     a = lit(as_of)
-    targets = _base_sql(display, _rows_where("record_id IN (SELECT record_id FROM core.repair)"))
+    conn.execute("CREATE OR REPLACE TEMP TABLE temp_repair_rows AS "
+                 + _rows_where("record_id IN (SELECT record_id FROM core.repair)"))
+    targets = _base_sql(display, "temp_repair_rows")  # the rows once: _base_sql reads them three times
+    outcomes = repairs["repair_outcomes"]
+    titles = rule_titles(display)
+    title = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in titles.items())
     conn.execute(f"""
         CREATE OR REPLACE TABLE mart.repair_decision AS
-        WITH b AS ({targets})
-        SELECT {a} AS as_of, rp.repair_id, rp.record_id, coalesce(b.subject_id, rp.subject_id) AS subject_id,
-               rp.target_kind, rp.target_ref, rp.received_date, rp.decided_date, rp.outcome,
-               b.display_min_end,
+        WITH b AS ({targets}), x AS (
+            SELECT rp.*, coalesce(rp.department, split_part(rp.submission_id, '|', 1)) AS dep FROM core.repair rp
+        ), d AS (
+            SELECT rp.repair_id, rp.record_id, coalesce(b.subject_id, rp.subject_id) AS subject_id,
+                   rp.target_kind, rp.target_ref, rp.received_date, rp.decided_date, rp.outcome, rp.dep AS department,
+                   rp.deciding_unit, b.department AS record_department, b.rule_id, b.display_min_end,
+                   b.record_id IS NOT NULL AS matched,
+                   coalesce({_decider_sql(repairs)}, FALSE) AS decider_ok,
+                   rp.outcome IN {_outcome_words(outcomes, 'grant')} AS grant_word,
+                   coalesce(b.repairable, TRUE) AS repairable,
+                   coalesce(b.special, FALSE) AS special, b.kind AS record_kind,
+                   CASE WHEN b.record_id IS NOT NULL THEN {_unmet_sql(repairs)} END AS unmet,
+                   CASE b.rule_id {title} ELSE b.rule_id END AS rule_title
+            FROM x rp LEFT JOIN b ON b.record_id = rp.record_id
+        )
+        SELECT {a} AS as_of, repair_id, record_id, subject_id, target_kind, target_ref, received_date, decided_date,
+               outcome, department, record_department, rule_id, display_min_end,
                CASE
-                 WHEN b.record_id IS NULL THEN 'unmatched'
-                 WHEN rp.outcome IS DISTINCT FROM '修复' THEN 'refused'
-                 WHEN NOT b.repairable THEN 'refused'
-                 WHEN coalesce(rp.received_date, rp.decided_date) < b.display_min_end THEN 'refused'
-                 WHEN coalesce(rp.decided_date, rp.received_date) > {a} THEN 'pending'
+                 WHEN NOT matched THEN 'unmatched'
+                 WHEN NOT repairable THEN 'refused'
+                 WHEN NOT decider_ok THEN 'flagged'
+                 WHEN NOT grant_word THEN 'refused'
+                 WHEN len(unmet) > 0 THEN 'refused'
+                 WHEN coalesce(decided_date, received_date) > {a} THEN 'pending'
                  ELSE 'granted' END AS status,
+               CASE WHEN matched AND decider_ok AND grant_word AND repairable THEN list_transform(unmet, lambda u: u.id)
+                    ELSE CAST([] AS VARCHAR[]) END AS unmet_preconditions,
                CASE
-                 WHEN b.record_id IS NULL THEN '未匹配到需修复的信用记录，请核对记录类别和文书号'
-                 WHEN rp.outcome IS DISTINCT FROM '修复' THEN '信用修复机构决定不予修复'
-                 WHEN NOT b.repairable THEN '该类记录由作出机关决定移出，不适用信用修复'
-                 WHEN coalesce(rp.received_date, rp.decided_date) < b.display_min_end
-                   THEN format({lit(REPAIR_REFUSED_EARLY)},
-                               strftime(coalesce(rp.received_date, rp.decided_date), '%Y-%m-%d'),
-                               strftime(b.display_min_end, '%Y-%m-%d'))
-                 WHEN coalesce(rp.decided_date, rp.received_date) > {a} THEN '修复决定尚未生效'
-                 ELSE format('已满足最短公示期（{{}} 起可修复），准予修复', strftime(b.display_min_end, '%Y-%m-%d'))
+                 WHEN NOT matched THEN '未匹配到需修复的信用记录，请核对记录类别和文书号'
+                 WHEN NOT repairable AND special THEN '特定严重失信行为，依据' || rule_title || '按最长公示期公示，不予修复'
+                 WHEN NOT repairable AND record_kind = 'dishonest_debtor'
+                   THEN '失信被执行人名单由人民法院决定撤销或删除，不适用信用修复'
+                 WHEN NOT repairable THEN '该类记录由作出机关决定移出，不适用信用修复'
+                 WHEN NOT decider_ok THEN '修复决定单位（' || department || '）不是该记录的认定单位（' || record_department
+                      || '），也不是规则允许的信用平台，修复决定未予采用，请由认定单位作出'
+                 WHEN NOT grant_word THEN '修复决定单位决定不予修复，记录继续公示'
+                 WHEN len(unmet) > 0 THEN '不予修复：' || array_to_string(list_transform(unmet, lambda u: u.message), '；')
+                      || '（' || rule_id || '）'
+                 WHEN coalesce(decided_date, received_date) > {a} THEN '修复决定尚未生效'
+                 ELSE '准予修复：满足' || rule_title || '规定的全部条件（最短公示期 '
+                      || strftime(display_min_end, '%Y-%m-%d') || ' 届满，已履行法定义务，已作出信用承诺）'
                END AS status_reason
-        FROM core.repair rp
-        LEFT JOIN b ON b.record_id = rp.record_id
-        ORDER BY rp.repair_id
+        FROM d
+        ORDER BY repair_id
     """)
+    conn.execute("DROP TABLE temp_repair_rows")
     conn.execute("""
         UPDATE core.repair SET status = d.status, status_reason = d.status_reason
         FROM mart.repair_decision d
@@ -203,20 +415,52 @@ def build_repair_decisions(conn, as_of: dt.date, display: dict) -> None:
     """)
 
 
-def build_objection_state(conn, as_of: dt.date) -> None:
-    """temp_objection_state: per record, deleted date and pending-since date as of the date."""
+def build_objection_state(conn, as_of: dt.date, repairs: dict) -> None:
+    """temp_objection_state: per record, as of the date: deleted date, pending-since date (no outcome yet, or
+    decided after the date) and the date a correction (更正) was decided; and mart.objection_decision, one row
+    per objection with its meaning."""
     a = lit(as_of)
+    words = repairs["objection_outcomes"]
+    known = in_list(words)
     conn.execute(f"""
         CREATE OR REPLACE TEMP TABLE temp_objection_state AS
         SELECT record_id,
-               min(decided_date) FILTER (WHERE outcome = '删除' AND decided_date <= {a}) AS deleted_on,
+               min(decided_date) FILTER (WHERE outcome IN {_outcome_words(words, 'delete')} AND decided_date <= {a})
+                   AS deleted_on,
                min(coalesce(received_date, decided_date))
-                   FILTER (WHERE decided_date IS NULL OR decided_date > {a}) AS pending_since
+                   FILTER (WHERE decided_date IS NULL OR decided_date > {a} OR outcome IS NULL
+                           OR outcome NOT IN {known}) AS pending_since,
+               max(decided_date) FILTER (WHERE outcome IN {_outcome_words(words, 'correct')} AND decided_date <= {a})
+                   AS corrected_on
         FROM core.objection
         WHERE record_id IS NOT NULL AND coalesce(received_date, decided_date, DATE '1900-01-01') <= {a}
         GROUP BY record_id
     """)
+    meaning = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in words.items())
+    conn.execute(f"""
+        CREATE OR REPLACE TABLE mart.objection_decision AS
+        SELECT {a} AS as_of, objection_id, record_id, subject_id, target_kind, target_ref, received_date,
+               decided_date, outcome,
+               CASE WHEN record_id IS NULL THEN 'unmatched'
+                    WHEN received_date > {a} THEN 'future'
+                    WHEN decided_date IS NULL OR decided_date > {a} OR outcome IS NULL THEN 'pending'
+                    ELSE coalesce(CASE outcome {meaning} END, 'pending') END AS status,
+               CASE WHEN record_id IS NULL THEN '未匹配到被异议的信用记录，请核对记录类别和文书号'
+                    WHEN received_date > {a} THEN '异议受理日期晚于评估日期'
+                    WHEN decided_date IS NULL OR decided_date > {a} OR outcome IS NULL
+                      THEN '异议处理中（' || strftime(received_date, '%Y-%m-%d') || ' 受理），该记录暂停公示'
+                    WHEN outcome IN {_outcome_words(words, 'delete')} THEN '异议处理结果为删除，该记录不再公示'
+                    WHEN outcome IN {_outcome_words(words, 'correct')}
+                      THEN '异议处理结果为更正，以报送单位更正后的记录为准'
+                    WHEN outcome IN {_outcome_words(words, 'keep')} THEN '异议处理结果为维持，该记录恢复公示'
+                    ELSE '异议处理结果“' || outcome || '”无对应规则，按处理中暂停公示' END AS status_reason
+        FROM core.objection
+        ORDER BY objection_id
+    """)
 
+
+# A record corrected after an objection (更正): its current version is a correction of an earlier one.
+CORRECTED = "(b.version > 1 AND b.change_reason = 'corrected')"
 
 # Columns of mart.record_status (as_of last: a nightly run replaces that column, see _update_changed).
 STATUS_COLUMNS = (
@@ -268,24 +512,28 @@ def _status_sql(display: dict, as_of: dt.date, rows: str = "core.credit_record")
                  WHEN b.record_date > {a} THEN 'future'
                  WHEN o.deleted_on IS NOT NULL THEN 'deleted'
                  WHEN rep.repaired_on IS NOT NULL THEN 'repaired'
-                 WHEN NOT b.displayed THEN 'not_displayed'
+                 WHEN NOT b.shown THEN 'not_displayed'
                  WHEN b.display_max_end <= {a} AND b.cut_by_end_date THEN b.end_status
                  WHEN b.display_max_end <= {a} THEN 'expired'
                  WHEN o.pending_since IS NOT NULL THEN 'withheld'
+                 WHEN o.corrected_on IS NOT NULL AND NOT {CORRECTED} THEN 'withheld'
                  ELSE 'active' END AS status,
                CASE
                  WHEN b.record_date > {a} THEN '记录日期 ' || {day.format('b.record_date')} || ' 晚于评估日期'
                  WHEN o.deleted_on IS NOT NULL THEN '异议处理结果为删除（' || {day.format('o.deleted_on')} || '）'
                  WHEN rep.repaired_on IS NOT NULL THEN '已于 ' || {day.format('rep.repaired_on')} || ' 完成信用修复，不再公示'
-                 WHEN NOT b.displayed THEN '轻微失信行为，依据' || {_rule_title_sql(display)} || '原则上不予公示'
+                 WHEN NOT b.shown THEN '轻微失信行为，依据' || {_rule_title_sql(display)} || '原则上不予公示'
                  WHEN b.display_max_end <= {a} AND b.cut_by_end_date AND b.end_status = 'removed'
                    THEN '已于 ' || {day.format('b.end_date')} || ' 移出（撤销或屏蔽）'
                  WHEN b.display_max_end <= {a} AND b.cut_by_end_date
-                   THEN '公示截止期 ' || {day.format('b.end_date')} || ' 已过'
+                   THEN CASE WHEN b.polarity = 'good' THEN '有效期至 ' ELSE '公示截止期 ' END
+                        || {day.format('b.end_date')} || ' 已过'
                  WHEN b.display_max_end <= {a}
                    THEN '公示期届满，最后公示日 ' || {day.format('b.display_max_end - 1')}
                  WHEN o.pending_since IS NOT NULL
                    THEN '异议处理中（' || {day.format('o.pending_since')} || ' 受理），暂停公示'
+                 WHEN o.corrected_on IS NOT NULL AND NOT {CORRECTED}
+                   THEN '异议处理结果为更正（' || {day.format('o.corrected_on')} || '），待报送单位报送更正后的记录，暂停公示'
                  WHEN b.display_max_end IS NULL THEN '有效'
                  ELSE '公示期内，最后公示日 ' || {day.format('b.display_max_end - 1')} END AS status_reason,
                b.file_name, b.sheet, b.excel_row, {a} AS as_of
@@ -335,8 +583,11 @@ def _update_changed(conn, display: dict, as_of: dt.date, stored_as_of: dt.date) 
     conn.execute("""DELETE FROM mart.record_status
                     WHERE version_id IN (SELECT version_id FROM temp_status_todo)""")
     basis.swap_as_of(conn, "record_status", as_of)
-    rows = _rows_where("version_id IN (SELECT version_id FROM temp_status_todo)")
-    computed = conn.execute(f"INSERT INTO mart.record_status BY NAME {_status_sql(display, as_of, rows)}").fetchone()[0]
+    conn.execute("CREATE OR REPLACE TEMP TABLE temp_status_rows AS "
+                 + _rows_where("version_id IN (SELECT version_id FROM temp_status_todo)"))  # read once, used thrice
+    computed = conn.execute(f"INSERT INTO mart.record_status BY NAME {_status_sql(display, as_of, 'temp_status_rows')}"
+                            ).fetchone()[0]
+    conn.execute("DROP TABLE temp_status_rows")
     conn.execute(f"INSERT INTO mart.record_status_change {changed} EXCEPT FROM mart.record_status_change")  # ... and new
     conn.execute("DROP TABLE temp_status_todo")
     conn.execute("DROP TABLE temp_status_merge")
@@ -347,9 +598,9 @@ def build_record_status(conn, as_of: dt.date, rules: dict) -> int:
     """Create or bring up to date mart.record_status (and mart.repair_decision) for as_of; returns the number of
     rows computed. Runs inside the caller's transaction. The table is the same either way: one row per current
     record version, as a fresh computation gives it."""
-    display = rules["display_periods"]
-    build_repair_decisions(conn, as_of, display)
-    build_objection_state(conn, as_of)
+    display, repairs = rules["display_periods"], rules["repairs"]
+    build_repair_decisions(conn, as_of, display, repairs)
+    build_objection_state(conn, as_of, repairs)
     query_md5 = _query_md5(display)
     conn.execute(UPDATE_DDL)
     stored_as_of = basis.stored(conn, "record_status", query_md5)

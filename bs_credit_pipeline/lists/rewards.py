@@ -25,7 +25,7 @@ def build_red_list(conn, as_of: dt.date, rules: dict) -> None:
             FROM mart.record_status rs
             JOIN (SELECT version_id, payload FROM core.credit_record
                   WHERE kind = {lit(vol['kind'])} AND valid_to IS NULL) cr ON cr.version_id = rs.version_id
-            WHERE rs.kind = {lit(vol['kind'])} AND rs.status NOT IN ('future', 'deleted', 'repaired', 'withheld')
+            WHERE rs.kind = {lit(vol['kind'])} AND rs.status NOT IN {in_list(vol['excluded_statuses'])}
               AND rs.record_date > CAST({a} - to_months({int(vol['window_months'])}) AS DATE)
         ), vol_subject AS (
             SELECT subject_id FROM vol GROUP BY subject_id HAVING sum(hours) >= {float(vol['min_hours'])}
@@ -69,12 +69,12 @@ def build_green_channel(conn, as_of: dt.date, rules: dict) -> None:
                        OR (rs.status IN {in_list(clean['blocking_statuses'])} AND rs.record_date > {start})))
                        AS blocked
             FROM mart.record_status rs
-            WHERE rs.status NOT IN ('future', 'deleted')
+            WHERE rs.status NOT IN {in_list(clean['ignored_statuses'])}
             GROUP BY rs.subject_id
         ), first_record AS (  -- the earliest record of an eligible subject (ties: smallest record_id)
             SELECT rs.* FROM mart.record_status rs
             JOIN known k ON k.subject_id = rs.subject_id AND k.first_date = rs.record_date
-            WHERE NOT k.blocked AND k.first_date <= {start} AND rs.status NOT IN ('future', 'deleted')
+            WHERE NOT k.blocked AND k.first_date <= {start} AND rs.status NOT IN {in_list(clean['ignored_statuses'])}
             QUALIFY row_number() OVER (PARTITION BY rs.subject_id ORDER BY rs.record_id) = 1
         ), from_history AS (  -- one record per subject: its reasons list needs no aggregate
             SELECT rs.as_of, rs.subject_id, rs.subject_type, rs.subject_name,

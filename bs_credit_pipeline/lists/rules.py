@@ -12,6 +12,7 @@ REQUIRED = {
     "lists": ("black_list", "watch_list", "red_list", "green_channel"),
     "measures": ("measures",),
     "masking": ("name", "id"),
+    "repairs": ("repair_outcomes", "preconditions", "deciders", "objection_outcomes"),
 }
 
 
@@ -30,6 +31,8 @@ def load_rules(directory: str | Path | None = None) -> dict[str, dict]:
         if missing:
             raise RulesError(f"{stem}.yaml lacks {', '.join(missing)}")
     _check_penalty_rules(rules["display_periods"])
+    if rules["display_periods"].get("transition", "decision_date") != "decision_date":
+        raise RulesError("display_periods.yaml transition: only 'decision_date' is implemented")
     return rules
 
 

@@ -75,43 +75,64 @@ def build_punishment_measures(conn, as_of: dt.date, rules: dict) -> None:
     """)
 
 
-def _condition_sql(cond: dict) -> str:
-    """One `when` condition over the columns of the watch-list CTE `bad` (all given keys must match)."""
+def _condition_sql(cond: dict, fields: list[str]) -> str:
+    """One `when` condition over the columns of the watch-list CTE `bad` (all given keys must match exactly)."""
     parts = []
     for key, column in (("kinds", "kind"), ("domains", "domain"),
                         ("departments", "department"), ("tiers", "severity_tier")):
         if cond.get(key):
             parts.append(f"{column} IN {in_list(cond[key])}")
-    if cond.get("keywords"):  # evaluated only where some rule's keyword occurs (kw_any), most records have none
-        parts.append(f"CASE WHEN kw_any THEN regexp_matches(txt, {keyword_regex(cond['keywords'])}) ELSE FALSE END")
+    if cond.get("categories"):  # a multi-value category is split only when it has several values
+        parts.append(f"(category IN {in_list(cond['categories'])} OR (contains(category, '、') AND"
+                     f" list_has_any(string_split(category, '、'), [{', '.join(lit(c) for c in cond['categories'])}])))")
+    if cond.get("field"):
+        parts.append(f"f[{fields.index(cond['field']) + 1}] IN {in_list(cond['values'])}")
     return "(" + " AND ".join(parts or ["TRUE"]) + ")"
 
 
+def _watch_fields(watch: dict) -> list[str]:
+    """Payload fields the mapping and the look-alike search read, in a fixed order."""
+    fields = [c["field"] for r in watch["rules"] for c in r["when"] if c.get("field")]
+    fields += watch.get("look_alike_fields", [])
+    return list(dict.fromkeys(fields))
+
+
 def build_watch_list(conn, as_of: dt.date, rules: dict) -> None:
-    """重点关注名单: subjects with listable bad records matching a watch rule, one row per subject and rule."""
+    """重点关注名单: subjects with listable bad records mapped to a category, one row per subject and category;
+    mart.watch_unmapped: listable bad records mapped to no category whose cause contains a look-alike keyword."""
     watch = rules["lists"]["watch_list"]
-    fields = ", ".join(lit("$." + f) for f in watch.get("text_fields", []))
-    text = (f"concat_ws(' ', rs.category, array_to_string(json_extract_string(cr.payload, [{fields}]), ' '))"
-            if fields else "coalesce(rs.category, '')")
-    keywords = [k for r in watch["rules"] for c in r["when"] for k in c.get("keywords", [])]
-    any_keyword = f"regexp_matches(txt, {keyword_regex(keywords)})" if keywords else "FALSE"
-    rules_hit = ", ".join(  # the watch rules a record matches (each condition evaluated once per record)
-        f"CASE WHEN {' OR '.join(_condition_sql(c) for c in r['when'])}"
+    fields = _watch_fields(watch)
+    # payload text is stored trimmed (intake normalises every cell), so values compare as they are
+    extract = (f"json_extract_string(cr.payload, [{', '.join(lit('$.' + f) for f in fields)}])" if fields
+               else "CAST([] AS VARCHAR[])")
+    rules_hit = ", ".join(  # the categories a record maps to (each condition evaluated once per record)
+        f"CASE WHEN {' OR '.join(_condition_sql(c, fields) for c in r['when'])}"
         f" THEN {{'rule_id': {lit(r['id'])}, 'watch_type': {lit(r['name'])}}} END"
         for r in watch["rules"]
     )
+    look = [(r["id"], k) for r in watch["rules"] for k in r.get("look_alike", [])]
+    text = " || ' ' || ".join(["coalesce(category, '')"] + [
+        f"coalesce(f[{fields.index(f) + 1}], '')" for f in watch.get("look_alike_fields", [])])
+    look_any = f"regexp_matches({text}, {keyword_regex(k for _, k in look)})" if look else "FALSE"
     conn.execute(f"""
-        CREATE OR REPLACE TABLE mart.watch_list AS
+        CREATE OR REPLACE TEMP TABLE temp_watch_hit AS
         WITH bad AS (  -- narrow rows: the hash table of the payload join stays small
             SELECT rs.version_id, rs.kind, rs.domain, rs.department, rs.severity_tier, rs.category
             FROM mart.record_status rs
             {OBJECTION_JOIN}
             WHERE rs.polarity = 'bad' AND {LISTABLE}
-        ), hit AS (
-            SELECT version_id, unnest(list_filter([{rules_hit}], lambda h: h IS NOT NULL)) AS h
-            FROM (SELECT *, {any_keyword} AS kw_any FROM (
-                SELECT rs.*, {text} AS txt FROM bad rs JOIN core.credit_record cr ON cr.version_id = rs.version_id))
+        ), fielded AS (
+            SELECT b.*, {extract} AS f FROM bad b JOIN core.credit_record cr ON cr.version_id = b.version_id
         )
+        SELECT * FROM (
+            SELECT version_id, list_filter([{rules_hit}], lambda h: h IS NOT NULL) AS hits,
+                   CASE WHEN {look_any} THEN {text} END AS look_text
+            FROM fielded)
+        WHERE len(hits) > 0 OR look_text IS NOT NULL  -- most bad records are neither: keep the table small
+    """)
+    conn.execute(f"""
+        CREATE OR REPLACE TABLE mart.watch_list AS
+        WITH hit AS (SELECT version_id, unnest(hits) AS h FROM temp_watch_hit WHERE len(hits) > 0)
         SELECT rs.as_of, rs.subject_id, {LATEST_TYPE} AS subject_type, {LATEST_NAME} AS subject_name,
                hit.h.watch_type, NOT bool_or(rs.status = 'active') AS withheld, {REASONS} AS reasons,
                hit.h.rule_id AS rule_id
@@ -119,3 +140,17 @@ def build_watch_list(conn, as_of: dt.date, rules: dict) -> None:
         GROUP BY rs.as_of, rs.subject_id, hit.h.watch_type, hit.h.rule_id
         ORDER BY rs.subject_id, hit.h.rule_id
     """)
+    look_rows = values(look, [("rule_id", "VARCHAR"), ("keyword", "VARCHAR")])
+    conn.execute(f"""
+        CREATE OR REPLACE TABLE mart.watch_unmapped AS
+        SELECT rs.as_of, rs.subject_id, rs.record_id, rs.kind, rs.department, rs.domain, rs.category,
+               w.look_text AS cause, list_distinct(list(l.rule_id ORDER BY l.rule_id)) AS looks_like,
+               rs.file_name, rs.sheet, rs.excel_row
+        FROM temp_watch_hit w
+        JOIN mart.record_status rs ON rs.version_id = w.version_id
+        JOIN {look_rows} l ON contains(w.look_text, l.keyword)
+        WHERE len(w.hits) = 0 AND w.look_text IS NOT NULL
+        GROUP BY ALL
+        ORDER BY rs.department, rs.record_id
+    """)
+    conn.execute("DROP TABLE temp_watch_hit")

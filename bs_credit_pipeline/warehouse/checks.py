@@ -74,3 +74,17 @@ def unexplained_list_entries(conn, as_of: dt.date) -> dict[str, int]:
         if n:
             out[table] = n
     return out
+
+
+def unmapped_watch_causes(conn, as_of: dt.date) -> dict[str, int]:
+    """Listable bad records whose cause looks like a watch-list category but maps to none (mart.watch_unmapped),
+    counted per 'department/category it looks like' for the credit office to classify (no cause text: it is
+    free text a department wrote)."""
+    exists = conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mart' "
+                          "AND table_name = 'watch_unmapped'").fetchone()[0]
+    if not exists:
+        return {}
+    rows = conn.execute("""SELECT department || '/' || rule_id, count(*) FROM (
+                               SELECT department, unnest(looks_like) AS rule_id FROM mart.watch_unmapped
+                               WHERE as_of = ?) GROUP BY ALL ORDER BY 1""", [as_of]).fetchall()
+    return dict(rows)

@@ -23,6 +23,7 @@ from datetime import datetime
 
 import duckdb
 
+from .. import faults
 from .repairs import REPAIR_KINDS, load_repairs, match_targets
 from .staged import StagedFile
 from .subjects import refresh_subjects
@@ -227,6 +228,7 @@ def load_partition(conn: duckdb.DuckDBPyConnection, *, department: str, month: s
     record_files = [(i, s) for i, s in enumerate(ranked) if s.rows and s.kind not in REPAIR_KINDS]
     conn.execute("BEGIN TRANSACTION")
     try:
+        faults.point("load.begin")
         rows_staged = _stage_records(conn, record_files, department, month, promote or {})
         batch_rows = conn.execute("SELECT count(*) FROM batch").fetchone()[0]
         archived = [submission_id(department, month, s.sha256) for s in ranked if s.purged]
@@ -239,10 +241,12 @@ def load_partition(conn: duckdb.DuckDBPyConnection, *, department: str, month: s
         _record_submissions(conn, ranked, department, month, now, sensitive)
         for table in ("batch", "cur", "plan", "closing"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
+        faults.point("load.before_commit")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    faults.point("load.after_commit")
     return LoadResult(
         department=department, month=month, submissions=len(ranked), rows_staged=rows_staged,
         batch_duplicates=rows_staged - batch_rows, inserted_new=counts["new"],

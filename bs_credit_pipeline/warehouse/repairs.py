@@ -16,7 +16,11 @@ from .staged import StagedFile
 
 REPAIR_KINDS = {"credit_repair": "core.repair", "objection": "core.objection"}
 _COLUMNS = {"subject_code": "VARCHAR", "target_kind": "VARCHAR", "target_ref": "VARCHAR",
-            "received_date": "DATE", "decided_date": "DATE", "outcome": "VARCHAR", "reason": "VARCHAR"}
+            "received_date": "DATE", "decided_date": "DATE", "outcome": "VARCHAR", "reason": "VARCHAR",
+            "obligation_fulfilled": "VARCHAR", "commitment_made": "VARCHAR", "training_and_report": "VARCHAR",
+            "deciding_unit": "VARCHAR"}
+# columns kept for repairs only (the preconditions the rules check and the deciding body)
+_REPAIR_ONLY = ("obligation_fulfilled", "commitment_made", "training_and_report", "deciding_unit")
 
 
 def _select(columns: list[str]) -> str:
@@ -34,8 +38,9 @@ def load_repairs(conn: duckdb.DuckDBPyConnection, files: Sequence[tuple[int, Sta
     conn.execute(
         """CREATE OR REPLACE TEMP TABLE rep_raw (item_id VARCHAR, kind VARCHAR, subject_id VARCHAR,
            subject_code VARCHAR, target_kind VARCHAR, target_ref VARCHAR, received_date DATE, decided_date DATE,
-           outcome VARCHAR, reason VARCHAR, submission_id VARCHAR, sheet VARCHAR, excel_row INTEGER,
-           file_rank INTEGER)"""
+           outcome VARCHAR, reason VARCHAR, obligation_fulfilled VARCHAR, commitment_made VARCHAR,
+           training_and_report VARCHAR, deciding_unit VARCHAR, submission_id VARCHAR, sheet VARCHAR,
+           excel_row INTEGER, file_rank INTEGER)"""
     )
     for rank, staged in files:
         columns = staged.row_columns()
@@ -55,21 +60,24 @@ def load_repairs(conn: duckdb.DuckDBPyConnection, files: Sequence[tuple[int, Sta
     counts = []
     for kind, table in REPAIR_KINDS.items():
         id_column = "repair_id" if kind == "credit_repair" else "objection_id"
-        extra = "NULL AS status, NULL AS status_reason, " if kind == "credit_repair" else ""
+        extra = (f"NULL AS status, NULL AS status_reason, {', '.join(_REPAIR_ONLY)}, "
+                 if kind == "credit_repair" else "")
         conn.execute(
             f"""DELETE FROM {table} WHERE (starts_with(submission_id, $prefix)
                                            AND NOT list_contains($archived, submission_id))
                 OR {id_column} IN (SELECT item_id FROM rep WHERE kind = $kind)""",
             {"prefix": prefix, "kind": kind, "archived": list(archived)},
         )
-        conn.execute(
-            f"""INSERT INTO {table} BY NAME
-                SELECT item_id AS {id_column}, record_id, subject_key AS subject_id, target_kind, target_ref,
-                       received_date, decided_date, outcome, reason, {extra}submission_id, sheet, excel_row
-                FROM rep WHERE kind = $kind""",
-            {"kind": kind},
-        )
         counts.append(conn.execute("SELECT count(*) FROM rep WHERE kind = $kind", {"kind": kind}).fetchone()[0])
+        if counts[-1]:  # a partition without such rows writes nothing
+            conn.execute(
+                f"""INSERT INTO {table} BY NAME
+                    SELECT item_id AS {id_column}, record_id, subject_key AS subject_id, target_kind, target_ref,
+                           received_date, decided_date, outcome, reason, {extra}submission_id, sheet, excel_row,
+                           $department AS department
+                    FROM rep WHERE kind = $kind""",
+                {"kind": kind, "department": department},
+            )
     conn.execute("DROP TABLE rep_raw")
     conn.execute("DROP TABLE rep")
     return counts[0], counts[1]

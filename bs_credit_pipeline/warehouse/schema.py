@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
+from ..locking import DEFAULT_READER_WAIT, READER_WAIT_VAR, WarehouseBusy, wait_seconds
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MEMORY_LIMIT = "2GB"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+_CONFLICT = re.compile(r"Conflicting lock is held in .*?\(PID (\d+)\)")
+log = logging.getLogger(__name__)
 
 
 def connect(path: str | Path, *, read_only: bool = False, memory_limit: str = MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
@@ -22,9 +28,34 @@ def connect(path: str | Path, *, read_only: bool = False, memory_limit: str = ME
         spill = path.parent / f".{path.name}.tmp"
         spill.mkdir(exist_ok=True)
         config["temp_directory"] = str(spill)
-    conn = duckdb.connect(str(path), read_only=read_only, config=config)
+    conn = open_waiting(lambda: duckdb.connect(str(path), read_only=read_only, config=config), path)
     conn.execute("SET enable_progress_bar = false")  # the pipeline logs its own progress; no bar in CI logs
     return conn
+
+
+def open_waiting(opener, path: str | Path, timeout: float | None = None):
+    """Call `opener` (a DuckDB connect or ATTACH) until no other process holds a conflicting lock on `path`.
+
+    Waits with a logged back-off up to BS_CREDIT_READER_WAIT seconds (a reader of the live file, or a writer
+    outside this pipeline), then raises WarehouseBusy naming the holder's PID as DuckDB reports it.
+    """
+    timeout = wait_seconds(READER_WAIT_VAR, DEFAULT_READER_WAIT) if timeout is None else timeout
+    started, delay, logged = time.monotonic(), 0.05, False
+    while True:
+        try:
+            return opener()
+        except duckdb.IOException as exc:
+            match = _CONFLICT.search(str(exc))
+            if not match:
+                raise
+            pid, waited = int(match.group(1)), time.monotonic() - started
+            if waited >= timeout:
+                raise WarehouseBusy(Path(path).name, pid, waited, READER_WAIT_VAR) from None
+            if not logged:
+                log.warning("%s is held by PID %s: waiting up to %.0f s", Path(path).name, pid, timeout)
+                logged = True
+            time.sleep(min(delay, max(timeout - waited, 0.01)))
+            delay = min(delay * 2, 0.25)
 
 
 def migrations() -> list[tuple[int, Path]]:

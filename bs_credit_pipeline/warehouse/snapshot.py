@@ -25,10 +25,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import faults
 from ..identifiers import pseudonymise, to_canonical_citizen_id
 from ..paths import SNAPSHOT_MODE
 from . import privacy
-from .schema import MEMORY_LIMIT
+from .schema import MEMORY_LIMIT, open_waiting
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: b
     conn = duckdb.connect(str(tmp), config={"memory_limit": MEMORY_LIMIT})
     try:
         conn.execute("SET enable_progress_bar = false")
-        conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse_path)])
+        open_waiting(lambda: conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse_path)]),
+                     warehouse_path)
         catalog = conn.execute(
             "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
             "WHERE database_name = 'wh' AND list_contains(?, schema_name) ORDER BY schema_name, table_name, "
@@ -156,7 +158,9 @@ def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: b
         conn.execute("CHECKPOINT")
         conn.close()
         tmp.chmod(SNAPSHOT_MODE)  # the analysts' group may read the snapshot (docs/PRIVACY.md)
+        faults.point("snapshot.before_swap")
         os.replace(tmp, snapshot_path)
+        faults.point("snapshot.after_swap")
     except BaseException:
         conn.close()
         tmp.unlink(missing_ok=True)

@@ -1,0 +1,45 @@
+"""Named fault-injection points for the crash, kill and disk-full tests (deterministic, unlike racing sleeps).
+
+`BS_CREDIT_FAULT=<point>[@<n>][:<fault>]` makes the process fail the n-th time (default the first) it reaches
+`point(<point>)`: `kill` (the default) SIGKILLs the process itself, as the OOM killer or a power cut would;
+`enospc` raises the OSError a full disk raises. Unset (always, in production) a point costs one dict lookup.
+The points are listed in POINTS; tests assert every one of them is reached.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+
+FAULT_VAR = "BS_CREDIT_FAULT"
+POINTS = (
+    "intake.before_manifest",    # staged Parquet written, manifest not yet
+    "state.before_rename",       # a state file's temporary copy written and fsynced, not yet renamed
+    "run.after_intake_job",      # a partition's intake + load done, partitions.json not yet updated
+    "load.begin",                # load transaction open, nothing written
+    "load.before_commit",        # every row of the load written inside the transaction
+    "load.after_commit",         # load committed, the step not yet reported to Dagster
+    "lists.before_commit",       # every mart table rebuilt inside the transaction
+    "publish.before_rename",     # publish/<date>.tmp complete, not yet renamed into place
+    "snapshot.before_swap",      # the new analytics.duckdb complete beside the old one
+    "snapshot.after_swap",       # the new analytics.duckdb in place
+)
+_hits: dict[str, int] = {}
+
+
+def point(name: str) -> None:
+    """Fail here when BS_CREDIT_FAULT names this point (see the module docstring)."""
+    spec = os.environ.get(FAULT_VAR)
+    if not spec:
+        return
+    target, _, fault = spec.partition(":")
+    target, _, nth = target.partition("@")
+    if target != name:
+        return
+    _hits[name] = _hits.get(name, 0) + 1
+    if _hits[name] != int(nth or 1):
+        return
+    if fault == "enospc":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
+    os.kill(os.getpid(), signal.SIGKILL)
