@@ -1,6 +1,6 @@
 """Identifiers benchmark: 1 M values through uscc_errors and citizen_id_errors (python -m bench.identifiers).
 
-Inputs are synthetic: valid codes from the module's generators, sampled to the wanted size, with about 5 %
+Inputs are synthetic: valid codes from the demo's generators, sampled to the wanted size, with about 5 %
 damaged the way submitted files damage them (lower case, full-width, ideographic spaces, typos, masking,
 scientific notation, Excel rounding, 15-digit IDs). Prints the timings and writes the "Identifiers" section
 of bench/RESULTS.md.
@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from bs_credit_pipeline import identifiers as ids
+from bs_credit_pipeline.demo import make_citizen_id, make_uscc
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 TODAY = dt.date(2026, 7, 1)
@@ -65,11 +66,11 @@ def _damage(value: str, rng: np.random.Generator, person: bool) -> str:
 def make_values(n: int, person: bool, seed: int = 0, unique: int = 50_000, damaged: float = 0.05) -> pa.Array:
     rng = np.random.default_rng(seed)
     if person:
-        pool = [ids.make_citizen_id(rng, DIVISIONS[i % len(DIVISIONS)], male=bool(i % 2)) for i in range(unique)]
+        pool = [make_citizen_id(rng, DIVISIONS[i % len(DIVISIONS)], male=bool(i % 2)) for i in range(unique)]
         first_generation = unique // 50
         pool[:first_generation] = [v[:6] + v[8:17] if v[6:8] == "19" else v for v in pool[:first_generation]]
     else:
-        pool = [ids.make_uscc(rng, PREFIXES[i % len(PREFIXES)], DIVISIONS[i % len(DIVISIONS)]) for i in range(unique)]
+        pool = [make_uscc(rng, PREFIXES[i % len(PREFIXES)], DIVISIONS[i % len(DIVISIONS)]) for i in range(unique)]
     values = np.array(pool, dtype=object)[rng.integers(0, len(pool), n)]
     for i in np.flatnonzero(rng.random(n) < damaged):
         values[i] = _damage(values[i], rng, person)

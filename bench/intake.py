@@ -23,7 +23,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from bs_credit_pipeline.identifiers import make_citizen_id, make_uscc
+from bs_credit_pipeline.demo import make_citizen_id, make_uscc
 
 OUT = Path(__file__).parent / "out"
 COLUMNS = ["行政相对人名称", "行政相对人类别", "统一社会信用代码", "证件类型", "证件号码", "行政处罚决定书文号", "违法行为类型",
@@ -131,8 +131,8 @@ def run():
         "csv floor (read + record ids + content hashes + Parquet, no normalisation or validation)": f"""
 import pyarrow.parquet as pq
 from pathlib import Path
-from bs_credit_pipeline.intake import _digest
-from bs_credit_pipeline.readers import read_workbook
+from bs_credit_pipeline.intake.stage import _digest
+from bs_credit_pipeline.intake.read import read_workbook
 staged = pq.read_table(next(p for p in Path({str(home)!r}).glob("staging/*/*/*.parquet") if p.name.count(".") == 1))
 contract_columns = staged.select([c for c in staged.column_names if not c.startswith("_")])
 def run():

@@ -15,9 +15,9 @@ import fastexcel
 import pyarrow.csv as pacsv
 import xlsxwriter
 
-from bs_credit_pipeline import readers
+from bs_credit_pipeline.intake import read as readers
 from bs_credit_pipeline.identifiers import citizen_id_check_char, org_code_check_char, uscc_check_char
-from bs_credit_pipeline.readers import read_workbook
+from bs_credit_pipeline.intake.read import read_workbook
 
 OUT = Path(__file__).parent / "out"
 ROWS = 1_000_000

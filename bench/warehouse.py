@@ -25,7 +25,7 @@ from bs_credit_pipeline.warehouse import schema
 from bs_credit_pipeline.warehouse.load import load_partition
 from bs_credit_pipeline.warehouse.snapshot import build_snapshot
 from bs_credit_pipeline.warehouse.staged import staged_files
-from bs_credit_pipeline.warehouse.synthetic import citizen_id, uscc, write_staged
+from bs_credit_pipeline_tests.synthetic import citizen_id, uscc, write_staged
 
 DEPARTMENT = "scjgj"
 ORGS, PERSONS = 200_000, 500_000

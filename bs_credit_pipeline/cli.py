@@ -32,16 +32,38 @@ def _infer_partition(path: Path, department: str | None, month: str | None) -> t
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """A data officer's dry run: the report goes next to the file (or to --out); nothing enters the pipeline."""
+    import tempfile
+
     from .intake import Intake
 
     path = Path(args.file)
+    if path.is_dir():
+        print(f"“{path}”是一个文件夹，不是文件：请指定要检查的表格文件 | {path} is a directory, not a file", file=sys.stderr)
+        return 2
     if not path.is_file():
         print(f"找不到文件：{path}", file=sys.stderr)
         return 2
     registry = _registry()
     department, month = _infer_partition(path, args.department, args.month)
-    home = Home.from_env(args.home).ensure()
-    result = Intake(registry, home).run(path, department=department, month=month)
+    if not MONTH_RE.match(month):
+        print(f"月份“{month}”无效：请用 --month 指定，格式为 YYYY-MM，如 2026-10 | invalid month {month!r}", file=sys.stderr)
+        return 2
+    if registry.department_for_folder(department) is None:
+        print(f"无法确定报送单位“{department}”：请用 --department 指定部门代码或名称，如 scjgj 或 保山市市场监督管理局 "
+              f"| unknown department {department!r}", file=sys.stderr)
+        return 2
+    out_dir = Path(args.out) if args.out else path.resolve().parent
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".bs-credit-check-")
+        probe.close()
+    except OSError:
+        print(f"无法在“{out_dir}”写入校验报告：请用 --out 指定一个可写的文件夹 | cannot write to {out_dir}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="bs-credit-check-") as scratch:  # staging of a dry run: thrown away
+        result = Intake(registry, Home(Path(scratch)).ensure()).run(
+            path, department=department, month=month, out_dir=out_dir)
     m = result.manifest
     dept = registry.departments.get(m["department"])
     kind = registry.contracts[m["kind"]].title if m["kind"] else "未识别"
@@ -156,7 +178,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     conn = schema.connect(home.warehouse, read_only=True)
     try:
         subs = {r[0]: r[1:] for r in conn.execute(
-            "SELECT file_name, status, rows_read, rows_loaded, rows_rejected, file_error_code, report_path "
+            "SELECT file_name, status, rows_read, rows_loaded, rows_rejected, file_error_code, submission_id "
             "FROM ops.submission").fetchall()}
         print("各文件处理结果：")
         for f in files:
@@ -164,6 +186,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             outcome = (f"{STATUS_ZH.get(got[0], got[0])} 读取{got[1]} 入库{got[2]} 退回{got[3]}"
                        + (f" {got[4]}" if got[4] else "")) if got else "未入库（见 outbox 中的报告）"
             print(f"  {f.path.parent.parent.name}/{f.path.parent.name}/{f.path.name}: {outcome}\n      预期：{f.expectation}")
+            found = conn.execute("SELECT severity, code, count(*) FROM ops.rejected_row WHERE submission_id = ? "
+                                 "GROUP BY ALL ORDER BY 1, 3 DESC", [got[5]]).fetchall() if got else []
+            if found:
+                print("      发现：" + "；".join(f"{'错误' if sev == 'error' else '提示'} {registry.message_title(code)} {n} 处"
+                                          for sev, code, n in found))
         counts = conn.execute("SELECT (SELECT count(*) FROM core.subject), "
                               "(SELECT count(*) FROM core.credit_record WHERE valid_to IS NULL)").fetchone()
         print(f"仓库：{counts[0]} 个信用主体，{counts[1]} 条当前记录")
@@ -306,7 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--department", help="department code, name or alias (default: the inbox folder)")
     p.add_argument("--month", help="YYYY-MM (default: the inbox folder, else this month)")
-    p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.add_argument("--out", help="folder for the report (default: the folder of the checked file)")
+    p.add_argument("--home", help="BS_CREDIT_HOME whose configuration is checked first (default ./var); the dry run "
+                                  "writes only the report")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("template", help="write the blank Excel template of a record kind")

@@ -7,20 +7,55 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import xlsxwriter
-import xlwt
 
 from .contracts import Registry
-from .identifiers import make_citizen_id, make_uscc
+from .identifiers import USCC_ALPHABET, citizen_id_check_char, org_code_check_char, uscc_check_char
 
 SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何林罗高段杞尹"
 GIVEN = ["伟", "芳", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "平"]
 COUNTIES = {"530502": "隆阳区", "530521": "施甸县", "530523": "龙陵县", "530524": "昌宁县", "530581": "腾冲市"}
+COURT_SITUATIONS = [  # as court exports write them: values containing 、, several joined by commas, the 2013 wording
+    "有履行能力而拒不履行生效法律文书确定义务",
+    "以伪造证据、暴力、威胁等方法妨碍、抗拒执行的",
+    "违反财产报告制度,违反限制高消费令",
+    "其他有履行能力而拒不履行生效法律文书确定义务的，以虚假诉讼、虚假仲裁或者以隐匿、转移财产等方法规避执行的",
+]
+LEGACY_XLS = Path(__file__).with_name("demo_data") / "行政许可信息.xls"
+LEGACY_XLS_MONTH = "2026-10"
 TRADES = ["食品", "商贸", "建筑工程", "运输", "药业", "农业开发", "矿业", "餐饮管理", "电子商务", "茶业"]
+
+
+def _rng(rng_or_seed) -> np.random.Generator:
+    return rng_or_seed if isinstance(rng_or_seed, np.random.Generator) else np.random.default_rng(rng_or_seed)
+
+
+def make_uscc(rng_or_seed=None, prefix: str = "91", division: str = "530502") -> str:
+    """A random valid USCC with a valid embedded organisation code (new-style 'MA…' or all-digit)."""
+    rng = _rng(rng_or_seed)
+    if rng.random() < 0.5:
+        body = "".join(rng.choice(list("0123456789"), 8))
+    else:
+        body = "MA" + "".join(rng.choice(list(USCC_ALPHABET), 6))
+    org = body + org_code_check_char(body)
+    head = prefix + division + org
+    return head + uscc_check_char(head)
+
+
+def make_citizen_id(rng_or_seed=None, division: str = "530502", birth: dt.date | None = None,
+                    male: bool = True) -> str:
+    """A random valid 18-digit citizen ID (birth date random in 1940-2005 unless given)."""
+    rng = _rng(rng_or_seed)
+    if birth is None:
+        birth = dt.date(1940, 1, 1) + dt.timedelta(days=int(rng.integers(0, 66 * 365)))
+    sequence = 2 * int(rng.integers(0, 499)) + (1 if male else 2)
+    body = f"{division}{birth:%Y%m%d}{sequence:03d}"
+    return body + citizen_id_check_char(body)
 
 
 @dataclass(frozen=True)
@@ -108,19 +143,6 @@ def _write_xlsx(path: Path, title: str | None, headers: list[str], body: list[li
     wb.close()
 
 
-def _write_xls(path: Path, headers: list[str], body: list[list]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlwt.Workbook(encoding="utf-8")
-    ws = wb.add_sheet("Sheet1")
-    for j, h in enumerate(headers):
-        ws.write(0, j, h)
-    for i, line in enumerate(body, start=1):
-        for j, v in enumerate(line):
-            if v is not None:
-                ws.write(i, j, v.isoformat() if isinstance(v, dt.date) else str(v))
-    wb.save(str(path))
-
-
 def _write_csv(path: Path, headers: list[str], body: list[list], encoding: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()
@@ -154,12 +176,41 @@ def _penalty(world: World, rng, i: int, decided: dt.date, *, dept_name: str, dep
     return base
 
 
+def legacy_licences(registry: Registry, seed: int = 2026) -> tuple[list[str], list[list]]:
+    """Headers and rows of the demo's legacy .xls (LEGACY_XLS): 市场监管局's food licences of October 2026.
+
+    The committed file was saved by LibreOffice from these rows (bs_credit_pipeline_tests/fixtures/make_office.py);
+    the demo copies it, so it needs no .xls writer.
+    """
+    world = make_world(seed)
+    dept = registry.departments["scjgj"]
+    authority = _department_usccs(registry, np.random.default_rng(seed))["scjgj"]
+    first = dt.date.fromisoformat(LEGACY_XLS_MONTH + "-01")
+    lic = []
+    for i in range(12):
+        o = world.orgs[(i * 3) % len(world.orgs)]
+        d = first + dt.timedelta(days=i)
+        lic.append({"subject_name": o["name"], "subject_category": "法人及非法人组织", "uscc": o["uscc"],
+                    "legal_rep_name": o["rep"]["name"], "licence_doc_name": "食品经营许可决定书",
+                    "licence_doc_no": f"保市监许〔{d.year}〕{300 + i}号", "licence_category": "普通",
+                    "licence_cert_name": "食品经营许可证", "licence_no": f"JY15305{i:08d}", "licence_content": "预包装食品销售",
+                    "decision_date": d, "valid_from": d, "valid_to": d.replace(year=d.year + 5),
+                    "authority": dept.name, "authority_uscc": authority, "current_status": "有效",
+                    "source_unit": dept.name, "source_unit_uscc": authority, "domain": "食品药品"})
+    return _rows_to_cells(registry.contracts["admin_licence"], lic)
+
+
+def _department_usccs(registry: Registry, rng: np.random.Generator) -> dict[str, str]:
+    """The departments' own USCCs: the first draws of the demo's random stream."""
+    return {code: make_uscc(rng, prefix="11", division="530500") for code in registry.departments}
+
+
 def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int = 2026) -> list[DemoFile]:
     """Write the demo's submissions under `inbox/<department>/<YYYY-MM>/` and say what each should produce."""
     rng = np.random.default_rng(seed)
     world = make_world(seed)
     c = registry.contracts
-    dept_uscc = {code: make_uscc(rng, prefix="11", division="530500") for code in registry.departments}
+    dept_uscc = _department_usccs(registry, rng)
     name = {code: d.name for code, d in registry.departments.items()}
     first = today.replace(day=1)
     last_month = (first - dt.timedelta(days=1)).replace(day=1)
@@ -188,22 +239,11 @@ def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int 
                 numeric_cells=frozenset({(25, id_col)}), hidden_sheet=True)
     files.append(DemoFile(p, "部分通过：未来日期、缺少证件号码、缺文号、遮蔽的身份证号、相对人类别填“企业”、被Excel按数字存储的身份证号被退回；联系电话列被删除；隐藏工作表未读取"))
 
-    # 市场监管局: licences as a legacy .xls (BIFF8).
-    lic = []
-    for i in range(12):
-        o = world.orgs[(i * 3) % len(world.orgs)]
-        d = last_month + dt.timedelta(days=i)
-        lic.append({"subject_name": o["name"], "subject_category": "法人及非法人组织", "uscc": o["uscc"],
-                    "legal_rep_name": o["rep"]["name"], "licence_doc_name": "食品经营许可决定书",
-                    "licence_doc_no": f"保市监许〔{d.year}〕{300 + i}号", "licence_category": "普通",
-                    "licence_cert_name": "食品经营许可证", "licence_no": f"JY15305{i:08d}", "licence_content": "预包装食品销售",
-                    "decision_date": d, "valid_from": d, "valid_to": d.replace(year=d.year + 5),
-                    "authority": name["scjgj"], "authority_uscc": dept_uscc["scjgj"], "current_status": "有效",
-                    "source_unit": name["scjgj"], "source_unit_uscc": dept_uscc["scjgj"], "domain": "食品药品"})
-    headers, body = _rows_to_cells(c["admin_licence"], lic)
-    p = folder("scjgj", m2) / "行政许可信息.xls"
-    _write_xls(p, headers, body)
-    files.append(DemoFile(p, "全部通过（.xls 97-2003 格式）"))
+    # 市场监管局: licences as a legacy .xls (BIFF8), saved by an office suite for October 2026 (see LEGACY_XLS).
+    p = folder("scjgj", LEGACY_XLS_MONTH) / "行政许可信息.xls"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(LEGACY_XLS, p)
+    files.append(DemoFile(p, "全部通过（.xls 97-2003 格式，由办公软件保存）"))
 
     # 应急管理局: penalties over several years (display-period rules before and after 2023-05-01 / 2026-04-01).
     history = [dt.date(2022, 6, 1), dt.date(2023, 3, 15), dt.date(2023, 8, 1), dt.date(2024, 11, 20),
@@ -211,10 +251,13 @@ def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int 
     yjj = [_penalty(world, rng, 40 + i, d, dept_name=name["yjj"], dept_uscc=dept_uscc["yjj"], domain="安全生产",
                     types=["罚款", "责令停产停业", "警告", "罚款", "吊销许可证件", "警告", "罚款"][i])
            for i, d in enumerate(history)]
-    headers, body = _rows_to_cells(c["admin_penalty"], yjj)
+    yjj[0]["penalty_types"] = "罚款、吊销执照"  # the wording before the 2021 行政处罚法, as the 2022 file had it
+    yjj[0]["subject_category"] = "法人"
+    headers, body = _rows_to_cells(c["admin_penalty"], yjj, {"": [f"内部编号{i}" for i in range(len(yjj))]})
     p = folder("yjj", m1) / "安全生产行政处罚.xlsx"
     _write_xlsx(p, "保山市应急管理局行政处罚信息", headers, body)
-    files.append(DemoFile(p, "全部通过：历年处罚，按决定日期适用不同的公示期限规定"))
+    files.append(DemoFile(p, "全部通过：历年处罚，按决定日期适用不同的公示期限规定；旧称“吊销执照”“法人”按标准取值登记（提示）；"
+                             "无表头的一列未导入（提示）；决定日期不在报送月份内的行有提示"))
 
     # 法院: dishonest judgment debtors as a GB18030 CSV, including a government organ and a removed entry.
     debtors = []
@@ -227,28 +270,30 @@ def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int 
             subject = {"subject_name": o["name"], "subject_code": o["uscc"], "legal_rep_name": o["rep"]["name"]}
         else:
             p_ = world.persons[10 + i]
-            subject = {"subject_name": p_["name"], "subject_code": p_["id"], "gender": "男", "age": "45"}
+            subject = {"subject_name": p_["name"], "subject_code": p_["id"], "gender": "1" if i % 2 else "男", "age": "45"}
         published = last_month - dt.timedelta(days=30 * i)
         debtors.append({**subject, "court": "保山市隆阳区人民法院", "basis_doc_no": f"（{published.year}）云0502民初{500 + i}号",
                         "filing_date": published - dt.timedelta(days=60), "case_no": f"（{published.year}）云0502执{800 + i}号",
                         "basis_unit": "保山市隆阳区人民法院", "obligation": "支付货款及利息",
-                        "performance": "全部未履行", "situations": "有履行能力而拒不履行生效法律文书确定义务",
+                        "performance": "全部未履行", "situations": COURT_SITUATIONS[i % len(COURT_SITUATIONS)],
                         "publish_date": published, "removed_date": last_month if i == 6 else None})
     headers, body = _rows_to_cells(c["dishonest_debtor"], debtors)
     p = folder("fy", m2) / "失信被执行人名单.csv"
     _write_csv(p, headers, body, "gb18030")
-    files.append(DemoFile(p, "全部通过（GB18030 编码 CSV）：含一个被列为失信被执行人的政府机关"))
+    files.append(DemoFile(p, "全部通过（GB18030 编码 CSV）：含一个被列为失信被执行人的政府机关；失信情形含带“、”的法定表述、"
+                             "以逗号连接的多种情形和2013年规定的旧表述，性别写作代码“1”（按标准取值登记，提示）"))
 
     # 税务局: A级纳税人 (good records, announced each April for the year before) and 重大税收违法失信主体.
     grant_year = last_month.year if last_month.month > 4 else last_month.year - 1
-    good = [{"subject_name": world.orgs[i]["name"], "subject_code": world.orgs[i]["uscc"], "honour_type": "A级纳税人",
+    good = [{"subject_name": world.orgs[i]["name"], "subject_code": world.orgs[i]["uscc"],
+             "honour_type": "纳税信用A级" if i % 3 == 0 else "A级纳税人",
              "honour_name": f"{grant_year - 1}年度纳税信用A级纳税人", "granting_unit": name["swj"],
              "grant_doc_no": f"保税公告〔{grant_year}〕{i + 1}号", "grant_date": dt.date(grant_year, 4, 20),
              "valid_until": dt.date(grant_year + 1, 4, 19), "domain": "税收缴纳"} for i in range(20, 30)]
     headers, body = _rows_to_cells(c["good_record"], good)
     p = folder("swj", m1) / "A级纳税人名单.xlsx"
     _write_xlsx(p, None, headers, body, footer=False)
-    files.append(DemoFile(p, "全部通过"))
+    files.append(DemoFile(p, "全部通过：部分行写作“纳税信用A级”，按标准取值“A级纳税人”登记（提示），同样进入红名单"))
     serious = [{"subject_name": world.orgs[i]["name"], "subject_code": world.orgs[i]["uscc"],
                 "legal_rep_name": world.orgs[i]["rep"]["name"], "legal_rep_id_number": world.orgs[i]["rep"]["id"],
                 "list_name": "重大税收违法失信主体", "reason": "虚开增值税专用发票", "basis": "《重大税收违法失信主体信息公布管理办法》",

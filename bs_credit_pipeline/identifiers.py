@@ -219,6 +219,30 @@ def normalise_text(values) -> pa.StringArray:
     return _blank_to_null(arr)
 
 
+def trim_text(values) -> pa.StringArray:
+    """Free text as written: only leading and trailing spaces (Unicode spaces, U+3000) and invisible characters
+    trimmed; '' -> null. A row is trimmed only when its first or last byte could belong to such a character."""
+    arr = _as_string_array(values)
+    offsets, data = string_buffers(arr)
+    lengths = np.diff(offsets)
+    if not len(data) or not (lengths > 0).any():
+        return _blank_to_null(arr)
+    filled = lengths > 0
+    first = data[np.minimum(offsets[:-1], len(data) - 1)]
+    last = data[np.maximum(offsets[1:] - 1, 0)]
+    # ASCII whitespace and controls, U+0085/U+00A0 (C2 xx), U+1680, U+2000-U+2060, U+3000, U+FEFF (E1/E2/E3/EF xx xx)
+    end2 = data[np.maximum(offsets[1:] - 2, 0)]
+    end3 = data[np.maximum(offsets[1:] - 3, 0)]
+    tail_space = (last <= 0x20) | ((end2 == 0xC2) & ((last == 0x85) | (last == 0xA0)))
+    tail_space |= (end3 == 0xE1) | (end3 == 0xE2) | (end3 == 0xE3) | (end3 == 0xEF)
+    head_space = (first <= 0x20) | (first == 0xC2) | (first == 0xE1) | (first == 0xE2) | (first == 0xE3) | (first == 0xEF)
+    rows = filled & (head_space | tail_space)
+    if rows.any():
+        mask = pa.array(rows)
+        arr = pc.replace_with_mask(arr, mask, pc.utf8_trim(arr.filter(mask), characters=_SPACE_CHARS + _INVISIBLE_CHARS))
+    return _blank_to_null(arr)
+
+
 def normalise_code(values) -> pa.StringArray:
     """normalise_text, then remove every internal space and upper-case ('' -> null)."""
     arr = _as_string_array(values)
@@ -304,12 +328,6 @@ def uscc_org_code(values) -> pa.StringArray:
     """Embedded organisation code (pos 9-17) of 18-character codes, else null."""
     arr = normalise_code(values)
     return pc.if_else(pc.equal(pc.utf8_length(arr), 18), pc.utf8_slice_codeunits(arr, 8, 17), _NULL_STR)
-
-
-def uscc_org_type(values) -> pa.StringArray:
-    """Registration authority + organisation type (pos 1-2, e.g. '91', '11') of 18-character codes."""
-    arr = normalise_code(values)
-    return pc.if_else(pc.equal(pc.utf8_length(arr), 18), pc.utf8_slice_codeunits(arr, 0, 2), _NULL_STR)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -528,17 +546,6 @@ def classify_code(values) -> pa.StringArray:
     return _codes(_classify_index(normalise_code(values)), ("uscc", "citizen_id", "org_code"))
 
 
-def division_of(values) -> pa.StringArray:
-    """6-digit division code: USCC pos 3-8 or citizen ID pos 1-6 (by classify_code), else null."""
-    arr = normalise_code(values)
-    kind = _classify_index(arr)
-    division = pc.if_else(
-        pa.array(kind == 0), pc.utf8_slice_codeunits(arr, 2, 8),
-        pc.if_else(pa.array(kind == 1), pc.utf8_slice_codeunits(arr, 0, 6), _NULL_STR),
-    )
-    return pc.if_else(pc.ascii_is_decimal(division).fill_null(False), division, _NULL_STR)
-
-
 # ---------------------------------------------------------------------------------------------
 # public masking and keyed pseudonyms
 
@@ -599,34 +606,3 @@ def pseudonym_key_from_env(var: str = PSEUDONYM_KEY_VAR) -> bytes:
             f"{PSEUDONYM_MIN_KEY_BYTES} characters (the same value every month) to pseudonymise citizen IDs"
         )
     return key
-
-
-# ---------------------------------------------------------------------------------------------
-# synthetic identifiers for tests and the demo
-
-
-def _rng(rng_or_seed) -> np.random.Generator:
-    return rng_or_seed if isinstance(rng_or_seed, np.random.Generator) else np.random.default_rng(rng_or_seed)
-
-
-def make_uscc(rng_or_seed=None, prefix: str = "91", division: str = "530502") -> str:
-    """A random valid USCC with a valid embedded organisation code (new-style 'MA…' or all-digit)."""
-    rng = _rng(rng_or_seed)
-    if rng.random() < 0.5:
-        body = "".join(rng.choice(list("0123456789"), 8))
-    else:
-        body = "MA" + "".join(rng.choice(list(USCC_ALPHABET), 6))
-    org = body + org_code_check_char(body)
-    head = prefix + division + org
-    return head + uscc_check_char(head)
-
-
-def make_citizen_id(rng_or_seed=None, division: str = "530502", birth: dt.date | None = None,
-                    male: bool = True) -> str:
-    """A random valid 18-digit citizen ID (birth date random in 1940-2005 unless given)."""
-    rng = _rng(rng_or_seed)
-    if birth is None:
-        birth = dt.date(1940, 1, 1) + dt.timedelta(days=int(rng.integers(0, 66 * 365)))
-    sequence = 2 * int(rng.integers(0, 499)) + (1 if male else 2)
-    body = f"{division}{birth:%Y%m%d}{sequence:03d}"
-    return body + citizen_id_check_char(body)

@@ -17,7 +17,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from .reports import EXCEL_MAX_ROWS, display_width, unique_sheet_name
+from .intake.report import EXCEL_MAX_ROWS, display_width, unique_sheet_name
 
 MARKER_SHEET = "_bscredit"
 INSTRUCTIONS_SHEET = "填报说明"
@@ -227,7 +227,8 @@ def _write_instructions(
         ws.write_string(row, col, header, fmt.table_header)
     row += 1
     for column in columns:
-        values = "、".join(str(v) for v in column.values or ())
+        sep = "；" if any("、" in str(v) for v in column.values or ()) else "、"  # values that contain 、 themselves
+        values = sep.join(str(v) for v in column.values or ())
         cells = [
             (REQUIRED_MARK if column.required else "") + column.header,
             _requirement(column, headers),
@@ -240,6 +241,17 @@ def _write_instructions(
                 ws.write_string(row, col, text, fmt.table_cell)
             else:
                 ws.write_blank(row, col, None, fmt.table_cell)
+        row += 1
+    row += 1
+
+    ws.write_string(row, 0, f"填写示例（一行虚构的数据，请在「{sheet_name}」工作表中按此格式填写，不要照抄）", fmt.section)
+    row += 1
+    example = example_row(contract, domain)
+    for column in columns:
+        ws.write_string(row, 0, column.header, fmt.table_cell)
+        ws.merge_range(row, 1, row, 4, "", fmt.table_cell)
+        if example.get(column.name):
+            ws.write_string(row, 1, example[column.name], fmt.table_cell)
         row += 1
     row += 1
 
@@ -257,6 +269,44 @@ def _write_instructions(
     ]
     for i, text in enumerate(mistakes, start=1):
         line(f"{i}.", text)
+
+
+EXAMPLE_DATE = "2026-10-08"
+
+
+def example_row(contract: Any, domain: str | None = None) -> dict[str, str]:
+    """A fictitious row that passes validation: valid check characters, the first allowed value of each enum (the
+    domain's own, when given), one date. Shown in 填报说明; `bs-credit check` accepts it (tested for every kind and
+    domain)."""
+    from .identifiers import citizen_id_check_char, org_code_check_char, uscc_check_char
+
+    org = "MA6N0PAK" + org_code_check_char("MA6N0PAK")
+    person = "53050219900101123" + citizen_id_check_char("53050219900101123")
+    row: dict[str, str] = {}
+    for c in contract.columns:
+        if c.name == getattr(contract, "domain_column", None):
+            value = domain or ""  # blank: the department's default domain
+        elif c.type == "enum" and c.values:
+            value = c.values[0]
+        elif c.type in ("uscc", "subject_code"):
+            body = ("11" if "gov_organ_uscc" in c.checks else "91") + "530502" + org
+            value = body + uscc_check_char(body)
+        elif c.type == "org_code":
+            value = org
+        elif c.type in ("citizen_id", "id_number"):
+            value = person
+        elif c.type == "code":
+            value = "JY15305020000001"[: c.max_length or 16]
+        elif c.type == "date":
+            value = EXAMPLE_DATE
+        elif c.type == "decimal":
+            value = "1.5"
+        elif c.type == "integer":
+            value = "8"
+        else:
+            value = f"示例{c.header}"[: c.max_length or 200]
+        row[c.name] = str(value)
+    return row
 
 
 def write_template(

@@ -26,15 +26,32 @@ def test_check_exit_codes_and_summary(tmp_path, capsys):
     folder = tmp_path / "inbox" / "scjgj" / "2026-10"
     folder.mkdir(parents=True)
     good = write_xlsx(folder / "好.xlsx", [penalty_row(0), penalty_row(1)])
-    assert main(["check", str(good), "--home", str(tmp_path / "home")]) == 0
+    assert main(["check", str(good)]) == 0
     out = capsys.readouterr().out
     assert "全部通过" in out and "读取 2 行 = 入库 2 行 + 退回 0 行" in out and "校验报告" in out
     assert "报送单位：保山市市场监督管理局" in out and "数据类别：行政处罚" in out
     bad = write_xlsx(folder / "坏.xlsx", [penalty_row(0, decision_no=None)])
-    assert main(["check", str(bad), "--home", str(tmp_path / "home")]) == 1
+    assert main(["check", str(bad)]) == 1
     out = capsys.readouterr().out
     assert "整体退回" in out and "错误：必填项为空（E_REQUIRED）1 处" in out
-    assert list((tmp_path / "home" / "outbox" / "scjgj" / "2026-10").glob("坏_校验报告_*.xlsx"))
+    report = next(folder.glob("坏_校验报告_*.xlsx"))  # next to the checked file
+    assert f"校验报告：{report}" in out
+
+
+def test_check_writes_to_out_and_validates_department_and_month_before_writing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    desk = tmp_path / "桌面"
+    desk.mkdir()
+    path = write_xlsx(desk / "处罚.xlsx", [penalty_row(0)])
+    for argv, complaint in ((["--month", "../../.."], "月份“../../..”无效"), (["--month", "2026-13"], "月份“2026-13”无效"),
+                            ([], "无法确定报送单位“桌面”")):
+        assert main(["check", str(path), *argv]) == 2
+        assert complaint in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["处罚.xlsx"]  # nothing written anywhere
+    out = tmp_path / "报告"
+    assert main(["check", str(path), "--department", "市工商局", "--month", "2026-10", "--out", str(out)]) == 0
+    assert len(list(out.glob("处罚_校验报告_*.xlsx"))) == 1 and not (tmp_path / "var").exists()
+    assert main(["check", str(desk)]) == 2 and "是一个文件夹" in capsys.readouterr().err
 
 
 def test_lookup_refuses_without_operator_and_purpose(tmp_path, capsys):

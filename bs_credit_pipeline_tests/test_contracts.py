@@ -17,7 +17,7 @@ from bs_credit_pipeline.contracts import (
     Registry,
     normalise_header,
 )
-from bs_credit_pipeline.validation import CELL, compile_contract, problem_code
+from bs_credit_pipeline.intake.schema import CELL, compile_contract, problem_code
 
 KINDS = {
     "admin_penalty", "admin_licence", "dishonest_debtor", "serious_dishonesty", "good_record",
@@ -50,6 +50,10 @@ def _edit(path: Path, change) -> None:
     data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     change(data)
     path.write_text(yaml.dump(data, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _column(contract: dict, name: str) -> dict:
+    return next(c for c in contract["columns"] if c["name"] == name)
 
 
 def _variants(registry: Registry):
@@ -243,8 +247,9 @@ def test_messages(registry):
     for m in registry.messages.values():
         assert "{value}" not in m.en and m.zh and m.hint
     zh, hint, en, severity = registry.message("E_ENUM", header="处罚类别", column="penalty_types", value="罚金",
-                                              expected="警告、罚款")
+                                              expected="警告、罚款", unknown_part="", suggestion="您是否要填写“罚款”？")
     assert zh == "“处罚类别”的值“罚金”不在可选范围内，可选值：警告、罚款" and severity == "error"
+    assert hint.startswith("您是否要填写“罚款”？")
     assert "罚金" not in en and "penalty_types" in en
     zh, _, _, _ = registry.message("F_UNKNOWN_KIND")
     assert "{known_kinds}" in zh
@@ -334,7 +339,7 @@ def test_new_kind_domain_and_department_with_yaml_only(contracts_dir):
     dept = reg.department_for_folder("市国土资源局")
     assert dept.code == "zrzyj" and reg.default_domain("zrzyj", "land_supervision") == "工程建设"
 
-    from bs_credit_pipeline.validation import compile_contract  # compile-ready: the real pandera compiler accepts them
+    from bs_credit_pipeline.intake.schema import compile_contract  # compile-ready: the real pandera compiler accepts them
 
     assert compile_contract(land).contract is land
     assert compile_contract(med).contract is med
@@ -388,6 +393,17 @@ def _column(data: dict, name: str) -> dict:
          r"folder name '信用办' also names department fgw"),
         ("messages.yaml", lambda d: d.pop("E_GOV_ORGAN_USCC"),
          r"gov_integrity_record\.yaml: message code\(s\) used by its columns missing from messages\.yaml: E_GOV_ORGAN_USCC"),
+        ("kinds/dishonest_debtor.yaml",  # a value that reads as two others: multi-value cells could not be read
+         lambda d: _column(d, "situations")["values"].append("违反财产报告制度、违反限制消费令"),
+         r"column situations: multi-value cells cannot be read: value '违反财产报告制度、违反限制消费令' reads as several"),
+        ("kinds/admin_penalty.yaml", lambda d: _column(d, "penalty_types")["values"].append("罚 款"),
+         r"column penalty_types: multi-value cells cannot be read: values 罚款 / 罚 款 are the same"),
+        ("kinds/good_record.yaml", lambda d: _column(d, "honour_type")["synonyms"].update({"A级企业": "A类纳税人"}),
+         r"column honour_type: synonym 'A级企业' names A类纳税人, not among the values"),
+        ("kinds/good_record.yaml", lambda d: _column(d, "honour_type")["synonyms"].update({"表彰荣誉": "表彰荣誉"}),
+         r"column honour_type: synonym '表彰荣誉' is an allowed value itself"),
+        ("kinds/admin_licence.yaml", lambda d: _column(d, "licence_category").update(other="另行注明"),
+         r"column licence_category: other '另行注明' must be one of the values"),
         ("messages.yaml", lambda d: d["E_ENUM"].update(en="bad value {value} in {column}"),
          r"messages\.yaml E_ENUM: en \(log text\) must not contain the cell value"),
         ("messages.yaml", lambda d: d["F_ENCRYPTED"].pop("title"),

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from stdnum.cn import ric, uscc
 
 from bs_credit_pipeline import identifiers as ids
+from bs_credit_pipeline.demo import make_citizen_id, make_uscc
 
 TODAY = dt.date(2026, 7, 1)
 FAST = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -69,7 +70,7 @@ def excel_reference(value: str) -> bool:
 # --- normalisation ---------------------------------------------------------------------------
 
 def test_normalise_code_full_width_case_and_spaces():
-    cid = ids.make_citizen_id(1, birth=dt.date(1990, 1, 1))
+    cid = make_citizen_id(1, birth=dt.date(1990, 1, 1))
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in cid)
     values = [full_width, cid.lower(), f"\u3000{cid[:6]} {cid[6:]}\u3000", f"{cid}  ", f"\u00a0{cid}\u200b",
               "  ", "", None]
@@ -113,14 +114,14 @@ def test_normalise_text_skips_only_characters_nfkc_and_trimming_keep():
     lambda v: pa.array(v).dictionary_encode(),
 ])
 def test_input_kinds(wrap):
-    u = ids.make_uscc(3)
+    u = make_uscc(3)
     out = ids.uscc_errors(wrap([u, None, u.lower(), u[:-1]]))
     assert isinstance(out, pa.Array) and codes(out) == [None, None, None, "E_USCC_LENGTH"]
 
 
 COLUMN_FUNCTIONS = [
     ids.normalise_text, ids.normalise_code, ids.uscc_errors, ids.org_code_errors, ids.citizen_id_warnings,
-    ids.id15_to_18, ids.to_canonical_citizen_id, ids.uscc_org_code, ids.uscc_org_type, ids.division_of,
+    ids.id15_to_18, ids.to_canonical_citizen_id, ids.uscc_org_code,
     ids.classify_code, ids.mask_name, ids.mask_id, lambda v: ids.citizen_id_errors(v, TODAY),
     lambda v: ids.pseudonymise(v, b"k" * 16),
 ]
@@ -134,7 +135,7 @@ def test_empty_and_null_columns(values):
 
 
 def test_sliced_array_input():
-    u = ids.make_uscc(4)
+    u = make_uscc(4)
     arr = pa.array(["x", u, "91", u])[1:]
     assert codes(ids.uscc_errors(arr)) == [None, "E_USCC_LENGTH", None]
 
@@ -157,7 +158,7 @@ def test_uscc_substitutions_and_transpositions_caught(code):
 
 
 def test_uscc_substitutions_exhaustive_over_sample():
-    sample = [ids.make_uscc(seed, prefix) for seed, prefix in enumerate(USCC_PREFIXES)]
+    sample = [make_uscc(seed, prefix) for seed, prefix in enumerate(USCC_PREFIXES)]
     variants = [v for code in sample for v in single_substitutions(code, USCC_CHARS) + adjacent_transpositions(code)]
     errors = codes(ids.uscc_errors(variants))
     assert len(variants) > 9000 and None not in errors
@@ -165,7 +166,7 @@ def test_uscc_substitutions_exhaustive_over_sample():
 
 
 def test_uscc_error_codes():
-    u = ids.make_uscc(7)
+    u = make_uscc(7)
     head = "91530502" + "12345678" + "1"  # the org code's check char should be 8
     wrong_org = head + ids.uscc_check_char(head)
     wrong_check = u[:-1] + next(c for c in USCC_CHARS if c != u[-1])
@@ -205,8 +206,7 @@ def test_org_code_digit_substitutions_and_transpositions_caught():
 
 
 def test_uscc_parts():
-    u = ids.make_uscc(11, prefix="12", division="530581")
-    assert codes(ids.uscc_org_type([u, "12", None])) == ["12", None, None]
+    u = make_uscc(11, prefix="12", division="530581")
     assert codes(ids.uscc_org_code([u, "x"])) == [u[8:17], None]
 
 
@@ -229,14 +229,14 @@ def test_citizen_id_substitutions_and_transpositions_caught(code):
 
 def test_citizen_id_substitutions_exhaustive_over_sample():
     rng = np.random.default_rng(5)
-    sample = [ids.make_citizen_id(rng, d, male=bool(i % 2)) for i, d in enumerate(ID_DIVISIONS * 3)]
+    sample = [make_citizen_id(rng, d, male=bool(i % 2)) for i, d in enumerate(ID_DIVISIONS * 3)]
     variants = [v for c in sample for v in single_substitutions(c, "0123456789X") + adjacent_transpositions(c)]
     errors = codes(ids.citizen_id_errors(variants, TODAY))
     assert len(variants) > 5000 and None not in errors
 
 
 def test_citizen_id_error_codes():
-    cid = ids.make_citizen_id(8, birth=dt.date(1990, 1, 1))
+    cid = make_citizen_id(8, birth=dt.date(1990, 1, 1))
     def with_check(body: str) -> str:
         return body + ids.citizen_id_check_char(body)
     wrong_check = cid[:-1] + next(c for c in "0123456789X" if c != cid[-1])
@@ -274,7 +274,7 @@ def test_excel_damage_detected():
     rng = np.random.default_rng(9)
     damaged = []
     for _ in range(300):
-        cid = ids.make_citizen_id(rng, rng.choice(ID_DIVISIONS))
+        cid = make_citizen_id(rng, rng.choice(ID_DIVISIONS))
         if cid.endswith("X"):
             continue
         read_back = str(int(float(f"{float(cid):.15g}")))  # what pandas/openpyxl give for the General cell
@@ -308,8 +308,8 @@ def test_excel_number_18_digits_matches_reference(cid):
 
 def test_citizen_id_warnings():
     values = [
-        ids.make_citizen_id(1, "530502"), ids.make_citizen_id(1, "530581"), ids.make_citizen_id(1, "530522"),
-        ids.make_citizen_id(1, "533001"), "533022900101123", ids.make_citizen_id(1, "990101"),
+        make_citizen_id(1, "530502"), make_citizen_id(1, "530581"), make_citizen_id(1, "530522"),
+        make_citizen_id(1, "533001"), "533022900101123", make_citizen_id(1, "990101"),
         "5305021990****1234", "abc", None,
     ]
     assert codes(ids.citizen_id_warnings(values)) == [
@@ -331,11 +331,11 @@ def test_id15_to_18_and_canonical():
 
 # --- classification ----------------------------------------------------------------------------
 
-def test_classify_code_and_division():
+def test_classify_code():
     rng = np.random.default_rng(12)
-    person = ids.make_citizen_id(rng, "530524")
-    org = ids.make_uscc(rng, "91", "530581")
-    letter_org = ids.make_uscc(rng, "N1", "530521")
+    person = make_citizen_id(rng, "530524")
+    org = make_uscc(rng, "91", "530581")
+    letter_org = make_uscc(rng, "N1", "530521")
     org_code = org[8:17]
     values = [org, letter_org, person, person[:6] + person[8:17], org_code, f"{org_code[:8]}-{org_code[8]}",
               "5305021990****1234", "5.30502E+17", "110101199001011008", "abc", None]
@@ -343,16 +343,14 @@ def test_classify_code_and_division():
         "uscc", "uscc", "citizen_id", "citizen_id", "org_code", "org_code", "citizen_id", "citizen_id",
         "citizen_id", None, None,
     ]
-    assert codes(ids.division_of(values)) == [
-        "530581", "530521", "530524", "530524", None, None, "530502", None, "110101", None, None]
 
 
 def test_classify_damaged_values():
     rng = np.random.default_rng(21)
-    person = ids.make_citizen_id(rng, "530502", dt.date(1990, 1, 1))
+    person = make_citizen_id(rng, "530502", dt.date(1990, 1, 1))
     year_typo = person[:6] + "1390" + person[10:]  # fails both checks, no valid date, province prefix
-    org = ids.make_uscc(rng, "91", "530502")
-    digit_org = next(u for u in (ids.make_uscc(rng, "92", "530524") for _ in range(200)) if u.isdigit())
+    org = make_uscc(rng, "91", "530502")
+    digit_org = next(u for u in (make_uscc(rng, "92", "530524") for _ in range(200)) if u.isdigit())
     values = [year_typo, person[:17], org[:17], digit_org[:-1] + ("1" if digit_org[-1] != "1" else "2"),
               digit_org[:17], "53050219900101123.0"]
     assert codes(ids.classify_code(values)) == ["citizen_id", "citizen_id", "uscc", "uscc", "uscc", "citizen_id"]
@@ -361,7 +359,7 @@ def test_classify_damaged_values():
 
 def test_classify_all_digit_uscc():
     rng = np.random.default_rng(13)
-    digit_usccs = [u for u in (ids.make_uscc(rng, "12", "530502") for _ in range(400)) if u.isdigit()]
+    digit_usccs = [u for u in (make_uscc(rng, "12", "530502") for _ in range(400)) if u.isdigit()]
     assert len(digit_usccs) > 20
     result = codes(ids.classify_code(digit_usccs))
     assert result.count("uscc") >= len(digit_usccs) - 1  # an ID-valid collision is possible, but rare
@@ -385,7 +383,7 @@ def test_mask_name():
 
 
 def test_mask_id():
-    cid = ids.make_citizen_id(14, "530502")
+    cid = make_citizen_id(14, "530502")
     assert codes(ids.mask_id([cid, cid.lower(), "530502900101123", "1234567890", None])) == [
         f"530502********{cid[-4:]}", f"530502********{cid[-4:]}", "530502*****1123", "**********", None]
     assert codes(ids.mask_id([cid], keep_head=3, keep_tail=0, char="#")) == [cid[:3] + "#" * 15]
@@ -393,8 +391,8 @@ def test_mask_id():
 
 def test_pseudonymise():
     key, other = b"k" * 32, b"o" * 32
-    cid = ids.make_citizen_id(15)
-    tokens = codes(ids.pseudonymise([cid, cid, None, ids.make_citizen_id(16)], key))
+    cid = make_citizen_id(15)
+    tokens = codes(ids.pseudonymise([cid, cid, None, make_citizen_id(16)], key))
     assert tokens[0] == tokens[1] and tokens[2] is None and tokens[3] != tokens[0]
     assert tokens[0].startswith("P_") and len(tokens[0]) == 34 and cid not in tokens[0]
     assert codes(ids.pseudonymise(pa.chunked_array([[cid]]), key)) == tokens[:1]
@@ -417,11 +415,11 @@ def test_pseudonym_key_from_env(monkeypatch):
 # --- generators ------------------------------------------------------------------------------
 
 def test_generators():
-    female = ids.make_citizen_id(17, "530523", dt.date(1985, 6, 1), male=False)
+    female = make_citizen_id(17, "530523", dt.date(1985, 6, 1), male=False)
     assert female[:14] == "53052319850601" and int(female[16]) % 2 == 0
-    assert int(ids.make_citizen_id(17, male=True)[16]) % 2 == 1
-    assert ids.make_uscc(18) == ids.make_uscc(18)
-    made = [ids.make_uscc(s, p) for s, p in enumerate(USCC_PREFIXES)] + [ids.make_citizen_id(s) for s in range(20)]
+    assert int(make_citizen_id(17, male=True)[16]) % 2 == 1
+    assert make_uscc(18) == make_uscc(18)
+    made = [make_uscc(s, p) for s, p in enumerate(USCC_PREFIXES)] + [make_citizen_id(s) for s in range(20)]
     assert codes(ids.uscc_errors(made[:len(USCC_PREFIXES)])) == [None] * len(USCC_PREFIXES)
     assert codes(ids.citizen_id_errors(made[len(USCC_PREFIXES):], TODAY)) == [None] * 20
 
@@ -431,13 +429,13 @@ def test_generators():
 def test_stdnum_agrees_where_it_is_right():
     rng = np.random.default_rng(19)
     digit_prefix = [p for p in USCC_PREFIXES if p[0].isdigit()]
-    usccs = [ids.make_uscc(rng, rng.choice(digit_prefix), "530502") for _ in range(50)]
+    usccs = [make_uscc(rng, rng.choice(digit_prefix), "530502") for _ in range(50)]
     assert all(uscc.is_valid(u) for u in usccs)
     mixed = usccs + [v for u in usccs[:10] for v in single_substitutions(u, USCC_CHARS)[::7] + adjacent_transpositions(u)]
     assert [e is None for e in codes(ids.uscc_errors(mixed))] == [uscc.is_valid(v) for v in mixed]
 
     # stdnum checks the address code against the birth year; 110101 and 5330xx are fine for 1984-1999.
-    people = [ids.make_citizen_id(rng, rng.choice(["110101", "533001"]),
+    people = [make_citizen_id(rng, rng.choice(["110101", "533001"]),
                                   dt.date(1984, 1, 1) + dt.timedelta(days=int(rng.integers(0, 5000)))) for _ in range(50)]
     assert all(ric.is_valid(p) for p in people)
     mixed = people + [v for p in people[:10] for v in single_substitutions(p, "0123456789X")[::5]
@@ -448,11 +446,11 @@ def test_stdnum_agrees_where_it_is_right():
 def test_where_stdnum_is_wrong():
     rng = np.random.default_rng(20)
     # 1. letter-initial USCCs (A1 military, N1-N3 rural collectives, Y1 other) are valid; stdnum rejects them.
-    letter = [ids.make_uscc(rng, p) for p in ("A1", "N1", "N2", "N3", "Y1")]
+    letter = [make_uscc(rng, p) for p in ("A1", "N1", "N2", "N3", "Y1")]
     assert codes(ids.uscc_errors(letter)) == [None] * 5
     assert not any(uscc.is_valid(u) for u in letter)
     # 2. stdnum skips the embedded GB 11714 check: a wrong org-code check char with a matching pos-18 char.
-    good = ids.make_uscc(rng, "91", "530502")
+    good = make_uscc(rng, "91", "530502")
     wrong_digit = next(c for c in "0123456789X" if c != good[16])
     head = good[:16] + wrong_digit
     forged = head + ids.uscc_check_char(head)
@@ -460,8 +458,8 @@ def test_where_stdnum_is_wrong():
     assert codes(ids.uscc_errors([forged])) == ["E_USCC_ORGCODE_CHECK"]
     # 3. Baoshan residents born before 2000/2015 carry the current codes 530502 / 530581 after re-issue;
     #    stdnum 2.2 rejects them because the county did not exist in their birth year.
-    changed = [ids.make_citizen_id(rng, "530502", dt.date(1990, 5, 1)),
-               ids.make_citizen_id(rng, "530581", dt.date(2008, 3, 3))]
+    changed = [make_citizen_id(rng, "530502", dt.date(1990, 5, 1)),
+               make_citizen_id(rng, "530581", dt.date(2008, 3, 3))]
     assert not any(ric.is_valid(p) for p in changed)
     assert codes(ids.citizen_id_errors(changed, TODAY)) == [None, None]
     assert codes(ids.citizen_id_warnings(changed)) == [None, None]
@@ -471,7 +469,7 @@ def test_excel_rounded_id_that_passes_the_check_char_gets_a_warning():
     """One damaged ID in eleven passes the check char; it is loaded, but the officer is asked to verify it."""
     today = dt.date(2026, 11, 27)
     for seed in range(5000):
-        original = ids.make_citizen_id(seed, birth=dt.date(1980, 1, 1))
+        original = make_citizen_id(seed, birth=dt.date(1980, 1, 1))
         if not original.isdigit():
             continue
         damaged = str(int(float(f"{int(original):.15g}")))

@@ -17,7 +17,7 @@ import xlwt
 
 from bs_credit_pipeline import identifiers as ids
 from bs_credit_pipeline.contracts import Registry
-from bs_credit_pipeline.identifiers import make_citizen_id, make_uscc
+from bs_credit_pipeline.demo import make_citizen_id, make_uscc
 from bs_credit_pipeline.intake import Intake
 from bs_credit_pipeline.paths import Home
 
@@ -184,7 +184,7 @@ def test_excel_damage_and_normalisation(intake, tmp_path):
     rows[3]["decision_date"] = "2026年10月3日"
     path = write_xlsx(tmp_path / "处罚.xlsx", rows, numeric={(0, "id_number")})
     result = run(intake, path)
-    assert codes(result) == {2: {"E_ID_EXCEL_NUMBER"}}
+    assert codes(result) == {2: {"E_EXCEL_NUMBER_CELL"}}
     hint = problems(result)[0]["hint"]
     assert "文本" in hint
     staged = pq.read_table(result.staged_path).to_pandas()
@@ -392,16 +392,23 @@ def test_every_corpus_file_gets_a_clear_outcome(intake, corpus_dir, name):
     assert result.report_path.exists()
 
 
-def test_excel_damaged_id_that_passes_the_check_char_is_loaded_with_a_warning(intake, tmp_path):
+def test_excel_damaged_id_that_passes_the_check_char_is_refused(intake, tmp_path):
+    """A numeric cell of 18 digits lost its last three: refused even when the check char happens to pass (it would
+    attach the record to somebody else); the same digits typed as text are loaded with a warning."""
     seed = next(i for i in range(5000) if ids.citizen_id_errors(
         [_damaged(penalty_row(i, person=True)["id_number"])], TODAY)[0].as_py() is None
         and penalty_row(i, person=True)["id_number"].isdigit())
     result = run(intake, write_xlsx(tmp_path / "处罚.xlsx", [penalty_row(seed, person=True)],
                                     numeric={(0, "id_number")}))
+    assert result.status == "rejected"
+    error = problems(result)[0]
+    assert (error["code"], error["severity"], error["excel_row"]) == ("E_EXCEL_NUMBER_CELL", "error", 2)
+    assert "文本" in error["hint"] and "重新导出" in error["hint"]
+    as_text = penalty_row(seed, person=True, id_number=_damaged(penalty_row(seed, person=True)["id_number"]))
+    result = run(intake, write_xlsx(tmp_path / "文本.xlsx", [as_text]))
     assert result.status == "accepted"
     warning = problems(result)[0]
     assert (warning["code"], warning["severity"], warning["excel_row"]) == ("W_ID_MAYBE_EXCEL_NUMBER", "warning", 2)
-    assert "文本" in warning["hint"]
 
 
 def test_two_columns_for_one_field_reject_the_file(intake, tmp_path):

@@ -1,4 +1,4 @@
-"""readers.py: every file gives string tables with exact Excel row numbers, or a typed FileRejected."""
+"""intake/read.py: every file gives string tables with exact Excel row numbers, or a typed FileRejected."""
 
 import csv
 import io
@@ -15,8 +15,8 @@ import xlwt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bs_credit_pipeline import readers
-from bs_credit_pipeline.readers import FileRejected, Workbook, read_workbook, sniff_format
+from bs_credit_pipeline.intake import read as readers
+from bs_credit_pipeline.intake.read import FileRejected, Workbook, read_workbook, sniff_format
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "spreadsheets"
@@ -387,7 +387,7 @@ EXPECTED_REJECTIONS = {
     "pass_protected.xlsx": "F_ENCRYPTED",
     "pass_protected.xlsb": "F_ENCRYPTED",
     "OOM_alloc3.xls": "F_UNREADABLE",  # corrupt compound file
-    "issue_594_dos.ods": "F_TOO_LARGE",  # calamine's cell limit
+    "issue_594_dos.ods": "F_UNSUPPORTED_FORMAT",  # 1.3 KB over calamine's cell limit: not "too large"; send .xlsx
     "empty_sheet.xlsx": "F_EMPTY",
     "issue_666_panic.xlsb": "F_EMPTY",
 }

@@ -6,7 +6,7 @@ import openpyxl
 import pyarrow as pa
 import pytest
 
-from bs_credit_pipeline.reports import (
+from bs_credit_pipeline.intake.report import (
     DETAIL_HEADERS,
     DETAIL_SHEET,
     EXPLAIN_HEADER,

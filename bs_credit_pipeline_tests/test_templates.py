@@ -184,8 +184,8 @@ def test_no_codes_sheet_when_lists_are_short(tmp_path):
 )
 def test_real_contract_round_trip(tmp_path):
     from bs_credit_pipeline.contracts import Registry
-    from bs_credit_pipeline.headers import detect_kind, match_sheet
-    from bs_credit_pipeline.readers import read_workbook
+    from bs_credit_pipeline.intake.header import detect_kind, match_sheet
+    from bs_credit_pipeline.intake.read import read_workbook
 
     contract = Registry.load().contracts["admin_penalty"]
     path = write_template(contract, tmp_path / "admin_penalty.xlsx")

@@ -100,7 +100,7 @@ CASES = [
     ("ui", [], _file_below_file, 2, "是一个文件"),
     ("check", ["{sample}"], _file_below_file, 2, "是一个文件"),
     ("check", ["{tmp}/missing.xlsx"], _home, 2, "找不到文件"),
-    ("check", ["{tmp}"], _home, 2, "找不到文件"),
+    ("check", ["{tmp}"], _home, 2, "是一个文件夹"),  # a directory is not 找不到文件 (issue 15)
     ("lookup", ["530502199001011234"], _home, 2, "--operator"),
     ("lookup", ["530502199001011234", "--operator", "王科员", "--purpose", " "], _home, 2, "--purpose"),
     ("lookup", ["530502199001011234", "--operator", "王科员", "--purpose", "核查"], _no_key, 2, "bs-credit init"),

@@ -14,7 +14,7 @@ import pyarrow as pa
 from bs_credit_pipeline.warehouse import schema
 from bs_credit_pipeline.warehouse.load import load_partition
 from bs_credit_pipeline.warehouse.staged import staged_files
-from bs_credit_pipeline.warehouse.synthetic import citizen_id, uscc, write_staged
+from bs_credit_pipeline_tests.synthetic import citizen_id, uscc, write_staged
 
 T0 = datetime(2026, 2, 1, tzinfo=timezone.utc)
 PARTITIONS = [("scjgj", "2026-01"), ("scjgj", "2026-02"), ("gaj", "2026-01"), ("sthjj", "2026-03")]

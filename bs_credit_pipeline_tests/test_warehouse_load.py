@@ -10,7 +10,7 @@ import pytest
 from bs_credit_pipeline.warehouse import schema
 from bs_credit_pipeline.warehouse.load import load_partition
 from bs_credit_pipeline.warehouse.staged import staged_files
-from bs_credit_pipeline.warehouse.synthetic import citizen_id, org_code, uscc, write_rejected_file, write_staged
+from bs_credit_pipeline_tests.synthetic import citizen_id, org_code, uscc, write_rejected_file, write_staged
 
 T0 = datetime(2026, 2, 1, 8, tzinfo=timezone.utc)
 PROMOTE = {"admin_penalty": {"category": "penalty_types", "end_date": "publicity_end_date",

@@ -19,7 +19,7 @@ from bs_credit_pipeline.warehouse import schema
 from bs_credit_pipeline.warehouse.load import load_partition
 from bs_credit_pipeline.warehouse.lookup import record_lookup
 from bs_credit_pipeline.warehouse.snapshot import build_snapshot
-from bs_credit_pipeline.warehouse.synthetic import citizen_id, org_code, uscc, write_staged
+from bs_credit_pipeline_tests.synthetic import citizen_id, org_code, uscc, write_staged
 
 T0 = datetime(2026, 2, 1, tzinfo=timezone.utc)
 KEY = b"test-key-not-secret-0123456789ab"

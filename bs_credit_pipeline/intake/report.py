@@ -21,12 +21,17 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import xlsxwriter
+
+if TYPE_CHECKING:
+    from ..contracts import Registry
+    from .validate import SheetRun
 
 REPORT_FULL_COPY_MAX_ROWS = 200_000
 REPORT_MAX_COMMENTS_PER_SHEET = 2_000
@@ -105,6 +110,16 @@ def column_index(letter: str) -> int:
     if not 1 <= index <= EXCEL_MAX_COLS:
         raise ValueError(f"Excel column out of range: {letter!r}")
     return index - 1
+
+
+def excel_column(index: int) -> str:
+    """0-based column index → Excel letters (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
 
 
 def display_width(text: str) -> int:
@@ -643,3 +658,49 @@ def write_report(
         wb.close()
     os.replace(tmp, out)
     return out
+
+
+# ---------------------------------------------------------------------------------------------------- intake runs
+
+
+def by_sheet(runs: list[SheetRun]) -> list[list[SheetRun]]:
+    """Consecutive runs of the same sheet (a large sheet is validated in several chunks)."""
+    groups: list[list[SheetRun]] = []
+    for run in runs:
+        if groups and groups[-1][0].match.sheet is run.match.sheet:
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+    return groups
+
+
+def sheet_view(runs: list[SheetRun]) -> ReportSheet:
+    """One sheet's rows as read (all its runs), kept columns only, converted to Python lazily by the writer."""
+    match = runs[0].match
+    sheet = match.sheet
+    cols = sorted(match.columns)
+    table = pa.table({str(j): pa.chunked_array([c for r in runs for c in r.raw[match.columns[i]].chunks], pa.string())
+                      for j, i in enumerate(cols)})
+    row_numbers = np.concatenate([r.row_numbers for r in runs])
+    return ReportSheet(sheet.name, [match.headers.get(i, "") for i in cols],
+                       [excel_column(i + sheet.col_offset) for i in cols], ArrowRows(table, row_numbers), table.num_rows)
+
+
+def write_file_report(registry: Registry, out_dir: Path, path: Path, dept, month: str, kind_title: str | None,
+                      manifest: dict, problems: pa.Table, sheets: list[ReportSheet]) -> Path:
+    """The report of one intake run, named after the submitted file and its content hash, in `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"{path.stem}_校验报告_{manifest['sha256'][:8]}.xlsx"
+    titles = {code: registry.message_title(code)
+              for code in set(manifest["error_counts"]) | set(manifest["warning_counts"])}
+    summary = {k: manifest[k] for k in ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped", "status",
+                                         "file_error", "error_counts", "hidden_sheets")}
+    summary.update({
+        "code_titles": titles, "kind_title": kind_title or "未识别",
+        "dropped_columns": [f"{d['sheet']}!{d['column']} {d['header']}" for d in manifest["dropped_columns"]],
+        "processed_at": manifest["processed_at"], "warning_counts": manifest["warning_counts"],
+        "ignored_sheets": manifest["ignored_sheets"],
+    })
+    return write_report(
+        out, file_name=path.name, department_name=dept.name if dept else manifest["department"], month=month,
+        kind_title=kind_title or "未识别", sheets=sheets, problems=problems, summary=summary)

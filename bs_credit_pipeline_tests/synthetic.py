@@ -1,4 +1,4 @@
-"""Synthetic staging data in intake's format, for warehouse tests, the benchmark and demos.
+"""Synthetic staging data in intake's format, for warehouse tests and the warehouse benchmark.
 
 Identifiers are generated with valid check characters; they are synthetic, never real people or bodies.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ..identifiers import citizen_id_check_char, org_code_check_char, uscc_check_char
-from .staged import StagedFile
+from bs_credit_pipeline.identifiers import citizen_id_check_char, org_code_check_char, uscc_check_char
+from bs_credit_pipeline.warehouse.staged import StagedFile
 
 
 

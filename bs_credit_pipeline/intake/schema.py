@@ -20,12 +20,11 @@ import pyarrow as pyarrow
 import pyarrow.compute as pc
 from pandera import extensions
 
-from . import identifiers as ids
-from .contracts import ColumnSpec, Contract
-from .parsing import parse_dates, parse_numbers
+from .. import identifiers as ids
+from ..contracts import ColumnSpec, Contract, enums
+from ..parsing import parse_dates, parse_numbers
 
 CODE_TYPES = frozenset({"uscc", "org_code", "citizen_id", "subject_code", "id_number", "code"})
-MULTI_SEPARATORS = r"\s*[、;；,，/]\s*"
 PERSON_ID_TYPES = frozenset({"身份证", "居民身份证", ""})
 CELL = "CELL"  # the precise code of these checks' failures is kept per cell in the run context
 CHECK_CODES = {  # check name (as pandera reports it in failure cases) -> problem code
@@ -112,16 +111,15 @@ def id_number(df: pd.DataFrame, *, column: str, type_column: str | None) -> pd.S
     return _record(column, codes)
 
 
-@extensions.register_check_method(statistics=["values"], supported_types=pd.Series)
-def multi_isin(series: pd.Series, *, values: tuple) -> pd.Series:
-    """Every part of a value joined by 、 (separators were unified at normalisation) is an allowed value."""
-    parts = pc.split_pattern(_to_arrow(series), "、")
-    flat = pc.list_flatten(parts)
-    bad_parts = pc.invert(pc.is_in(flat, value_set=pyarrow.array(list(values), pyarrow.string())))
-    parents = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False)
-    ok = np.ones(len(series), dtype=bool)
-    ok[parents[np.asarray(bad_parts.to_numpy(zero_copy_only=False), dtype=bool)]] = False
-    return pd.Series(ok, index=series.index)
+@extensions.register_check_method(statistics=["values", "synonyms", "other"], supported_types=pd.Series)
+def multi_isin(series: pd.Series, *, values: tuple, synonyms: tuple, other: str | None) -> pd.Series:
+    """The cell reads as allowed values only (normalisation already wrote known cells canonically)."""
+    vocabulary = enums.vocabulary(values, synonyms, other, multi=True)
+    arr = _to_arrow(series)
+    distinct = pc.unique(arr).drop_null()
+    known = [v for v in distinct.to_pylist() if not vocabulary.parse(v).unknown]
+    ok = pc.is_in(arr, value_set=pyarrow.array(known, pyarrow.string()))
+    return pd.Series(np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool), index=series.index)
 
 
 def _parsed_dates(series: pd.Series) -> pyarrow.Array:
@@ -191,7 +189,8 @@ def _column_checks(col: ColumnSpec) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if col.type == "enum" and col.values:
         if col.multi:
-            checks.append(pa.Check.multi_isin(values=tuple(col.values)))
+            checks.append(pa.Check.multi_isin(values=tuple(col.values), other=col.other,
+                                               synonyms=tuple((k, tuple(v)) for k, v in col.synonyms.items())))
         else:
             checks.append(pa.Check.isin(list(col.values)))
     if col.type in ("uscc", "org_code", "citizen_id", "subject_code"):
@@ -264,19 +263,66 @@ def _normalised(values: pyarrow.Array | pyarrow.ChunkedArray, normalise) -> pyar
 
 
 def normalise_frame(raw: dict[str, pyarrow.Array], contract: Contract) -> pd.DataFrame:
-    """NFKC, trim, upper-case codes, unify multi-value separators; empty cells become null."""
+    """Normalise what is compared, keep free text as written; empty cells become null.
+
+    Codes: NFKC, no spaces, upper-case. Enums: the canonical value(s) (`canonical_enum`). Dates, numbers and the
+    text columns of the natural key (文号, 案号: they identify a record across submissions): NFKC, trimmed.
+    Other text: trimmed only, stored as submitted.
+    """
     out = {}
     for col in contract.columns:
         values = raw.get(col.name)
         if values is None:
             continue
-        norm = _normalised(values, ids.normalise_code if col.type in CODE_TYPES else ids.normalise_text)
-        if col.type == "enum" and col.multi:
-            norm = pc.replace_substring_regex(norm, MULTI_SEPARATORS, "、")
+        if col.type in CODE_TYPES:
+            norm = _normalised(values, ids.normalise_code)
+        elif col.type == "text" and col.name not in contract.natural_key:
+            norm = ids.trim_text(values)
+        else:
+            norm = _normalised(values, ids.normalise_text)
+        if col.type == "enum" and col.values:
+            norm = canonical_enum(norm, col)
         out[col.name] = norm
     n = len(next(iter(raw.values()))) if raw else 0
     frame = pyarrow.table(out) if out else pyarrow.table({"_": pyarrow.nulls(n, pyarrow.string())}).drop(["_"])
     return frame.to_pandas(types_mapper=_string_dtype)
+
+
+def canonical_enum(values: pyarrow.Array, spec: ColumnSpec) -> pyarrow.Array:
+    """Each cell's canonical value(s), joined by 、 (synonyms, older wordings, 其他-XXX and multi-value cells read
+    by contracts.enums); a cell with an unknown part stays as it was and fails validation. Parsed once per
+    distinct value."""
+    vocabulary = enums.of_column(spec)
+    encoded = pc.dictionary_encode(values)
+    mapped = []
+    for text in encoded.dictionary.to_pylist():
+        parsed = vocabulary.parse(text)
+        mapped.append(parsed.text if parsed.values and not parsed.unknown else text)
+    return pyarrow.array(mapped, pyarrow.string()).take(encoded.indices)
+
+
+def enum_rewordings(raw: dict[str, pyarrow.Array], contract: Contract) -> Problems:
+    """W_ENUM_SYNONYM where an enum cell was written as a synonym, an older wording or 其他-XXX (stored as the
+    canonical value; the row is accepted)."""
+    found: list[tuple[np.ndarray, str]] = []
+    for col in contract.columns:
+        if col.type != "enum" or not col.values or col.name not in raw or not (col.synonyms or col.other):
+            continue
+        vocabulary = enums.of_column(col)
+        encoded = pc.dictionary_encode(ids.normalise_text(raw[col.name]))
+        flags = []
+        for text in encoded.dictionary.to_pylist():
+            parsed = vocabulary.parse(text)
+            flags.append(parsed.reworded and not parsed.unknown and bool(parsed.values))
+        if any(flags):
+            hit = np.asarray(flags + [False])[pc.fill_null(encoded.indices, len(flags)).to_numpy(zero_copy_only=False)]
+            found.append((np.flatnonzero(hit), col.name))
+    if not found:
+        return Problems(np.array([], dtype=np.int64), [], [])
+    rows = [(int(i), name) for positions, name in found for i in positions]
+    rows.sort(key=lambda r: r[0])
+    return Problems(np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows],
+                    ["W_ENUM_SYNONYM"] * len(rows))
 
 
 def _string_dtype(t: pyarrow.DataType):

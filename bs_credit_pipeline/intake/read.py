@@ -22,7 +22,7 @@ column). CSV row numbers are the 1-based physical line on which the record start
 1-based <tr> index. CSV and HTML give one sheet named after the file stem. A file whose visible worksheets
 hold no row at all (or only hidden sheets) is rejected with F_EMPTY.
 
-Isolation: Excel files are read in a child process (`python -m bs_credit_pipeline.readers`, ~0.2 s CPU to
+Isolation: Excel files are read in a child process (`python -m bs_credit_pipeline.intake.read`, ~0.2 s CPU to
 start) under RLIMIT_AS (`EXCEL_MEMORY_LIMIT`) and a wall-clock limit (`EXCEL_TIMEOUT_S`); the tables come back
 as Arrow IPC files that the parent memory-maps (no copy). It is needed: every corpus file stays under 60 MB
 peak RSS (calamine itself refuses or bounds the allocation bombs OOM_alloc*.xls and issue_594_dos.ods), but a
@@ -46,7 +46,8 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
@@ -62,19 +63,35 @@ EXCEL_TIMEOUT_S = 600
 MARKER_SHEET = "_bscredit"
 # The reader child hands its tables over as Arrow IPC files: in memory (tmpfs) when the machine has one.
 _IPC_DIR = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-_PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+_PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 F_UNREADABLE = "F_UNREADABLE"
 F_ENCRYPTED = "F_ENCRYPTED"
 F_EMPTY = "F_EMPTY"
 F_UNSUPPORTED_FORMAT = "F_UNSUPPORTED_FORMAT"
 F_TOO_LARGE = "F_TOO_LARGE"
+F_NOT_A_FILE = "F_NOT_A_FILE"
+F_NOT_FOUND = "F_NOT_FOUND"
+F_ENCODING = "F_ENCODING"
+F_LIMITS = "F_LIMITS"
+
+# Bounds on a text file (CSV), so that any file gets its verdict within seconds and well under 1 GB: the widest
+# contract has 35 columns (test_read_bounds_fit_every_contract), Excel allows 32 767 characters in a cell.
+MAX_FIELDS = 1024  # fields in one row
+MAX_FIELD_CHARS = 32_767  # characters in one field
+MAX_LINE_BYTES = 1 << 20  # bytes in one line (a record may span lines when quoted)
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 _DELIMITERS = (",", "\t", ";", "|")
 _HTML_STARTS = (b"<html", b"<!doctype html", b"<table", b"<head", b"<meta", b"<body", b"<style", b"<!--")
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+_OTHER_MAGICS = (  # what a file named .xlsx may really be: (Chinese name, English log name)
+    (b"%PDF", ("PDF 文档", "PDF")), (b"\x89PNG", ("PNG 图片", "PNG image")), (b"\xff\xd8\xff", ("JPEG 图片", "JPEG image")),
+    (b"GIF8", ("GIF 图片", "GIF image")), (b"Rar!", ("RAR 压缩包", "RAR archive")), (b"7z\xbc\xaf", ("7z 压缩包", "7z archive")),
+    (b"\x1f\x8b", ("gzip 压缩包", "gzip archive")), (b"{\\rtf", ("RTF 文档", "RTF document")),
+)
+_FORMAT_NAMES = {"ods": "OpenDocument 表格（.ods）", "xlsb": "Excel 二进制工作簿（.xlsb）"}
 _MAX_SPAN = 16384  # Excel's column limit: bounds HTML colspan/rowspan
 
 
@@ -85,6 +102,9 @@ class SheetData:
     table: pa.Table  # every column pa.string(), named c0..cN
     row_numbers: np.ndarray  # int64, 1-based Excel row (CSV: line, HTML: <tr>) of each table row
     col_offset: int  # 0-based Excel column index of c0
+    # Table column -> table rows of cells that were NUMBERS of 16+ digits in the workbook (an ID typed into a
+    # General cell: Excel kept 15 significant digits). Excel formats only; CSV shows such damage in its text.
+    numeric_cells: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,12 +118,14 @@ class Workbook:
 
 
 class FileRejected(Exception):
-    """File-level outcome: `code` is a messages.yaml code, `detail` an English log text without personal data."""
+    """File-level outcome: `code` is a messages.yaml code, `detail` an English log text without personal data,
+    `fields` the Chinese message's placeholders (`what`: the format found, `encoding`)."""
 
-    def __init__(self, code: str, detail: str):
+    def __init__(self, code: str, detail: str, **fields: str):
         super().__init__(f"{code}: {detail}")
         self.code = code
         self.detail = detail
+        self.fields = fields
 
 
 # ---------------------------------------------------------------- format sniffing
@@ -120,6 +142,9 @@ def sniff_format(path) -> str:
         return _sniff_ole2(path)
     if head.startswith(_ZIP_MAGICS):
         return _sniff_zip(path)
+    for magic, what in _OTHER_MAGICS:
+        if head.startswith(magic):
+            raise FileRejected(F_UNSUPPORTED_FORMAT, f"not a spreadsheet: {what[1]}", what=what[0])
     return _sniff_text(head)
 
 
@@ -128,7 +153,8 @@ def _sniff_ole2(path: Path) -> str:
         raise FileRejected(F_ENCRYPTED, "password-protected Office file (OLE2 EncryptedPackage)")
     if _ole2_has_stream(path, "Workbook") or _ole2_has_stream(path, "Book"):
         return "xls"
-    raise FileRejected(F_UNSUPPORTED_FORMAT, "OLE2 compound file without a workbook stream (e.g. a Word .doc)")
+    raise FileRejected(F_UNSUPPORTED_FORMAT, "OLE2 compound file without a workbook stream (e.g. a Word .doc)",
+                       what="Word 等其他 Office 文档")
 
 
 def _ole2_has_stream(path: Path, name: str) -> bool:
@@ -157,7 +183,9 @@ def _sniff_zip(path: Path) -> str:
         return "xlsb"
     if mimetype.startswith(_ODS_MIME) or ("content.xml" in names and not mimetype):
         return "ods"
-    raise FileRejected(F_UNSUPPORTED_FORMAT, "zip file that is not a spreadsheet (no xl/workbook.xml)")
+    what = "Word 文档（.docx）" if "word/document.xml" in names else "PowerPoint 演示文稿" if "ppt/presentation.xml" in names \
+        else "压缩包（.zip）"
+    raise FileRejected(F_UNSUPPORTED_FORMAT, "zip file that is not a spreadsheet (no xl/workbook.xml)", what=what)
 
 
 def _sniff_text(head: bytes) -> str:
@@ -166,23 +194,39 @@ def _sniff_text(head: bytes) -> str:
     lower = head.removeprefix(codecs.BOM_UTF8).lstrip().lower()
     if lower.startswith(b"<?xml"):
         if b"urn:schemas-microsoft-com:office:spreadsheet" in lower:
-            raise FileRejected(F_UNSUPPORTED_FORMAT, "XML Spreadsheet 2003 file")
+            raise FileRejected(F_UNSUPPORTED_FORMAT, "XML Spreadsheet 2003 file", what="XML 电子表格 2003")
         if b"<html" in lower:
             return "html"
-        raise FileRejected(F_UNSUPPORTED_FORMAT, "XML file that is not a spreadsheet")
+        raise FileRejected(F_UNSUPPORTED_FORMAT, "XML file that is not a spreadsheet", what="XML 文件")
     if lower.startswith(_HTML_STARTS):
         return "html"
     if lower.startswith(b"mime-version:"):
-        raise FileRejected(F_UNSUPPORTED_FORMAT, "MHT single-file web page")
+        raise FileRejected(F_UNSUPPORTED_FORMAT, "MHT single-file web page", what="单个文件网页（.mht）")
     if b"\0" in head:
-        raise FileRejected(F_UNSUPPORTED_FORMAT, "binary file that is not a known spreadsheet format")
+        if _looks_utf16(head):
+            raise FileRejected(F_ENCODING, "UTF-16 text without a byte-order mark", encoding="UTF-16（缺少字节顺序标记 BOM）")
+        raise FileRejected(F_ENCODING, "text with NUL bytes", encoding="含有空字符（NUL）的文本，可能是损坏的文件或其他程序的二进制文件")
     for encoding in ("utf-8", "gb18030"):
         try:
             codecs.getincrementaldecoder(encoding)().decode(head, final=False)
             return "csv"
         except UnicodeDecodeError:
             continue
-    raise FileRejected(F_UNSUPPORTED_FORMAT, "text in an unknown encoding")
+    raise FileRejected(F_ENCODING, "text in an unknown encoding", encoding="无法识别的编码")
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """Text in UTF-16 (either byte order) without a BOM: it decodes to printable text with line breaks or commas."""
+    sample = head[: len(head) // 2 * 2]
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = sample.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+        if "\0" not in text and printable >= 0.95 * len(text) and any(ch in text for ch in "\n,\t"):
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- entry point
@@ -191,8 +235,12 @@ def _sniff_text(head: bytes) -> str:
 def read_workbook(path) -> Workbook:
     """Read any submitted file; raises FileRejected for a file-level problem."""
     path = Path(path)
+    if path.is_dir():
+        raise FileRejected(F_NOT_A_FILE, "path is a directory")
     try:
         size = path.stat().st_size
+    except FileNotFoundError:
+        raise FileRejected(F_NOT_FOUND, "no such file") from None
     except OSError as e:
         raise FileRejected(F_UNREADABLE, f"cannot stat file: {e.strerror}") from None
     if size == 0:
@@ -238,7 +286,7 @@ def _read_excel(path: Path, fmt: str) -> Workbook:
         pythonpath = os.pathsep.join(filter(None, [str(_PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "bs_credit_pipeline.readers", str(path), fmt, tmp],
+                [sys.executable, "-m", "bs_credit_pipeline.intake.read", str(path), fmt, tmp],
                 env={**os.environ, "PYTHONPATH": pythonpath},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -254,14 +302,15 @@ def _read_excel(path: Path, fmt: str) -> Workbook:
             )
         outcome = json.loads(result.read_text(encoding="utf-8"))
         if outcome[0] == "rejected":
-            raise FileRejected(outcome[1], outcome[2])
+            raise FileRejected(outcome[1], outcome[2], **outcome[3])
         _, sheets, hidden, marker = outcome
         return Workbook(
             path=path,
             format=fmt,
             sheets=[
-                SheetData(name, index, _string_table(_load_ipc(ipc).columns), np.arange(1, n + 1, dtype=np.int64), off)
-                for name, index, ipc, n, off in sheets
+                SheetData(name, index, _string_table(_load_ipc(ipc).columns), np.arange(1, n + 1, dtype=np.int64), off,
+                          {int(j): np.asarray(rows, dtype=np.int64) for j, rows in numeric})
+                for name, index, ipc, n, off, numeric in sheets
             ],
             hidden_sheets=hidden,
             encoding=None,
@@ -281,18 +330,21 @@ def _excel_child(path: str, fmt: str, outdir: str) -> None:
     try:
         outcome = ["ok", *_excel_to_ipc(path, fmt, outdir)]
     except FileRejected as e:
-        outcome = ["rejected", e.code, e.detail]
+        outcome = ["rejected", e.code, e.detail, e.fields]
     except MemoryError:
-        outcome = ["rejected", F_TOO_LARGE, f"out of memory (limit {EXCEL_MEMORY_LIMIT} bytes)"]
+        outcome = ["rejected", F_TOO_LARGE, f"out of memory (limit {EXCEL_MEMORY_LIMIT} bytes)", {}]
     except Exception as e:
         text = _first_line(e)
+        fields = {}
         if re.search("password|encrypt", text, re.I):
             code = F_ENCRYPTED
+        elif fmt in _FORMAT_NAMES:  # formats we read when they are simple; say what to send instead
+            code, fields = F_UNSUPPORTED_FORMAT, {"what": _FORMAT_NAMES[fmt]}
         elif re.search("limit exceeded", text, re.I):
             code = F_TOO_LARGE
         else:
             code = F_UNREADABLE
-        outcome = ["rejected", code, f"reader failed ({type(e).__name__})"]  # the text may quote cell values
+        outcome = ["rejected", code, f"reader failed ({type(e).__name__})", fields]  # the text may quote cell values
     tmp = os.path.join(outdir, "result.json.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(outcome, f, ensure_ascii=False)
@@ -315,14 +367,53 @@ def _excel_to_ipc(path: str, fmt: str, outdir: str):
         elif not visible:
             hidden.append(name)
         else:
-            sheet = reader.load_sheet(index, header_row=None, dtypes="string", skip_rows=0)
-            batch = _dates_as_shown(sheet.to_arrow())
+            # Which cells are numbers: a second parse with a boolean dtype, on another thread while this one reads
+            # the text (fastexcel releases the GIL: on two cores it costs no wall time, measured in bench/RESULTS.md).
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                typed = pool.submit(_numeric_flags, path, index)
+                sheet = reader.load_sheet(index, header_row=None, dtypes="string", skip_rows=0)
+                batch = _dates_as_shown(sheet.to_arrow())
+                flags = typed.result()
             columns = sheet.selected_columns
+            numeric = _numeric_long_numbers(batch, [c.absolute_index for c in columns], flags)
             ipc = os.path.join(outdir, f"{index}.arrow")
             with pa.OSFile(ipc, "wb") as sink, pa.ipc.new_file(sink, batch.schema) as writer:
                 writer.write_batch(batch)
-            sheets.append((name, index, ipc, batch.num_rows, columns[0].absolute_index if columns else 0))
+            sheets.append((name, index, ipc, batch.num_rows, columns[0].absolute_index if columns else 0, numeric))
     return sheets, hidden, marker
+
+
+_LONG_DIGITS = r"^[0-9]{16,20}$"
+
+
+def _numeric_flags(path: str, index: int) -> dict[int, np.ndarray]:
+    """Absolute column index -> per row: the cell is a number (or a boolean), from a boolean-typed parse."""
+    import fastexcel
+
+    sheet = fastexcel.read_excel(path).load_sheet(index, header_row=None, skip_rows=0, dtypes="boolean")
+    return {info.absolute_index: col.is_valid().to_numpy(zero_copy_only=False)
+            for info, col in zip(sheet.selected_columns, sheet.to_arrow().columns)}
+
+
+def _numeric_long_numbers(batch: pa.RecordBatch, absolute: list[int], flags: dict[int, np.ndarray]) -> list[list]:
+    """[[column, [rows]], ...] of the cells that were numbers with more than 15 significant digits (read as text,
+    a number shows the digits of the double it is: 16 or more digits mean digits were lost)."""
+    found = []
+    for j, col in enumerate(batch.columns):
+        numeric = flags.get(absolute[j])
+        if col.type != pa.string() or numeric is None or not numeric.any():
+            continue
+        size = pc.binary_length(col)  # cheap first: only 16-20 byte cells can be such digits
+        sized = np.flatnonzero(pc.fill_null(pc.and_(pc.greater_equal(size, 16), pc.less_equal(size, 20)), False)
+                               .to_numpy(zero_copy_only=False))
+        sized = sized[numeric[sized]] if len(numeric) == len(col) else sized[:0]
+        if not len(sized):
+            continue
+        shaped = pc.fill_null(pc.match_substring_regex(col.take(pa.array(sized)), _LONG_DIGITS), False)
+        rows = sized[shaped.to_numpy(zero_copy_only=False)]
+        if len(rows):
+            found.append([j, rows.tolist()])
+    return found
 
 
 _MIDNIGHT = " 00:00:00"
@@ -408,10 +499,41 @@ def _read_csv(path: Path) -> Workbook:
     if not body or body.isspace():
         raise FileRejected(F_EMPTY, "text file holds only whitespace")
     delimiter = _sniff_delimiter(body[:65536].decode("utf-8", errors="ignore"))
+    _check_lines(body, delimiter)
     parsed = _csv_arrow(body, delimiter)
     table, rows = parsed if parsed is not None else _csv_stdlib(body.decode("utf-8"), delimiter)
+    _check_fields(table)
     sheet = SheetData(path.stem[:31], 0, table, rows, 0)
     return Workbook(path, "csv", [sheet], [], encoding, None)
+
+
+def _limits(detail: str, limit: str) -> FileRejected:
+    return FileRejected(F_LIMITS, detail, limit=limit)
+
+
+def _check_lines(body: bytes, delimiter: str) -> None:
+    """Line length and the first line's field count, before any parsing (a 50 MB line of 17 M fields would
+    otherwise take minutes and gigabytes). Every window of half the limit must hold a line break, else the line
+    around it is measured: a few hundred memchr calls for a normal file."""
+    half = MAX_LINE_BYTES // 2
+    for start in range(0, len(body), half):
+        if body.find(b"\n", start, start + half) == -1:
+            end = body.find(b"\n", start + half)
+            line = (len(body) if end == -1 else end) - body.rfind(b"\n", 0, start) - 1
+            if line > MAX_LINE_BYTES:
+                raise _limits("a line is longer than the limit", f"有一行超过 {MAX_LINE_BYTES // (1 << 20)} MB")
+    first = body[: body.find(b"\n")] if b"\n" in body else body
+    if first.count(delimiter.encode()) + 1 > MAX_FIELDS:
+        raise _limits("first line has too many fields", f"一行超过 {MAX_FIELDS} 列")
+
+
+def _check_fields(table: pa.Table) -> None:
+    if table.num_columns > MAX_FIELDS:
+        raise _limits("a row has too many fields", f"一行超过 {MAX_FIELDS} 列")
+    for col in table.columns:
+        longest = pc.max(pc.utf8_length(col)).as_py() if len(col) else None
+        if longest is not None and longest > MAX_FIELD_CHARS:
+            raise _limits("a field is longer than the limit", f"有单元格超过 {MAX_FIELD_CHARS} 个字符")
 
 
 def _csv_utf8(data: bytes) -> tuple[str, bytes]:
@@ -512,10 +634,15 @@ def _csv_stdlib(text: str, delimiter: str) -> tuple[pa.Table, np.ndarray]:
     records, numbers, start = [], [], 1
     try:
         for record in reader:
+            if len(record) > MAX_FIELDS:
+                raise _limits(f"row near line {start} has too many fields", f"一行超过 {MAX_FIELDS} 列")
             records.append(record)
             numbers.append(start)
             start = reader.line_num + 1
     except csv.Error as e:
+        if "field limit" in str(e):
+            raise _limits(f"field longer than the limit near line {reader.line_num}",
+                          f"有单元格超过 {MAX_FIELD_CHARS} 个字符") from None
         raise FileRejected(F_UNREADABLE, f"CSV parse error near line {reader.line_num} ({type(e).__name__})") from None
     return _rows_to_table(records), np.asarray(numbers, dtype=np.int64)
 
@@ -659,5 +786,5 @@ def _cell_text(parts: list[str]) -> str | None:
     return text or None
 
 
-if __name__ == "__main__":  # the isolated Excel reader: python -m bs_credit_pipeline.readers PATH FORMAT OUTDIR
+if __name__ == "__main__":  # the isolated Excel reader: python -m bs_credit_pipeline.intake.read PATH FORMAT OUTDIR
     _excel_child(*sys.argv[1:4])

@@ -13,10 +13,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .contracts import Contract, normalise_header
-from .identifiers import string_buffers
-from .readers import SheetData, Workbook
-from .templates import CODES_SHEET, INSTRUCTIONS_SHEET
+from ..contracts import Contract, normalise_header
+from ..identifiers import string_buffers
+from .read import SheetData, Workbook
+from ..templates import CODES_SHEET, INSTRUCTIONS_SHEET
 
 SCAN_ROWS = 30
 MIN_MATCHES = 2
@@ -101,13 +101,13 @@ def match_sheet(sheet: SheetData, contract: Contract) -> HeaderMatch | None:
     for i, name in enumerate(sheet.table.column_names):
         if i not in headers and sheet.table.num_rows > start:
             col = sheet.table.column(name).slice(start)
-            if _has_text(col):
+            if _column_has_text(col):
                 headers[i] = ""
                 dropped.append(i)
     return HeaderMatch(sheet, rows, matches, headers, sorted(dropped), sorted(duplicates))
 
 
-def _has_text(col: pa.ChunkedArray) -> bool:
+def _column_has_text(col: pa.ChunkedArray) -> bool:
     trimmed = pc.utf8_trim_whitespace(col)
     return bool(pc.any(pc.greater(pc.utf8_length(trimmed), 0)).as_py())
 

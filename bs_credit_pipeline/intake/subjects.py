@@ -9,9 +9,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import identifiers as ids
-from .contracts import Contract
-from .validation import PERSON_ID_TYPES
+from .. import identifiers as ids
+from ..contracts import Contract
+from .schema import PERSON_ID_TYPES
 
 _FAR_FUTURE = dt.date(2999, 12, 31)  # rows reaching here were validated; only the code's shape matters here
 

@@ -1,0 +1,171 @@
+"""Stage: subject ids, natural keys and record ids; duplicates within the file; the typed Parquet form of the
+valid rows and the rejected rows as read. Staged columns are documented in docs/ARCHITECTURE.md."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..contracts import Contract
+from ..parsing import parse_numbers
+from . import subjects
+from .validate import SheetRun
+
+KEY_SEP = "\x1f"
+
+
+def assemble(runs: list[SheetRun], contract: Contract, manifest: dict, workers: int,
+             on_run) -> tuple[pa.Table | None, list[pa.Table]]:
+    """The staged table of the file's valid rows and its rejected rows; a natural key repeated in the file is
+    rejected after its first accepted occurrence. `on_run(run)` is called once each run's errors are final."""
+    staged: list[tuple[SheetRun, dict, np.ndarray]] = []
+    rejected: list[pa.Table] = []
+    seen = pa.array([], pa.string())  # record ids accepted from earlier runs of the file
+    earlier: list[tuple[SheetRun, pa.Array, np.ndarray]] = []
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(runs))), thread_name_prefix="bs-credit-stage") as pool:
+        all_keys = list(pool.map(lambda run: _keys(run, contract), runs))
+        for run, keys in zip(runs, all_keys):
+            n = len(run.frame)
+            bad = np.zeros(n, dtype=bool)
+            bad[list(run.errors)] = True
+            rids = keys["_record_id"]
+            # Duplicates of a natural key within one file: the first accepted occurrence stays, later ones go.
+            dup = _repeats(rids, ~bad, seen)
+            for i in np.flatnonzero(dup):
+                rid = rids[int(i)].as_py()
+                first_sheet, first_row = _first_occurrence(rid, earlier + [(run, rids, ~bad & ~dup)])
+                run.errors.setdefault(int(i), []).append((None, f"E_DUPLICATE_KEY|{first_sheet}|{first_row}"))
+            bad |= dup
+            accepted = np.flatnonzero(~bad)
+            seen = pa.concat_arrays([seen, rids.take(pa.array(accepted))])
+            earlier.append((run, rids, ~bad))
+            on_run(run)
+            manifest["rows_rejected"] += int(bad.sum())
+            manifest["rows_loaded"] += len(accepted)
+            if len(accepted):
+                staged.append((run, keys, accepted))
+            if bad.any():
+                rejected.append(_rejected_rows(run, np.flatnonzero(bad)))
+        tables = list(pool.map(lambda job: _typed(job[0], contract, job[1], job[2], manifest), staged))
+    return (pa.concat_tables(tables, promote_options="permissive") if tables else None), rejected
+
+
+def _first_occurrence(record_id: str, runs: list[tuple[SheetRun, pa.Array, np.ndarray]]) -> tuple[str, int]:
+    """Sheet and Excel row of the accepted row a duplicate repeats."""
+    for run, rids, accepted in runs:
+        hits = np.flatnonzero(accepted & np.asarray(pc.equal(rids, record_id).to_numpy(zero_copy_only=False), bool))
+        if len(hits):
+            return run.match.sheet.name, int(run.row_numbers[hits[0]])
+    raise LookupError(record_id)
+
+
+def _keys(run: SheetRun, contract: Contract) -> dict[str, pa.Array]:
+    """Subject columns, natural key and record id for every row (rejected rows included: they are not staged)."""
+    keys = subjects.resolve(run.frame, contract)
+    n = len(run.frame)
+    parts = [pa.repeat(pa.scalar(contract.kind), n), keys["_subject_id"]]
+    for name in contract.natural_key:
+        if name in run.dates:
+            parts.append(pc.cast(run.dates[name], pa.string()))
+        elif name in run.frame:
+            parts.append(pa.array(run.frame[name], pa.string(), from_pandas=True))
+        else:
+            parts.append(pa.nulls(n, pa.string()))
+    keys["_natural_key"] = pc.binary_join_element_wise(*parts, KEY_SEP, null_handling="replace", null_replacement="")
+    keys["_record_id"] = _digest(pa.table({"k": keys["_natural_key"]}), length=32)
+    return keys
+
+
+def _repeats(rids: pa.Array, accepted: np.ndarray, seen: pa.Array) -> np.ndarray:
+    """Accepted rows whose record id an earlier accepted row (this sheet or an earlier one) already has."""
+    positions = np.flatnonzero(accepted)
+    candidates = rids.take(pa.array(positions))
+    if len(pc.unique(candidates)) == len(candidates) and not pc.any(pc.is_in(candidates, value_set=seen)).as_py():
+        return np.zeros(len(rids), dtype=bool)  # the usual case: nothing repeats
+    table = pa.table({"rid": candidates, "pos": pa.array(positions)})
+    first = table.group_by("rid", use_threads=False).aggregate([("pos", "min")])
+    first_pos = pc.index_in(table["rid"], value_set=first["rid"])
+    is_first = pc.equal(table["pos"], first["pos_min"].take(first_pos))
+    repeat = pc.or_(pc.invert(is_first), pc.is_in(table["rid"], value_set=seen))
+    out = np.zeros(len(rids), dtype=bool)
+    out[positions] = np.asarray(repeat.to_numpy(zero_copy_only=False), dtype=bool)
+    return out
+
+
+def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: np.ndarray, manifest: dict) -> pa.Table:
+    """The staged form of the valid rows: typed contract columns plus provenance and keys."""
+    n = len(rows)
+    everything = n == len(run.frame)  # the usual case: no row rejected, nothing to select
+    take = pa.array(rows)
+
+    def pick(values: pa.Array) -> pa.Array:
+        return values if everything else values.take(take)
+
+    cols: dict[str, pa.Array] = {}
+    for spec in contract.columns:
+        if spec.name in run.dates:
+            cols[spec.name] = pick(run.dates[spec.name])
+        elif spec.name not in run.frame:
+            cols[spec.name] = pa.nulls(n, _arrow_type(spec.type))
+        else:
+            text = pick(pa.array(run.frame[spec.name], pa.string(), from_pandas=True))
+            if spec.type == "decimal":
+                cols[spec.name] = parse_numbers(text)
+            elif spec.type == "integer":
+                cols[spec.name] = pc.cast(parse_numbers(text), pa.int64())
+            else:
+                cols[spec.name] = text
+    table = pa.table(cols)
+    record_date = run.dates.get(contract.record_date)
+    extra = {
+        "_kind": pa.repeat(pa.scalar(contract.kind), n),
+        "_domain": pick(pa.array(run.domain, pa.string())),
+        "_department": pa.repeat(pa.scalar(manifest["department"]), n),
+        "_month": pa.repeat(pa.scalar(manifest["month"]), n),
+        "_file_sha256": pa.repeat(pa.scalar(manifest["sha256"]), n),
+        "_file_name": pa.repeat(pa.scalar(manifest["file_name"]), n),
+        "_sheet": pa.repeat(pa.scalar(run.match.sheet.name), n),
+        "_excel_row": pa.array(run.row_numbers[rows], pa.int32()),
+        **{k: pick(keys[k]) for k in ("_subject_type", "_subject_id", "_subject_name", "_org_code")},
+        "_record_date": pick(record_date) if record_date is not None else pa.nulls(n, pa.date32()),
+        "_natural_key": pick(keys["_natural_key"]),
+        "_record_id": pick(keys["_record_id"]),
+        "_content_hash": _digest(table, "md5"),  # change detection only: md5 is twice as fast here
+    }
+    for k, v in extra.items():
+        table = table.append_column(k, v)
+    return table
+
+
+def _rejected_rows(run: SheetRun, rows: np.ndarray) -> pa.Table:
+    """Rejected rows as read (contract columns only: nothing the contract does not name is kept) + their errors."""
+    take = pa.array(rows)
+    table = pa.table({name: values.take(take) for name, values in run.raw.items()})
+    errors = [json.dumps(sorted({code.split("|")[0] for _, code in run.errors[int(i)]})) for i in rows]
+    return (table.append_column("_sheet", pa.repeat(pa.scalar(run.match.sheet.name), len(rows)))
+            .append_column("_excel_row", pa.array(run.row_numbers[rows], pa.int32()))
+            .append_column("_errors", pa.array(errors, pa.string())))
+
+
+def _digest(table: pa.Table, function: str = "sha256", length: int = 64) -> pa.Array:
+    """Hex digest of each row's values joined by U+001F (null as ''), computed by DuckDB in vectors."""
+    joined = ", ".join(f'coalesce(CAST("{c}" AS VARCHAR), \'\')' for c in table.column_names)
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.register("hash_input", table)
+        out = con.sql(f"SELECT substr({function}(concat_ws(chr(31), {joined})), 1, {int(length)}) AS h "
+                      "FROM hash_input").to_arrow_table().column("h")
+    finally:
+        con.close()
+    return out.combine_chunks()
+
+
+def _arrow_type(kind: str) -> pa.DataType:
+    return {"date": pa.date32(), "decimal": pa.float64(), "integer": pa.int64()}.get(kind, pa.string())
+
