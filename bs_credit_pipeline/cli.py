@@ -208,28 +208,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if summary.nightly_success else 1
 
 
-def cmd_lookup(args: argparse.Namespace) -> int:
-    from .warehouse import schema
-    from .warehouse.lookup import record_lookup
-
-    import datetime as dt
-
+def _audited(args: argparse.Namespace, query):
+    """`query(conn, subject, home)` on the warehouse under the writer lock (the audit row is a write), for the
+    subject given on the command line (a citizen ID in canonical form); operator and purpose were checked first."""
     from .identifiers import classify_code, normalise_code, to_canonical_citizen_id
     from .locking import writer_lock
-    from .pipeline import pseudonym_key
+    from .warehouse import schema
 
     home = Home.from_env(args.home)
     subject = normalise_code([args.subject])
     if classify_code(subject)[0].as_py() == "citizen_id":
         subject = to_canonical_citizen_id(subject)
-    with writer_lock(home.root):  # the audit row is a warehouse write
+    with writer_lock(home.root):
         conn = schema.connect(home.warehouse)
         try:
             schema.migrate(conn)
-            rows = record_lookup(conn, subject[0].as_py(), operator=args.operator, purpose=args.purpose,
-                                 now=dt.datetime.now(dt.timezone.utc), key=pseudonym_key(home)).to_pylist()
+            return query(conn, subject[0].as_py(), home)
         finally:
             conn.close()
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .pipeline import pseudonym_key
+    from .warehouse.lookup import record_lookup
+
+    rows = _audited(args, lambda conn, subject, home: record_lookup(
+        conn, subject, operator=args.operator, purpose=args.purpose, now=dt.datetime.now(dt.timezone.utc),
+        key=pseudonym_key(home)).to_pylist())
     print(f"已记录审计（操作人 {args.operator}，目的 {args.purpose}）。共 {len(rows)} 条记录：")
     contracts = _registry().contracts
     for row in rows:
@@ -243,39 +250,18 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .warehouse import schema
-    from .warehouse.explain import explain_audited
-
-    if not (args.operator and args.operator.strip() and args.purpose and args.purpose.strip()):
-        print("查询名单说明须注明操作人（--operator）和查询目的（--purpose），并将被记录审计。", file=sys.stderr)
-        return 2
     import datetime as dt
 
     from . import lists
-    from .identifiers import classify_code, normalise_code, to_canonical_citizen_id
     from .lists.explain import render
-    from .locking import writer_lock
     from .pipeline import EVALUATIONS, evaluation_step, pseudonym_key
+    from .warehouse.explain import explain_audited
 
-    try:
-        as_of = _as_of(args.as_of)
-    except ValueError:
-        print(f"评估日期“{args.as_of}”格式不正确，请写成 2026-10-03。", file=sys.stderr)
-        return 2
-    home = Home.from_env(args.home)
-    subject = normalise_code([args.subject])
-    if classify_code(subject)[0].as_py() == "citizen_id":
-        subject = to_canonical_citizen_id(subject)
-    with writer_lock(home.root):  # the audit row is a warehouse write
-        conn = schema.connect(home.warehouse)
-        try:
-            schema.migrate(conn)
-            explanation = explain_audited(
-                conn, subject[0].as_py(), as_of, operator=args.operator, purpose=args.purpose,
-                now=dt.datetime.now(dt.timezone.utc), key=pseudonym_key(home), rules=lists.load_rules(),
-                registry=_registry(), extra_steps=[evaluation_step(m) for m in EVALUATIONS])
-        finally:
-            conn.close()
+    as_of = _as_of(args.as_of)  # checked by preflight
+    explanation = _audited(args, lambda conn, subject, home: explain_audited(
+        conn, subject, as_of, operator=args.operator, purpose=args.purpose, now=dt.datetime.now(dt.timezone.utc),
+        key=pseudonym_key(home), rules=lists.load_rules(), registry=_registry(),
+        extra_steps=[evaluation_step(m) for m in EVALUATIONS]))
     if args.json:
         print(json.dumps(explanation, ensure_ascii=False, indent=2, default=str))
     else:
