@@ -4,6 +4,7 @@ uninterrupted run's."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from bs_credit_pipeline.paths import Home
 from bs_credit_pipeline_tests.test_intake import BASE_COLUMNS, H, penalty_row
@@ -189,3 +191,16 @@ class Zygote:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def tmpfs(mount: Path, options: str):
+    """A tmpfs mounted at `mount` for the test (skipped where mounting is not permitted), unmounted after."""
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)],
+                      capture_output=True).returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs ({options}) here")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
