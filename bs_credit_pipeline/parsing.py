@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -92,8 +93,9 @@ def parse_numbers(values) -> pa.Array:
     return pc.cast(pc.if_else(ok, text, None), pa.float64())
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
 def today_in_shanghai() -> dt.date:
     """Today's calendar date in Asia/Shanghai: every date rule is computed in that zone."""
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return dt.datetime.now(SHANGHAI).date()

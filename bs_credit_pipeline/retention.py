@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import atomic_write_text
+from .parsing import SHANGHAI
 from .paths import Home, inbox_files
 from .warehouse import schema
 from .warehouse.load import submission_id
 from .warehouse.staged import StagedFile
 
 RETENTION_VAR = "BS_CREDIT_RETENTION_DAYS"
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
 class RetentionNotSet(ValueError):
