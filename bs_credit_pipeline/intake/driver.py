@@ -200,15 +200,19 @@ def _same_records(staging: Path, sha: str, staged: pa.Table) -> str | None:
     contents): a resubmission that changes nothing."""
     import pyarrow.parquet as pq
 
-    mine = set(zip(staged.column("_record_id").to_pylist(), staged.column("_content_hash").to_pylist()))
+    def pairs(table: pa.Table) -> pa.Table:  # record ids are unique within a staged file: sorting them suffices
+        pairs = table.select(["_record_id", "_content_hash"])
+        return pairs.sort_by([("_record_id", "ascending")]).combine_chunks()
+
+    mine = None
     for other in sorted(staging.glob("*.manifest.json")):
         other_sha = other.name.removesuffix(".manifest.json")
         rows = staging / f"{other_sha}.parquet"
-        if other_sha == sha or not rows.exists():
+        if other_sha == sha or not rows.exists() or pq.read_metadata(rows).num_rows != staged.num_rows:
             continue
         theirs = pq.read_table(rows, columns=["_record_id", "_content_hash", "_file_name"])
-        if theirs.num_rows == len(mine) and set(zip(theirs.column("_record_id").to_pylist(),
-                                                    theirs.column("_content_hash").to_pylist())) == mine:
+        mine = pairs(staged) if mine is None else mine
+        if pairs(theirs).equals(mine):
             return theirs.column("_file_name")[0].as_py()
     return None
 
