@@ -156,13 +156,17 @@ def _write_csv(path: Path, headers: list[str], body: list[list], encoding: str) 
 
 def _penalty(world: World, rng, i: int, decided: dt.date, *, dept_name: str, dept_uscc: str, domain: str,
              types: str = "罚款", person: bool = False) -> dict:
+    days = int(rng.integers(1, 20))  # drawn before the fine, as it always was, so the demo's world stays the same
+    fine = rng.integers(1, 50) / 10 if "罚款" in types else None  # 万元, the contract's unit
+    content = "、".join(f"罚款人民币{round(fine * 10000):,}元（{fine:.1f}万元）" if t == "罚款"
+                       else f"责令停产停业{days}日" if t == "责令停产停业" else t for t in types.split("、"))
     base = {
         "decision_no": f"保市监罚〔{decided.year}〕{100 + i}号" if domain != "安全生产" else f"保应急罚〔{decided.year}〕{200 + i}号",
         "violation_type": "生产经营不符合食品安全标准的食品" if domain == "食品药品" else "未按规定履行安全生产职责",
         "violation_facts": "经现场检查，当事人存在违法行为，事实清楚，证据确凿。",
         "penalty_basis": "《中华人民共和国食品安全法》第一百二十四条" if domain == "食品药品" else "《中华人民共和国安全生产法》第九十七条",
-        "penalty_types": types, "penalty_content": f"{types}{int(rng.integers(1, 20))}千元",
-        "fine_amount": f"{rng.integers(1, 50) / 10:.1f}" if "罚款" in types else None,
+        "penalty_types": types, "penalty_content": content,
+        "fine_amount": f"{fine:.1f}" if fine is not None else None,
         "decision_date": decided, "valid_until": decided.replace(year=decided.year + 1),
         "authority": dept_name, "authority_uscc": dept_uscc, "source_unit": dept_name, "source_unit_uscc": dept_uscc,
         "domain": domain,
