@@ -56,7 +56,8 @@ def feedback_rows(conn, repairs: dict) -> dict[tuple[str, str], list[list[str]]]
 
 
 def write_feedback(conn, outbox: Path, repairs: dict) -> list[Path]:
-    """Write every submitting department's 信用修复处理结果.csv (UTF-8 with BOM, for Excel); returns the paths."""
+    """Write every submitting department's 信用修复处理结果.csv (UTF-8 with BOM, for Excel) and remove those of
+    partitions that no longer hold repair decisions (a withdrawn file); returns the paths written."""
     written = []
     for (dept, month), rows in feedback_rows(conn, repairs).items():
         buf = io.StringIO()
@@ -67,4 +68,6 @@ def write_feedback(conn, outbox: Path, repairs: dict) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, "\ufeff" + buf.getvalue())
         written.append(path)
+    for stale in set(Path(outbox).glob(f"*/*/{FILE_NAME}")) - set(written):
+        stale.unlink()
     return written
