@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config, lists, publish
+from . import arrival, config, lists, publish
 from .atomic import atomic_write_text
 from .contracts import Registry
 from .identifiers import pseudonym_key_from_env
@@ -72,21 +72,28 @@ def fingerprint_of(file_hashes) -> str:
 
 
 def intake_partition(home: Home, registry: Registry, folder: InboxFolder, *, today: dt.date | None = None,
-                     intake: Intake | None = None) -> list[IntakeResult]:
+                     intake: Intake | None = None, seen: dt.datetime | None = None) -> list[IntakeResult]:
     """Intake every file of the folder whose content is not staged yet; drop staged files no longer in the inbox.
 
     The partition's staged state then equals its inbox: a corrected resubmission replaces the old file's rows.
+    `seen`: when the pipeline first saw the folder's files (arrival.py: each file's received_at).
     """
     intake = intake or Intake(registry, home)
     department = folder.department or folder.folder_name
     staging = home.partition_staging(department_key(registry, department), folder.month)
     results, current = [], set()
+    recorded = None
     for path in folder.files:
         sha = file_sha256(path)
         current.add(sha)
         if _staged_intact(staging, sha):
             continue
-        results.append(intake.run(path, department=department, month=folder.month, today=today, sha256=sha))
+        if recorded is None:
+            recorded = (arrival.recorded_arrivals(home, department_key(registry, department), folder.month)
+                        if MONTH_RE.match(folder.month) else {})
+        received = arrival.received_at(path, seen=seen, recorded=recorded.get(sha))
+        results.append(intake.run(path, department=department, month=folder.month, today=today, sha256=sha,
+                                  received_at=received))
     if staging.is_dir():
         for manifest in staging.glob("*.manifest.json"):
             sha = manifest.name.removesuffix(".manifest.json")

@@ -25,10 +25,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import rustpy_xlsxwriter
 import yaml
 
 from . import faults
+from .xlsx import Workbook, new_format, write_table
 from .identifiers import PROVINCE_CODES, citizen_id_check_char, mask_id, mask_name
 from .lists.sql import lit
 
@@ -173,11 +173,15 @@ def _write_json(conn, table: pa.Table, path: Path) -> None:
 def _write_xlsx(table: pa.Table, path: Path, sheet: str) -> None:
     """Every cell a text cell (number format @, inline strings), so Excel never turns IDs into numbers, nor a
     submitted text into a formula or link. rust_xlsxwriter reads the Arrow columns directly (~1 µs per cell;
-    xlsxwriter's Python loop took ~13)."""
+    the former Python writer took ~13)."""
     strings = table.cast(pa.schema([pa.field(f.name, pa.string()) for f in table.schema]))
-    text = rustpy_xlsxwriter.Format().set_num_format("@")
-    rustpy_xlsxwriter.write_worksheet(strings, str(path), sheet_name=sheet[:31], column_width=20,
-                                      column_formats=[text] * table.num_columns, header_format=text)
+    wb = Workbook()
+    text = new_format(wb, {"num_format": "@"})
+    ws = wb.add_worksheet(sheet[:31], constant_memory=True)
+    for col in range(table.num_columns):
+        ws.set_column_width(col, 20)
+    write_table(ws, 0, 0, strings, text, header_format=text)
+    wb.close(str(path))
 
 
 def _sha256(path: Path) -> str:

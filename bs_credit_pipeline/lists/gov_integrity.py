@@ -29,7 +29,8 @@ EVALUATION_COLUMNS = """
     division_code  VARCHAR,
     score          DOUBLE NOT NULL,
     stars          VARCHAR NOT NULL,   -- ★★★★★ ... ★ (gov_integrity.yaml)
-    rank           INTEGER,            -- bodies: within their division; counties: among ranked counties
+    rank           INTEGER,            -- bodies: city-wide within their level (city / county);
+                                       -- counties: among ranked counties
     indicators     JSON NOT NULL,      -- [{id, title, value, points, records: [{record_id, kind, department,
                                        --   file_name, sheet, excel_row, category, record_date}]}]
     rule_id        VARCHAR NOT NULL
@@ -198,7 +199,10 @@ def _evaluate(as_of, bodies, counties, rules) -> list[dict]:
                     "name": ev.name, "division_code": ev.division_code, "score": score,
                     "stars": _stars(score, rules), "rank": None, "indicators": indicators,
                     "rule_id": rules["rule_id"]})
-    _rank(out, lambda r: ("body", r["division_code"]) if r["evaluated_type"] == "body" else None)
+    # bodies are ranked across the city within their level: the city's own (division not ranked among the
+    # counties, 市本级) and the counties' (all five counties' bodies together)
+    _rank(out, lambda r: ("body", "city" if r["division_code"] in unranked else "county")
+          if r["evaluated_type"] == "body" else None)
     _rank(out, lambda r: "county" if r["evaluated_type"] == "county" and r["evaluated_id"] not in unranked
           else None)
     return out
