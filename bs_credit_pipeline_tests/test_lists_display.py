@@ -267,3 +267,12 @@ def test_a_withdrawn_repair_file_loses_its_feedback(world, tmp_path):
     build_all(world, D("2027-04-12"), RULES)
     assert write_feedback(world, tmp_path, RULES["repairs"]) == [tmp_path / "fgw" / "2027-04" / FILE_NAME]
     assert not stale.exists()
+
+
+def test_purged_submissions_get_no_feedback(world, tmp_path):
+    """A submission whose raw copies retention purged is left out of the department's feedback."""
+    from bs_credit_pipeline.lists.feedback import write_feedback
+
+    world.execute("UPDATE core.repair SET submission_id = 'fgw|2027-04|abc'")
+    build_all(world, D("2027-04-12"), RULES)
+    assert write_feedback(world, tmp_path, RULES["repairs"], frozenset({"fgw|2027-04|abc"})) == []
