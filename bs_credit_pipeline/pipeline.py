@@ -16,7 +16,7 @@ from .atomic import atomic_write_text
 from .contracts import Registry
 from .identifiers import pseudonym_key_from_env
 from .intake import Intake, IntakeResult, department_key, file_sha256
-from .lists import gov_integrity, points, scorecard
+from .lists import feedback, gov_integrity, points, scorecard
 from .locking import writer_lock
 from .paths import MONTH_RE, Home, inbox_files
 from .warehouse import schema
@@ -205,7 +205,8 @@ EVALUATIONS = (points, gov_integrity, scorecard)  # each: build(conn, as_of, its
 
 
 def build_lists(home: Home, as_of: dt.date) -> dict[str, int]:
-    """Bring every mart table to `as_of` (one transaction)."""
+    """Bring every mart table to `as_of` (one transaction), then tell each department that submitted repair
+    decisions how each was decided (outbox/<department>/<month>/信用修复处理结果.csv)."""
     rules = lists.load_rules()
     extra = [evaluation_step(module) for module in EVALUATIONS]
     with writer_lock(home.root):
@@ -216,6 +217,7 @@ def build_lists(home: Home, as_of: dt.date) -> dict[str, int]:
             for table in ("integrity_score", "gov_integrity", "gov_warning", "department_scorecard"):
                 counts[table] = conn.execute(f"SELECT count(*) FROM mart.{table} WHERE as_of = ?",
                                              [as_of]).fetchone()[0]
+            feedback.write_feedback(conn, home.outbox, rules["repairs"])
             return counts
         finally:
             conn.close()

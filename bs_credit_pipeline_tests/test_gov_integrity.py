@@ -70,10 +70,10 @@ def test_bodies_counties_red_warning_and_ranks(conn):
     got = {k[0]: (r["evaluated_type"], r["name"], r["division_code"], r["score"], r["stars"], r["rank"])
            for k, r in rows.items()}
     assert got == {
-        BUREAU: ("body", "保山市隆阳区某局", "530502", 70, "★★", 3),        # dishonest debtor -30
+        BUREAU: ("body", "保山市隆阳区某局", "530502", 70, "★★", 4),        # dishonest debtor -30; ranks: county-level bodies city-wide
         OFFICE: ("body", "保山市隆阳区某办", "530502", 97, "★★★★★", 2),     # staff discipline -3
         AGENCY: ("body", "保山市隆阳区某中心", "530502", 100, "★★★★★", 1),  # expired listing: no deduction
-        TENGCHONG: ("body", "腾冲市人民政府", "530581", 90, "★★★★", 1),     # overdue debt -10
+        TENGCHONG: ("body", "腾冲市人民政府", "530581", 90, "★★★★", 3),     # overdue debt -10
         "530502": ("county", "隆阳区", "530502", 67, "★★", 5),
         "530521": ("county", "施甸县", "530521", 100, "★★★★★", 1),
         "530523": ("county", "龙陵县", "530523", 100, "★★★★★", 1),

@@ -156,6 +156,7 @@ def test_every_declared_table_and_column_exists(demo_home):
     finally:
         conn.close()
     declared = {f"{table}.{column}" for table, columns in privacy.declarations().items() for column in columns}
+    declared = {d for d in declared if d.split(".")[0] in privacy.COPIED_SCHEMAS}  # analyst: test_analyst.py
     assert declared - actual == set()  # no stale declaration
     assert actual - declared == set()
 

@@ -118,7 +118,7 @@ def test_reject_rate_top_errors_and_file_rejections(filled, rules):
     assert json.loads(swj["file_rejections"]) == [{"file_name": "swj-10-a.xlsx", "code": "F_ENCRYPTED",
                                                    "message": "文件已加密，无法读取",
                                                    "received_at": "2026-11-05T10:00:00"}]
-    assert rows[("gaj", "2026-10")]["reject_rate"] is None
+    assert rows[("gaj", "2026-10")]["reject_rate"] is None  # nothing received
     assert json.loads(rows[("gaj", "2026-10")]["top_errors"]) == []
 
 
@@ -127,6 +127,8 @@ def test_only_rejected_files_and_configured_start(filled, rules):
     scorecard.build(filled, AS_OF, rules | {"start_month": "2026-08"})
     rows = card(filled)
     assert (rows[("swj", "2026-10")]["status"], rows[("swj", "2026-10")]["on_time"]) == ("rejected", False)
+    # its only file was rejected as a whole (encrypted, no row read): the month is 100 % rejected, not unknown
+    assert (rows[("swj", "2026-10")]["rows_read"], rows[("swj", "2026-10")]["reject_rate"]) == (0, 1.0)
     assert {m for d, m in rows if d == "sjj"} == {"2026-08", "2026-09", "2026-10", "2026-11"}
     assert rows[("sjj", "2026-08")]["status"] == "missing"
 

@@ -22,8 +22,9 @@ _CONTRACT_KEYS = {
 _CONTRACT_REQUIRED = ("kind", "title", "version", "subject", "natural_key", "record_date", "columns")
 _COLUMN_KEYS = {
     "name", "header", "aliases", "type", "required", "required_if", "values", "values_from", "multi", "synonyms",
-    "other", "max_length", "checks", "pii", "description",
+    "other", "max_length", "checks", "pii", "description", "unit",
 }
+UNITS = ("元", "万元", "小时", "岁")  # a decimal or integer column's unit (the analyst marts name and scale by it)
 _SUBJECT_KEYS = {"name", "category", "person_categories", "org_codes", "person_id", "person_id_type", "legal_rep"}
 
 
@@ -155,6 +156,11 @@ class KindsMixin:
         max_length = raw.get("max_length")
         if max_length is not None and (not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1):
             self._problem(where, "max_length must be a positive integer")
+        unit = raw.get("unit")
+        if ctype in ("decimal", "integer") and unit not in UNITS:
+            self._problem(where, f"a {ctype} column needs a unit, one of {', '.join(UNITS)}")
+        elif unit is not None and ctype not in ("decimal", "integer"):
+            self._problem(where, "unit is for decimal and integer columns only")
         checks = self._texts(where, "checks", raw.get("checks"))
         for check in checks:
             if check not in KNOWN_CHECKS:
@@ -184,6 +190,7 @@ class KindsMixin:
             checks=checks,
             pii=bool(raw.get("pii", False)),
             description=raw.get("description"),
+            unit=unit,
         )
 
     def _synonyms(self, where: str, raw: dict, values: tuple[str, ...]) -> dict[str, tuple[str, ...]]:

@@ -83,6 +83,7 @@ class ColumnSpec:
     checks: tuple[str, ...] = ()
     pii: bool = False
     description: str | None = None
+    unit: str | None = None  # decimal / integer columns: 元 | 万元 | 小时 | 岁 (contracts.kinds.UNITS)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ EVALUATION_COLUMNS = """
     division_code  VARCHAR,
     score          DOUBLE NOT NULL,
     stars          VARCHAR NOT NULL,   -- ★★★★★ ... ★ (gov_integrity.yaml)
-    rank           INTEGER,            -- bodies: within their division; counties: among ranked counties
+    rank           INTEGER,            -- bodies: city-wide within their level (city / county);
+                                       -- counties: among ranked counties
     indicators     JSON NOT NULL,      -- [{id, title, value, points, records: [{record_id, kind, department,
                                        --   file_name, sheet, excel_row, category, record_date}]}]
     rule_id        VARCHAR NOT NULL
@@ -198,7 +199,10 @@ def _evaluate(as_of, bodies, counties, rules) -> list[dict]:
                     "name": ev.name, "division_code": ev.division_code, "score": score,
                     "stars": _stars(score, rules), "rank": None, "indicators": indicators,
                     "rule_id": rules["rule_id"]})
-    _rank(out, lambda r: ("body", r["division_code"]) if r["evaluated_type"] == "body" else None)
+    # bodies are ranked across the city within their level: the city's own (division not ranked among the
+    # counties, 市本级) and the counties' (all five counties' bodies together)
+    _rank(out, lambda r: ("body", "city" if r["division_code"] in unranked else "county")
+          if r["evaluated_type"] == "body" else None)
     _rank(out, lambda r: "county" if r["evaluated_type"] == "county" and r["evaluated_id"] not in unranked
           else None)
     return out
@@ -216,8 +220,8 @@ def _red_warnings(as_of, rows, bodies, rules) -> list[dict]:
             name = bodies[body_id].name
             out.append({"as_of": as_of, "evaluated_id": body_id, "name": name, "level": "red",
                         "warning_type": spec["warning_type"],
-                        "message": f"{name}被列入{spec['list_name']}（{len(reasons)}条有效记录），"
-                                   f"触发红色预警，请立即督促整改、履行义务。",
+                        "message": rules["warnings"]["red_message"].format(
+                            name=name, list_name=spec["list_name"], count=len(reasons)),
                         "reasons": reasons, "rule_id": rules["rule_id"]})
     return out
 
@@ -262,8 +266,9 @@ def _drop_warnings(as_of, evaluation, previous, rules) -> list[dict]:
             continue
         out.append({"as_of": as_of, "evaluated_id": row["evaluated_id"], "name": row["name"],
                     "level": level["level"], "warning_type": spec["warning_type"],
-                    "message": f"{row['name']}政务诚信评价得分由{prev['score']:g}分降至{row['score']:g}分，"
-                               f"下降{drop:g}分，达到{level['title']}阈值（{level['min_drop']:g}分）。",
+                    "message": spec["message"].format(
+                        name=row["name"], previous=f"{prev['score']:g}", score=f"{row['score']:g}", drop=f"{drop:g}",
+                        level=level["title"], min_drop=f"{level['min_drop']:g}"),
                     "reasons": _drop_reasons(prev["indicators"], row["indicators"]),
                     "rule_id": rules["rule_id"]})
     return out

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS mart.department_scorecard (
     rows_read       BIGINT NOT NULL,
     rows_loaded     BIGINT NOT NULL,
     rows_rejected   BIGINT NOT NULL,
-    reject_rate     DOUBLE,            -- rows_rejected / rows_read, null when nothing was read
+    reject_rate     DOUBLE,            -- rows_rejected / rows_read; 1 when every file was rejected
+                                       -- as a whole; null when nothing was received
     top_errors      JSON NOT NULL,     -- [{code, count}] of error rows, most frequent first
     file_rejections JSON NOT NULL,     -- [{file_name, code, message, received_at}]
     note            VARCHAR NOT NULL,  -- Chinese
@@ -118,7 +119,9 @@ def _row(as_of, code, name, month, files, errors, rules) -> dict:
         "delivered_at": delivered["received"] if delivered else None, "days_late": days_late,
         "files": len(current), "files_rejected": len(rejected), "rows_read": rows_read,
         "rows_loaded": sum(f["rows_loaded"] for f in current), "rows_rejected": rows_rejected,
-        "reject_rate": round(rows_rejected / rows_read, 4) if rows_read else None,
+        # a month whose every file was rejected as a whole (no row read) is 100 % rejected, not unknown
+        "reject_rate": round(rows_rejected / rows_read, 4) if rows_read else (
+            1.0 if current and len(rejected) == len(current) else None),
         "top_errors": json.dumps([{"code": c, "count": n} for c, n in top], ensure_ascii=False),
         "file_rejections": json.dumps(
             [{"file_name": f["file_name"], "code": f["file_error_code"], "message": f["file_error"],

@@ -15,6 +15,7 @@ import yaml
 
 DECLARATIONS = Path(__file__).with_name("privacy.yaml")
 COPIED_SCHEMAS = ("core", "mart", "ops")
+ANALYST_SCHEMA = "analyst"  # built in the snapshot from the masked copies (analyst.marts); declared here too
 CLASSES = frozenset({"none", "org", "subject_id", "person_id", "subject_name", "subject_attr", "person_name",
                      "record_id", "version_id", "entry_key", "free_text", "record_payload"})
 _NEEDS_SUBJECT = frozenset({"subject_name", "subject_attr"})
@@ -69,6 +70,24 @@ def check_declared(catalog: list[tuple[str, str, str]]) -> None:
         raise Undeclared(
             f"{len(missing)} column(s) leave the warehouse without a privacy class: {', '.join(missing)}. "
             f"Declare each in {DECLARATIONS} (see the classes at the top of that file).")
+
+
+def check_analyst(columns: list[tuple[str, str]], kind_fields: dict[str, set[str]]) -> None:
+    """Raise Undeclared naming every (view, column) of schema analyst without a class. A per-kind view
+    analyst.<kind> has analyst.record's columns and its contract's fields, which come from the masked payload
+    (class record_payload)."""
+    decl = declarations()
+    record = decl.get(f"{ANALYST_SCHEMA}.record", {})
+
+    def declared(table: str, column: str) -> bool:
+        if f"{ANALYST_SCHEMA}.{table}" in decl:
+            return column in decl[f"{ANALYST_SCHEMA}.{table}"]
+        return table in kind_fields and (column in record or column in kind_fields[table])
+
+    missing = [f"{ANALYST_SCHEMA}.{t}.{c}" for t, c in columns if not declared(t, c)]
+    if missing:
+        raise Undeclared(f"{len(missing)} analyst column(s) have no privacy class: {', '.join(missing)}. "
+                         f"Declare each in {DECLARATIONS}.")
 
 
 def person_id_sql(expr: str) -> str:

@@ -5,7 +5,9 @@ privacy.yaml (see privacy.py): natural persons' IDs become keyed tokens `P_` + 3
 the same person the same token in every table and every build; persons' names are masked to their first
 character; record ids and record-content hashes become keyed `R_` tokens; free text has ID-shaped substrings
 masked. A column without a declared class fails the build. Views are recreated over the masked tables.
-snapshot_info holds a build id, build time, schema version and row counts, for readers to check.
+snapshot_info holds a build id, build time, schema version and row counts, for readers to check. Then the
+analyst marts (schema analyst: typed views, lookups, history, quality; bs_credit_pipeline.analyst) are built
+over the masked copies, and every table and column gets its Chinese label as a COMMENT.
 
 The key never enters any database file. The warehouse is attached read-only, so no process may hold it open
 for writing meanwhile: run the build in the warehouse's single-writer slot.
@@ -26,6 +28,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import faults
+from ..analyst import catalog as analyst_catalog
+from ..analyst import dictionary, marts
+from ..contracts import Registry
 from ..identifiers import pseudonymise, to_canonical_citizen_id
 from ..paths import SNAPSHOT_MODE
 from . import privacy
@@ -101,12 +106,15 @@ def _check_subject_types(conn) -> None:
                                  f"{privacy.PERSON_KEY_PREFIX} key; the snapshot cannot tell them from organisations")
 
 
-def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: bytes) -> SnapshotInfo:
+def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: bytes,
+                   registry: Registry | None = None) -> SnapshotInfo:
     """Build the pseudonymised snapshot in a temporary file beside `snapshot_path`, then os.replace it.
 
     Raises privacy.Undeclared, before anything is written, when a column has no privacy class."""
     if not key:
         raise ValueError("pseudonym key is empty: set BS_CREDIT_PSEUDONYM_KEY")
+    registry = registry or Registry.load()
+    labels = analyst_catalog.load(registry)
 
     def pseudonymiser(values: pa.Array | pa.ChunkedArray) -> pa.Array:
         return pseudonymise(_canonical(values), key)
@@ -155,6 +163,12 @@ def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: b
             "CREATE TABLE snapshot_info AS SELECT ?::VARCHAR AS build_id, now() AS built_at, "
             "?::INTEGER AS schema_version, ?::BIGINT AS records, ?::BIGINT AS subjects",
             [build_id, version, records, subjects])
+        marts.build(conn, registry, labels)
+        privacy.check_analyst(
+            conn.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = ?",
+                         [marts.SCHEMA]).fetchall(),
+            {k: {marts.field_column(c, labels)[0] for c in ct.columns} for k, ct in registry.contracts.items()})
+        dictionary.annotate(conn, registry, labels)
         conn.execute("CHECKPOINT")
         conn.close()
         tmp.chmod(SNAPSHOT_MODE)  # the analysts' group may read the snapshot (docs/PRIVACY.md)

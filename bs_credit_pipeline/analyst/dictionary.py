@@ -1,0 +1,81 @@
+"""Chinese labels on every table and column of the snapshot (COMMENT ON) and analyst.data_dictionary.
+
+Contract fields of the per-kind views are labelled from the contract (header, unit, description, legal basis);
+every other column from data_contracts/analyst.yaml. A column with no label gets no comment and shows in
+analyst.data_dictionary with an empty label (the tests require every analyst column to have one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..contracts import Registry
+from .catalog import Catalog, Label
+from .marts import SCHEMA, field_column
+
+SCHEMAS = ("main", "core", "mart", "ops", SCHEMA)
+
+
+@dataclass(frozen=True)
+class Entry:
+    label: Label | None
+    contract_field: str | None = None
+    legal_basis: str | None = None
+
+
+def contract_fields(registry: Registry, catalog: Catalog) -> dict[tuple[str, str], Entry]:
+    """(view, column) -> label of every contract field column of the per-kind views."""
+    out = {}
+    for kind, contract in registry.contracts.items():
+        basis = "；".join(contract.legal_basis) or None
+        for column in contract.columns:
+            name, _ = field_column(column, catalog)
+            description = column.description
+            unit = None
+            if column.unit:
+                spec = catalog.units[column.unit]
+                unit = spec["label"]
+                if spec["factor"] != 1:
+                    description = f"报送单位为{column.unit}，已换算为{spec['label']}（×{spec['factor']}）；{description or ''}"
+            header = column.header.split("（")[0] if column.unit else column.header
+            out[(f"{SCHEMA}.{kind}", name)] = Entry(Label(header, unit, description), f"{kind}.{column.name}", basis)
+    return out
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def annotate(conn, registry: Registry, catalog: Catalog) -> int:
+    """COMMENT ON every table, view and column that has a label; then fill analyst.data_dictionary.
+    Returns the number of columns left without a label."""
+    fields = contract_fields(registry, catalog)
+    conn.execute(f"""CREATE TABLE {SCHEMA}.data_dictionary (
+        schema_name VARCHAR, table_name VARCHAR, object_type VARCHAR, "column" VARCHAR, data_type VARCHAR,
+        label VARCHAR, unit VARCHAR, description VARCHAR, contract_field VARCHAR, legal_basis VARCHAR)""")
+    objects = conn.execute(
+        "SELECT schema_name, table_name, 'table' FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND list_contains(?, schema_name) UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() "
+        "WHERE database_name = current_database() AND NOT internal AND list_contains(?, schema_name) ORDER BY ALL",
+        [list(SCHEMAS), list(SCHEMAS)]).fetchall()
+    rows, unlabelled = [], 0
+    for schema, table, kind in objects:
+        key = table if schema == "main" else f"{schema}.{table}"
+        spec = catalog.tables.get(key)
+        if spec:
+            text = spec["label"] + (f"：{spec['description']}" if spec.get("description") else "")
+            conn.execute(f"COMMENT ON {kind.upper()} {schema}.{table} IS {_sql_text(text)}")
+        columns = conn.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = ? ORDER BY column_index", [schema, table]).fetchall()
+        for column, data_type in columns:
+            entry = fields.get((key, column)) or Entry(catalog.label(key, column))
+            if entry.label:
+                conn.execute(f'COMMENT ON COLUMN {schema}.{table}."{column}" IS {_sql_text(entry.label.comment())}')
+            else:
+                unlabelled += 1
+            label = entry.label or Label("")
+            rows.append((schema, table, kind, column, data_type, label.label or None, label.unit,
+                         label.description, entry.contract_field, entry.legal_basis))
+    conn.executemany(f"INSERT INTO {SCHEMA}.data_dictionary VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return unlabelled
