@@ -60,3 +60,19 @@ def test_expected_comes_from_departments_yaml_with_a_default(tmp_path):
     with pytest.raises(ConfigError, match="expected"):
         expectations(path)
     assert set(expectations()) >= set(NAMES)  # the project's file parses, every department has an entry
+
+
+def test_bs_credit_status_prints_the_grid_with_names_and_run_states(loaded_home, tmp_path, monkeypatch, capsys):
+    from bs_credit_pipeline.cli import main
+    from bs_credit_pipeline_tests import faultkit
+
+    home = faultkit.loaded_copy(loaded_home, tmp_path)
+    for var in ("BS_CREDIT_HOME", "DAGSTER_HOME"):  # status sets them; monkeypatch restores them
+        monkeypatch.setenv(var, "")
+    assert main(["status", "--home", str(home.root), "--month", "2026-10"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "保山市市场监督管理局" in x)
+    assert "读取 3 行，入库 3 行，退回 0 行" in line and "最近运行：成功" in line and "处罚.csv" in line
+    assert "【2026-10】" in out and "保山市中级人民法院：" in out  # expected, nothing received
+    assert main(["status", "--home", str(home.root), "--month", "2026-13"]) == 2
+    assert "2026-13" in capsys.readouterr().err
