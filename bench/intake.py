@@ -50,18 +50,23 @@ def rows(n: int):
         ]
 
 
+def write_xlsx(path: Path, source) -> None:
+    """A text-formatted 处罚信息 sheet of COLUMNS and the rows of ``source``, written 50 000 rows at a time."""
+    wb = Workbook()
+    ws = wb.add_worksheet("处罚信息", constant_memory=True)
+    ws.write_row(0, 0, COLUMNS)
+    text, r = new_format(wb, {"num_format": "@"}), 1
+    while chunk := list(itertools.islice(source, 50_000)):
+        write_table(ws, r, 0, pa.table({c: pa.array(v, pa.string()) for c, v in zip(COLUMNS, zip(*chunk))}), text)
+        r += len(chunk)
+    wb.close(str(path))
+
+
 def write_inputs(n: int) -> tuple[Path, Path]:
     OUT.mkdir(exist_ok=True)
     xlsx, csv_path = OUT / f"intake_{n}.xlsx", OUT / f"intake_{n}.csv"
     if not xlsx.exists():
-        wb = Workbook()
-        ws = wb.add_worksheet("处罚信息", constant_memory=True)
-        ws.write_row(0, 0, COLUMNS)
-        text, source, r = new_format(wb, {"num_format": "@"}), rows(n), 1
-        while chunk := list(itertools.islice(source, 50_000)):
-            write_table(ws, r, 0, pa.table({c: pa.array(v, pa.string()) for c, v in zip(COLUMNS, zip(*chunk))}), text)
-            r += len(chunk)
-        wb.close(str(xlsx))
+        write_xlsx(xlsx, rows(n))
     if not csv_path.exists():
         with open(csv_path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import itertools
 import json
 import os
 import statistics
@@ -30,10 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyarrow as pa
-
-from bench.intake import COLUMNS, rows as penalty_rows
-from bs_credit_pipeline.xlsx import Workbook, new_format, write_table
+from bench.intake import COLUMNS, rows as penalty_rows, write_xlsx
 
 OUT = Path(__file__).parent / "out"
 BIN = Path(sys.executable).parent
@@ -68,14 +64,7 @@ def write_inputs(n: int) -> dict[str, Path]:
             writer.writerow(COLUMNS)
             writer.writerows(peer_rows(n))
     if not paths["xlsx"].exists():
-        wb = Workbook()
-        ws = wb.add_worksheet("处罚信息", constant_memory=True)
-        ws.write_row(0, 0, COLUMNS)
-        text, source, r = new_format(wb, {"num_format": "@"}), peer_rows(n), 1
-        while chunk := list(itertools.islice(source, 50_000)):
-            write_table(ws, r, 0, pa.table({c: pa.array(v, pa.string()) for c, v in zip(COLUMNS, zip(*chunk))}), text)
-            r += len(chunk)
-        wb.close(str(paths["xlsx"]))
+        write_xlsx(paths["xlsx"], peer_rows(n))
     return paths
 
 

@@ -22,6 +22,11 @@ __all__ = ["Workbook", "new_format", "note", "print_setup", "make_very_hidden", 
 A4 = 9  # Excel's paper size code
 FOOTER = "&C&A　第 &P 页，共 &N 页"  # sheet name, page n of N
 BORDERS = {1: "thin", 2: "medium"}
+# xlsxwriter-style format keys -> the binding's Format methods
+_FLAGS = {"bold": "set_bold", "italic": "set_italic", "text_wrap": "set_text_wrap"}
+_SETTERS = {"font_size": "set_font_size", "font_color": "set_font_color", "bg_color": "set_background_color",
+            "border": "set_border", "bottom": "set_bottom_border", "valign": "set_vertical_align",
+            "align": "set_align", "num_format": "set_num_format"}
 
 
 def new_format(wb: Workbook, spec: dict[str, Any]) -> Any:
@@ -29,28 +34,11 @@ def new_format(wb: Workbook, spec: dict[str, Any]) -> Any:
     text_wrap, valign, align, num_format)."""
     fmt = wb.add_format()
     for key, value in spec.items():
-        if key == "bold" and value:
-            fmt.set_bold()
-        elif key == "italic" and value:
-            fmt.set_italic()
-        elif key == "text_wrap" and value:
-            fmt.set_text_wrap()
-        elif key == "font_size":
-            fmt.set_font_size(value)
-        elif key == "font_color":
-            fmt.set_font_color(value)
-        elif key == "bg_color":
-            fmt.set_background_color(value)
-        elif key == "border":
-            fmt.set_border(BORDERS[value])
-        elif key == "bottom":
-            fmt.set_bottom_border(BORDERS[value])
-        elif key == "valign":
-            fmt.set_vertical_align(value)
-        elif key == "align":
-            fmt.set_align(value)
-        elif key == "num_format":
-            fmt.set_num_format(value)
+        if key in _FLAGS:
+            if value:
+                getattr(fmt, _FLAGS[key])()
+        elif key in _SETTERS:
+            getattr(fmt, _SETTERS[key])(BORDERS[value] if key in ("border", "bottom") else value)
         else:
             raise ValueError(f"unsupported format key: {key}")
     return fmt
