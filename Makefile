@@ -9,7 +9,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	touch $(STAMP)
 
-.PHONY: install demo test bench
+.PHONY: install demo test bench bench-peer
 install: $(STAMP)
 
 demo: $(STAMP)  ## sample submissions -> warehouse -> lists, under ./var
@@ -20,3 +20,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+bench-peer: $(STAMP)  ## bs-credit check vs frictionless validate, 1 k / 100 k / 1 M rows (bench/RESULTS.md)
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,bench]'
+	$(BIN)/python -m bench.peer

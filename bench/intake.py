@@ -21,9 +21,12 @@ import sys
 import time
 from pathlib import Path
 
-import xlsxwriter
+import itertools
+
+import pyarrow as pa
 
 from bs_credit_pipeline.demo import make_citizen_id, make_uscc
+from bs_credit_pipeline.xlsx import Workbook, new_format, write_table
 
 OUT = Path(__file__).parent / "out"
 COLUMNS = ["行政相对人名称", "行政相对人类别", "统一社会信用代码", "证件类型", "证件号码", "行政处罚决定书文号", "违法行为类型",
@@ -51,14 +54,14 @@ def write_inputs(n: int) -> tuple[Path, Path]:
     OUT.mkdir(exist_ok=True)
     xlsx, csv_path = OUT / f"intake_{n}.xlsx", OUT / f"intake_{n}.csv"
     if not xlsx.exists():
-        wb = xlsxwriter.Workbook(xlsx, {"constant_memory": True})
-        ws = wb.add_worksheet("处罚信息")
+        wb = Workbook()
+        ws = wb.add_worksheet("处罚信息", constant_memory=True)
         ws.write_row(0, 0, COLUMNS)
-        for r, row in enumerate(rows(n), start=1):
-            for c, v in enumerate(row):
-                if v is not None:
-                    ws.write_string(r, c, v)
-        wb.close()
+        text, source, r = new_format(wb, {"num_format": "@"}), rows(n), 1
+        while chunk := list(itertools.islice(source, 50_000)):
+            write_table(ws, r, 0, pa.table({c: pa.array(v, pa.string()) for c, v in zip(COLUMNS, zip(*chunk))}), text)
+            r += len(chunk)
+        wb.close(str(xlsx))
     if not csv_path.exists():
         with open(csv_path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)

@@ -6,7 +6,7 @@ The warehouse is generated with SQL range() in a child process (so its memory do
 process, the previous night's build (as of AS_OF - 1 day) runs first: that is also the first build of the
 warehouse (every table created), timed as `first_build_s`. Then a day's intake changes the warehouse (DAY_NEW
 new records, DAY_CORRECTED corrected ones, DAY_WITHDRAWN withdrawn) and the nightly run as of AS_OF is timed:
-build_all, then publish. Wall and CPU times and peak RSS (ru_maxrss, all of it) are printed as JSON.
+build_all, then publish, then the repair feedback files of the departments. Wall and CPU times and peak RSS (ru_maxrss, all of it) are printed as JSON.
 """
 
 from __future__ import annotations
@@ -150,6 +150,7 @@ def run(db: Path, out: Path) -> dict:
     import duckdb
 
     from bs_credit_pipeline.lists import build_all, load_rules
+    from bs_credit_pipeline.lists.feedback import write_feedback
     from bs_credit_pipeline.pipeline import EVALUATIONS, evaluation_step
     from bs_credit_pipeline.publish import publish
 
@@ -169,12 +170,16 @@ def run(db: Path, out: Path) -> dict:
     c1, t1 = cpu(), time.perf_counter()
     manifest = publish(conn, AS_OF, out, rules["masking"])
     c2, t2 = cpu(), time.perf_counter()
+    feedback_files = write_feedback(conn, out / "outbox", rules["repairs"])  # pipeline.build_lists writes it too
+    feedback_s = time.perf_counter() - t2
+    t2 = time.perf_counter()
     again = build_all(conn, AS_OF, rules, extra_steps=steps)
     t3 = time.perf_counter()
     return {
         "records": records, "current_records": counts["record_status"], "first_build_s": round(first_build, 1),
         "build_all_s": round(t1 - t0, 1), "publish_s": round(t2 - t1, 1), "total_s": round(t2 - t0, 1),
         "build_all_cpu_s": round(c1 - c0, 1), "publish_cpu_s": round(c2 - c1, 1),
+        "repair_feedback_s": round(feedback_s, 1), "repair_feedback_files": len(feedback_files),
         "load_average_1m": round(__import__("os").getloadavg()[0], 1),
         "rebuild_same_as_of_s": round(t3 - t2, 1), "rebuild_identical_counts": again == counts,
         "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),

@@ -1,6 +1,6 @@
 """Readers benchmark: 1 M rows x 17 columns, xlsx and CSV (python -m bench.readers).
 
-Writes the inputs once under bench/out/ (xlsxwriter constant_memory), then times read_workbook against a raw
+Writes the inputs once under bench/out/ (rust_xlsxwriter constant memory), then times read_workbook against a raw
 fastexcel read and DuckDB / pyarrow CSV reads, and prints a Markdown table for bench/RESULTS.md.
 """
 
@@ -13,11 +13,11 @@ from pathlib import Path
 import duckdb
 import fastexcel
 import pyarrow.csv as pacsv
-import xlsxwriter
 
 from bs_credit_pipeline.intake import read as readers
 from bs_credit_pipeline.identifiers import citizen_id_check_char, org_code_check_char, uscc_check_char
 from bs_credit_pipeline.intake.read import read_workbook
+from bs_credit_pipeline.xlsx import Workbook, new_format
 
 OUT = Path(__file__).parent / "out"
 ROWS = 1_000_000
@@ -64,16 +64,16 @@ def write_inputs() -> tuple[Path, Path]:
     OUT.mkdir(exist_ok=True)
     xlsx, csv_path = OUT / "readers_1m.xlsx", OUT / "readers_1m.csv"
     if not xlsx.exists():
-        wb = xlsxwriter.Workbook(str(xlsx), {"constant_memory": True})
-        ws = wb.add_worksheet("行政处罚")
-        date_format = wb.add_format({"num_format": "yyyy-mm-dd"})
+        wb = Workbook()
+        ws = wb.add_worksheet("行政处罚", constant_memory=True)
+        date_format = new_format(wb, {"num_format": "yyyy-mm-dd"})
         ws.write_row(0, 0, HEADERS)
         for i in range(ROWS):
             values = record(i)
             ws.write_row(i + 1, 0, values[:13])
-            ws.write_datetime(i + 1, 13, values[13], date_format)
+            ws.write_date_py(i + 1, 13, values[13], date_format)
             ws.write_row(i + 1, 14, values[14:])
-        wb.close()
+        wb.close(str(xlsx))
     if not csv_path.exists():
         with open(csv_path, "w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)

@@ -215,7 +215,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  分析快照（假名化，可在流水线运行时打开）：{home.analytics}（说明见 docs/WAREHOUSE.md）")
     print(f"  信用办月度概览（HTML，可打印）：{write_report(home.analytics, None, None).path}")
     print(f"  公开名单：{home.publish / as_of.isoformat()}")
-    print(f"  Dagster 界面：BS_CREDIT_HOME={home.root} DAGSTER_HOME={home.dagster_home} dagster dev -w workspace.yaml")
+    print(f"  Dagster 界面：bs-credit ui --home {home.root}；报送情况：bs-credit status --home {home.root}")
     return 0 if summary.nightly_success else 1
 
 
@@ -282,40 +282,89 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    """`dagster dev` with this interpreter's Dagster (no activated venv needed), an absolute DAGSTER_HOME, the
+    project's dagster.yaml (pop-ups and telemetry off), and its whole process tree stopped on SIGTERM / Ctrl-C."""
     import os
-    import signal
     import subprocess
 
     from .defs.run import prepare_instance
     from .interrupts import GRACE_SECONDS
+    from .proctree import stop_tree
 
     home = Home.from_env(args.home)
-    prepare_instance(home)
+    prepare_instance(home)  # sets BS_CREDIT_HOME and DAGSTER_HOME (absolute) in os.environ for the children
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+           "DAGSTER_DISABLE_TELEMETRY": "1"}
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
     target = ["-w", str(workspace)] if workspace.exists() else ["-m", "bs_credit_pipeline.definitions"]
-    # Its own process group, so that on SIGTERM / Ctrl-C the webserver and daemon it starts are stopped with it.
-    child = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", *target,
-                              "--port", str(args.port)], start_new_session=True)
+    print(f"Dagster 界面：http://{args.host}:{args.port}  （DAGSTER_HOME={home.dagster_home}；Ctrl-C 停止）", flush=True)
+    child = subprocess.Popen([sys.executable, "-m", "dagster", "dev", *target, "--host", args.host,
+                              "--port", str(args.port)], env=env, cwd=str(workspace.parent), start_new_session=True)
     try:
         return child.wait()
-    except KeyboardInterrupt:
-        os.killpg(child.pid, signal.SIGTERM)
-        try:
-            child.wait(timeout=GRACE_SECONDS - 1)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
+    except KeyboardInterrupt:  # interrupts.Stop on SIGTERM too
+        stop_tree(child.pid, grace=GRACE_SECONDS - 2)
+        child.wait()
         raise
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """报送情况: department × month, from the warehouse's load records and the Dagster runs of this home."""
+    import datetime as dt
+
+    import dagster as dg
+
+    from .config import check_month
+    from .contracts import Registry
+    from .defs.run import prepare_instance
+    from .locking import writer_lock
+    from .parsing import today_in_shanghai
+    from .status import RUN_STATE_ZH, SHANGHAI, expectations, grid, render
+    from .warehouse import schema
+
+    today = today_in_shanghai()
+    if args.month:
+        months = [check_month(args.month)]
+    else:
+        previous = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+        months = [previous, today.strftime("%Y-%m")]
+    home = Home.from_env(args.home)
+    runs: dict[tuple[str, str], str] = {}
+    instance = prepare_instance(home)
+    for record in instance.get_run_records(dg.RunsFilter(job_name="intake_job"), limit=2000):  # newest first
+        tags = record.dagster_run.tags
+        key = (tags.get("dagster/partition/department"), tags.get("dagster/partition/month"))
+        if key[1] in months and key not in runs:
+            state = record.dagster_run.status.value
+            runs[key] = f"{RUN_STATE_ZH.get(state, state)}（{record.create_timestamp.astimezone(SHANGHAI):%m-%d %H:%M}）"
+    names = {code: d.name for code, d in Registry.load().departments.items()}
+    if not home.warehouse.exists():
+        print(f"数据仓库 {home.warehouse} 尚不存在：还没有任何报送入库。", file=sys.stderr)
+        return 2
+    with writer_lock(home.root):
+        conn = schema.connect(home.warehouse, read_only=True)
+        try:
+            cells = grid(conn, names, months, expectations(), today, runs)
+        finally:
+            conn.close()
+    print(f"报送情况（{'、'.join(months)}，截至 {today}）")
+    print(render(cells))
+    return 0
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     from .config import key_file
     from .pipeline import write_new_key
 
+    from .defs.run import prepare_instance
+
     home = Home.from_env(args.home).ensure()
     path = key_file(home)
     created = write_new_key(path)
+    prepare_instance(home)  # DAGSTER_HOME with the project's dagster.yaml, for a daemon started directly
     print(f"工作目录：{home.root}（inbox/ 放报送文件，outbox/ 取校验报告）")
+    print(f"Dagster 实例目录：{home.dagster_home}（DAGSTER_HOME）")
     print(f"假名化密钥：{path}（{'新生成，权限 600' if created else '已存在，未改动'}）。请备份该文件：更换密钥后，"
           "分析快照中同一人的代号会改变。")
     return 0
@@ -400,8 +449,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ui", help="start the Dagster UI on this BS_CREDIT_HOME")
     p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.add_argument("--host", default="127.0.0.1", help="address the web server listens on (default 127.0.0.1; "
+                                                       "0.0.0.0 for every interface)")
     p.add_argument("--port", type=int, default=3000, help="web server port (default 3000)")
     p.set_defaults(func=cmd_ui)
+
+    p = sub.add_parser("status", help="报送情况: department × month grid in Chinese (files received, rows, late or "
+                                      "missing, last run)")
+    p.add_argument("--month", help="YYYY-MM (default: last month and this month, Asia/Shanghai)")
+    p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("init", help="create BS_CREDIT_HOME and its pseudonym key file (mode 600) if missing")
     p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")

@@ -128,11 +128,46 @@ def check_waits() -> None:
                               f"{var} must be a number of seconds >= 0, got {text!r}")
 
 
+MAX_REJECT_RATE_VAR = "BS_CREDIT_MAX_REJECT_RATE"
+DEFAULT_MAX_REJECT_RATE = 0.5
+SENSOR_SECONDS_VAR = "BS_CREDIT_SENSOR_SECONDS"
+DEFAULT_SENSOR_SECONDS = 30
+
+
+def max_reject_rate() -> float:
+    """BS_CREDIT_MAX_REJECT_RATE (default 0.5): a partition rejecting a larger share of its rows fails its
+    `submission_accepted` check. A fraction between 0 and 1."""
+    text = os.environ.get(MAX_REJECT_RATE_VAR, "").strip()
+    if not text:
+        return DEFAULT_MAX_REJECT_RATE
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate <= 1:
+        raise ConfigError(f"环境变量 {MAX_REJECT_RATE_VAR} 应为 0 到 1 之间的退回比例（如 0.5），现为“{text}”。",
+                          f"{MAX_REJECT_RATE_VAR} must be a fraction between 0 and 1, got {text!r}")
+    return rate
+
+
+def sensor_seconds() -> int:
+    """BS_CREDIT_SENSOR_SECONDS (default 30): how often the inbox sensor looks at the inbox; a whole number >= 5."""
+    text = os.environ.get(SENSOR_SECONDS_VAR, "").strip()
+    if not text:
+        return DEFAULT_SENSOR_SECONDS
+    if not text.isdigit() or int(text) < 5:
+        raise ConfigError(f"环境变量 {SENSOR_SECONDS_VAR} 应为不小于 5 的整数秒数，现为“{text}”。",
+                          f"{SENSOR_SECONDS_VAR} must be a whole number of seconds >= 5, got {text!r}")
+    return int(text)
+
+
 def check_configuration(home: Home) -> None:
-    """Everything a pipeline run needs: a usable home with free space, valid waits, the pseudonym key."""
+    """Everything a pipeline run needs: a usable home with free space, valid waits and thresholds, the key."""
     check_home(home)
     check_free_space(home)
     check_waits()
+    max_reject_rate()
+    sensor_seconds()
     check_key(home)
 
 

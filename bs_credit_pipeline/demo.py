@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import xlsxwriter
 
 from .contracts import Registry
 from .identifiers import USCC_ALPHABET, citizen_id_check_char, org_code_check_char, uscc_check_char
+from .xlsx import Workbook, new_format
 
 SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何林罗高段杞尹"
 GIVEN = ["伟", "芳", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "平"]
@@ -121,15 +121,16 @@ def _rows_to_cells(contract, rows: list[dict], extra: dict[str, list] | None = N
 def _write_xlsx(path: Path, title: str | None, headers: list[str], body: list[list], *, footer: bool = True,
                 numeric_cells: frozenset[tuple[int, int]] = frozenset(), hidden_sheet: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(path)
+    wb = Workbook()
     ws = wb.add_worksheet("Sheet1")
-    bold = wb.add_format({"bold": True})
+    bold = new_format(wb, {"bold": True})
+    date = new_format(wb, {"num_format": "yyyy-mm-dd"})
     r = 0
     if title:
-        ws.merge_range(0, 0, 0, len(headers) - 1, title, wb.add_format({"bold": True, "align": "center", "font_size": 14}))
+        ws.merge_range(0, 0, 0, len(headers) - 1, title, new_format(wb, {"bold": True, "align": "center", "font_size": 14}))
         r = 1
     for j, h in enumerate(headers):
-        ws.write_string(r, j, h, bold)
+        ws.write(r, j, h, bold)
     for i, line in enumerate(body):
         r += 1
         for j, v in enumerate(line):
@@ -137,19 +138,19 @@ def _write_xlsx(path: Path, title: str | None, headers: list[str], body: list[li
                 continue
             if (i, j) in numeric_cells:
                 # An ID typed into a General cell: Excel keeps 15 significant digits.
-                ws.write_number(r, j, float(f"{int(v):.15g}"))
+                ws.write(r, j, float(f"{int(v):.15g}"))
             elif isinstance(v, (dt.date, dt.datetime)):
-                ws.write_datetime(r, j, dt.datetime.combine(v, dt.time()), wb.add_format({"num_format": "yyyy-mm-dd"}))
+                ws.write_datetime_py(r, j, dt.datetime.combine(v, dt.time()), date)
             else:
-                ws.write_string(r, j, str(v))
+                ws.write(r, j, str(v))
     if footer:
-        ws.write_string(r + 2, 0, "合计：" + str(len(body)) + "条")
-        ws.write_string(r + 3, 0, "填报人：李明    审核人：王芳    填报日期：" + dt.date.today().isoformat())
+        ws.write(r + 2, 0, "合计：" + str(len(body)) + "条")
+        ws.write(r + 3, 0, "填报人：李明    审核人：王芳    填报日期：" + dt.date.today().isoformat())
     if hidden_sheet:
         hidden = wb.add_worksheet("历史数据")
-        hidden.write_string(0, 0, "旧表，勿报送")
+        hidden.write(0, 0, "旧表，勿报送")
         hidden.hide()
-    wb.close()
+    wb.close(str(path))
 
 
 def _write_csv(path: Path, headers: list[str], body: list[list], encoding: str) -> None:

@@ -16,7 +16,7 @@ FAULT_VAR = "BS_CREDIT_FAULT"
 POINTS = (
     "intake.before_manifest",    # staged Parquet written, manifest not yet
     "state.before_rename",       # a state file's temporary copy written and fsynced, not yet renamed
-    "run.after_intake_job",      # a partition's intake + load done, partitions.json not yet updated
+    "run.after_intake_job",      # a partition's intake job done (loaded and recorded), the next not started
     "load.begin",                # load transaction open, nothing written
     "load.before_commit",        # every row of the load written inside the transaction
     "load.after_commit",         # load committed, the step not yet reported to Dagster

@@ -11,12 +11,12 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config, lists, publish
+from . import arrival, config, lists, publish
 from .atomic import atomic_write_text
 from .contracts import Registry
 from .identifiers import pseudonym_key_from_env
 from .intake import Intake, IntakeResult, department_key, file_sha256
-from .lists import gov_integrity, points, scorecard
+from .lists import feedback, gov_integrity, points, scorecard
 from .locking import writer_lock
 from .paths import MONTH_RE, Home, inbox_files
 from .warehouse import schema
@@ -72,21 +72,28 @@ def fingerprint_of(file_hashes) -> str:
 
 
 def intake_partition(home: Home, registry: Registry, folder: InboxFolder, *, today: dt.date | None = None,
-                     intake: Intake | None = None) -> list[IntakeResult]:
+                     intake: Intake | None = None, seen: dt.datetime | None = None) -> list[IntakeResult]:
     """Intake every file of the folder whose content is not staged yet; drop staged files no longer in the inbox.
 
     The partition's staged state then equals its inbox: a corrected resubmission replaces the old file's rows.
+    `seen`: when the pipeline first saw the folder's files (arrival.py: each file's received_at).
     """
     intake = intake or Intake(registry, home)
     department = folder.department or folder.folder_name
     staging = home.partition_staging(department_key(registry, department), folder.month)
     results, current = [], set()
+    recorded = None
     for path in folder.files:
         sha = file_sha256(path)
         current.add(sha)
         if _staged_intact(staging, sha):
             continue
-        results.append(intake.run(path, department=department, month=folder.month, today=today, sha256=sha))
+        if recorded is None:
+            recorded = (arrival.recorded_arrivals(home, department_key(registry, department), folder.month)
+                        if MONTH_RE.match(folder.month) else {})
+        received = arrival.received_at(path, seen=seen, recorded=recorded.get(sha))
+        results.append(intake.run(path, department=department, month=folder.month, today=today, sha256=sha,
+                                  received_at=received))
     if staging.is_dir():
         for manifest in staging.glob("*.manifest.json"):
             sha = manifest.name.removesuffix(".manifest.json")
@@ -198,7 +205,8 @@ EVALUATIONS = (points, gov_integrity, scorecard)  # each: build(conn, as_of, its
 
 
 def build_lists(home: Home, as_of: dt.date) -> dict[str, int]:
-    """Bring every mart table to `as_of` (one transaction)."""
+    """Bring every mart table to `as_of` (one transaction), then tell each department that submitted repair
+    decisions how each was decided (outbox/<department>/<month>/信用修复处理结果.csv)."""
     rules = lists.load_rules()
     extra = [evaluation_step(module) for module in EVALUATIONS]
     with writer_lock(home.root):
@@ -209,6 +217,7 @@ def build_lists(home: Home, as_of: dt.date) -> dict[str, int]:
             for table in ("integrity_score", "gov_integrity", "gov_warning", "department_scorecard"):
                 counts[table] = conn.execute(f"SELECT count(*) FROM mart.{table} WHERE as_of = ?",
                                              [as_of]).fetchone()[0]
+            feedback.write_feedback(conn, home.outbox, rules["repairs"])
             return counts
         finally:
             conn.close()

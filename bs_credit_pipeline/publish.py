@@ -25,17 +25,21 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import rustpy_xlsxwriter
 import yaml
 
 from . import faults
+from .xlsx import Workbook, new_format, write_table
 from .identifiers import PROVINCE_CODES, citizen_id_check_char, mask_id, mask_name
+from .lists.sql import lit
 
 KINDS_DIR = Path(__file__).resolve().parents[1] / "data_contracts" / "kinds"
 DEPARTMENTS = KINDS_DIR.parent / "departments.yaml"
 SHUANGGONGSHI_KINDS = ("admin_penalty", "admin_licence")
 XLSX_MAX_ROWS = 100_000
-SUBJECT_TYPE_ZH = "CASE subject_type WHEN 'person' THEN '自然人' ELSE '法人及非法人组织' END"
+# Titles and column words of the published lists (data_contracts/rules/lists.yaml `publication`).
+PUBLICATION = yaml.safe_load((KINDS_DIR.parent / "rules" / "lists.yaml").read_text(encoding="utf-8"))["publication"]
+_TYPES, _TITLES, _CHANGES = PUBLICATION["subject_types"], PUBLICATION["titles"], PUBLICATION["changes"]
+SUBJECT_TYPE_ZH = f"CASE subject_type WHEN 'person' THEN {lit(_TYPES['person'])} ELSE {lit(_TYPES['org'])} END"
 ID_TYPES = {"id_number", "citizen_id"}
 
 
@@ -63,8 +67,10 @@ LIST_QUERIES = {
                rule_id AS 列入规则, subject_type AS _subject_type
         FROM mart.red_list WHERE as_of = $as_of ORDER BY subject_id, rule_id""",
     "list_change": f"""
-        SELECT CASE list_name WHEN 'black_list' THEN '严重失信主体名单' ELSE '红名单' END AS 名单,
-               CASE change WHEN 'added' THEN '列入' ELSE '移出' END AS 变动, subject_name AS 主体名称,
+        SELECT CASE list_name WHEN 'black_list' THEN {lit(_TITLES['black_list'])} ELSE {lit(_TITLES['red_list'])} END
+                   AS 名单,
+               CASE change WHEN 'added' THEN {lit(_CHANGES['added'])} ELSE {lit(_CHANGES['removed'])} END AS 变动,
+               subject_name AS 主体名称,
                subject_id AS 统一社会信用代码或身份证号码, {SUBJECT_TYPE_ZH} AS 主体类别, reason_text AS 原因,
                CAST(previous_as_of AS VARCHAR) AS 上次发布日期, subject_type AS _subject_type
         FROM mart.list_change WHERE as_of = $as_of AND list_name IN ('black_list', 'red_list')
@@ -167,11 +173,15 @@ def _write_json(conn, table: pa.Table, path: Path) -> None:
 def _write_xlsx(table: pa.Table, path: Path, sheet: str) -> None:
     """Every cell a text cell (number format @, inline strings), so Excel never turns IDs into numbers, nor a
     submitted text into a formula or link. rust_xlsxwriter reads the Arrow columns directly (~1 µs per cell;
-    xlsxwriter's Python loop took ~13)."""
+    the former Python writer took ~13)."""
     strings = table.cast(pa.schema([pa.field(f.name, pa.string()) for f in table.schema]))
-    text = rustpy_xlsxwriter.Format().set_num_format("@")
-    rustpy_xlsxwriter.write_worksheet(strings, str(path), sheet_name=sheet[:31], column_width=20,
-                                      column_formats=[text] * table.num_columns, header_format=text)
+    wb = Workbook()
+    text = new_format(wb, {"num_format": "@"})
+    ws = wb.add_worksheet(sheet[:31], constant_memory=True)
+    for col in range(table.num_columns):
+        ws.set_column_width(col, 20)
+    write_table(ws, 0, 0, strings, text, header_format=text)
+    wb.close(str(path))
 
 
 def _sha256(path: Path) -> str:
@@ -225,7 +235,7 @@ def publish(conn, as_of: dt.date, out_dir: str | Path, masking_rules: dict, *,
     with ThreadPoolExecutor(max_workers=2) as pool:
         kinds = [pool.submit(run, _publish_kind, c, as_of, work, masking_rules) for c in contracts.values() if c]
         lists = [pool.submit(run, _publish_list, name, title, as_of, work, masking_rules, xlsx_max_rows)
-                 for name, title in (("black_list", "严重失信主体名单"), ("red_list", "红名单"), ("list_change", "名单变动"))]
+                 for name, title in _TITLES.items()]
         files = [entry for done in lists + kinds for entry in done.result()]
     manifest = {
         "as_of": as_of.isoformat(), "files": files, "contracts_missing": skipped,

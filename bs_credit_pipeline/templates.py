@@ -1,4 +1,4 @@
-"""Blank Excel template per record kind (Chinese), written with xlsxwriter.
+"""Blank Excel template per record kind (Chinese), written with rust_xlsxwriter (see ``xlsx``).
 
 Sheets: the data sheet (named by the contract title), ``填报说明`` (instructions), a hidden ``代码表`` when a
 dropdown list is too long for Excel's inline limit, and the very hidden ``_bscredit`` sheet whose A1 holds the
@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name
+from rvgsrust_xlsxwriter import DataValidation
 
-from .intake.report import EXCEL_MAX_ROWS, display_width, unique_sheet_name
+from .intake.report import AUTHOR, EXCEL_MAX_ROWS, display_width, excel_column, unique_sheet_name
+from .xlsx import Workbook, make_very_hidden, new_format, note, print_setup
 
 MARKER_SHEET = "_bscredit"
 INSTRUCTIONS_SHEET = "填报说明"
@@ -98,8 +98,10 @@ def _department_names(departments: Sequence[Any] | None) -> list[str]:
 
 
 class _Formats:
-    def __init__(self, wb: xlsxwriter.Workbook):
-        add = wb.add_format
+    def __init__(self, wb: Workbook):
+        def add(spec: dict) -> Any:
+            return new_format(wb, spec)
+
         base = {"bold": True, "border": 1, "text_wrap": True, "valign": "vcenter", "align": "center"}
         self.required = add({**base, "bg_color": "#F8CBAD", "font_color": "#C00000"})
         self.conditional = add({**base, "bg_color": "#FFF2CC"})
@@ -129,72 +131,83 @@ def _list_fits_inline(values: Sequence[str]) -> bool:
     return len(",".join(values)) <= INLINE_LIST_MAX and not any("," in v or '"' in v for v in values)
 
 
-def _write_data_sheet(wb: xlsxwriter.Workbook, ws: Any, fmt: _Formats, contract: Any) -> None:
+def _validation(prompt: tuple[str, str]) -> DataValidation:
+    dv = DataValidation()
+    dv.set_input_title(prompt[0])
+    dv.set_input_message(prompt[1])
+    return dv
+
+
+def _write_data_sheet(wb: Workbook, ws: Any, fmt: _Formats, contract: Any) -> None:
     columns = list(contract.columns)
     headers = {c.name: c.header for c in columns}
     codes_ws = None
     codes_col = 0
     last_row = EXCEL_MAX_ROWS - 1
-    ws.set_row(0, 36)
+    ws.set_row_height(0, 36)
     ws.freeze_panes(1, 0)
+    ws.set_default_note_author(AUTHOR)
+    print_setup(ws)
     for col, column in enumerate(columns):
         width = min(max(display_width(column.header) + 4, 12), 40)
         if column.type == "text" and (column.max_length or 0) >= 1000:
             width = 40
-        ws.set_column(col, col, width, _column_format(fmt, column.type))
+        ws.set_column_width(col, width)
+        column_format = _column_format(fmt, column.type)
+        if column_format is not None:
+            ws.set_column_format(col, column_format)
         if column.required:
-            ws.write_string(0, col, REQUIRED_MARK + column.header, fmt.required)
+            ws.write(0, col, REQUIRED_MARK + column.header, fmt.required)
         else:
-            ws.write_string(0, col, column.header, fmt.conditional if column.required_if else fmt.optional)
-        ws.write_comment(0, col, _header_comment(column, headers), {"x_scale": 2.5, "y_scale": 2.5})
+            ws.write(0, col, column.header, fmt.conditional if column.required_if else fmt.optional)
+        ws.insert_note(0, col, note(_header_comment(column, headers), x_scale=2.5, y_scale=2.5))
 
-        prompt = {"input_title": _clip(column.header, 32), "input_message": _clip(_type_words(column), 255)}
+        prompt = (_clip(column.header, 32), _clip(_type_words(column), 255))
         if column.type == "enum" and column.values:
             values = [str(v) for v in column.values]
+            dv = _validation(prompt)
             if _list_fits_inline(values):
-                source: Any = values
+                dv.allow_list_strings(values)
             else:
                 if codes_ws is None:
                     codes_ws = wb.add_worksheet(CODES_SHEET)
                     codes_ws.hide()
-                codes_ws.set_column(codes_col, codes_col, 30, fmt.text)
-                codes_ws.write_string(0, codes_col, column.header)
+                codes_ws.set_column_width(codes_col, 30)
+                codes_ws.set_column_format(codes_col, fmt.text)
+                codes_ws.write(0, codes_col, column.header)
                 for r, value in enumerate(values, start=1):
-                    codes_ws.write_string(r, codes_col, value)
-                letter = xl_col_to_name(codes_col)
-                source = f"='{CODES_SHEET}'!${letter}$2:${letter}${len(values) + 1}"
+                    codes_ws.write(r, codes_col, value)
+                letter = excel_column(codes_col)
+                dv.allow_list_formula(f"='{CODES_SHEET}'!${letter}$2:${letter}${len(values) + 1}")
                 codes_col += 1
-            options = {"validate": "list", "source": source, **prompt}
             if column.multi:
                 # Several values joined by 、 are legal: inform instead of refusing.
-                options.update(error_type="information", error_title="可多选", error_message="可多选，多个值用“、”分隔；单个值请从下拉列表选择。")
+                dv.set_error_style("information")
+                dv.set_error_title("可多选")
+                dv.set_error_message("可多选，多个值用“、”分隔；单个值请从下拉列表选择。")
             else:
-                options.update(error_title="请从下拉列表选择", error_message=_clip("可选值：" + "、".join(values), 255))
-            ws.data_validation(1, col, last_row, col, options)
+                dv.set_error_title("请从下拉列表选择")
+                dv.set_error_message(_clip("可选值：" + "、".join(values), 255))
+            ws.add_data_validation(1, col, last_row, col, dv)
         elif column.type in ("decimal", "integer"):
-            ws.data_validation(
-                1,
-                col,
-                last_row,
-                col,
-                {
-                    "validate": column.type,
-                    "criteria": ">=",
-                    "value": 0,
-                    "error_title": "请填写数字",
-                    "error_message": f"请填写{TYPE_WORDS[column.type]}，不要带单位或文字。",
-                    **prompt,
-                },
-            )
+            dv = _validation(prompt)
+            if column.type == "decimal":
+                dv.allow_decimal_number("greater_than_or_equal_to", 0.0)
+            else:
+                dv.allow_whole_number("greater_than_or_equal_to", 0)
+            dv.set_error_title("请填写数字")
+            dv.set_error_message(f"请填写{TYPE_WORDS[column.type]}，不要带单位或文字。")
+            ws.add_data_validation(1, col, last_row, col, dv)
         elif column.type == "date" or column.type in CODE_TYPES:
-            ws.data_validation(1, col, last_row, col, {"validate": "any", **prompt})
+            ws.add_data_validation(1, col, last_row, col, _validation(prompt))
 
 
 def _write_instructions(
     ws: Any, fmt: _Formats, contract: Any, sheet_name: str, domain: str | None, departments: list[str]
 ) -> None:
     for col, width in enumerate([26, 28, 36, 40, 60]):
-        ws.set_column(col, col, width)
+        ws.set_column_width(col, width)
+    print_setup(ws, header_rows=0)
     columns = list(contract.columns)
     headers = {c.name: c.header for c in columns}
     row = 0
@@ -202,13 +215,12 @@ def _write_instructions(
     def line(label: str, text: str = "", text_format: Any = None) -> None:
         nonlocal row
         if label:
-            ws.write_string(row, 0, label, fmt.label)
+            ws.write(row, 0, label, fmt.label)
         if text:
-            ws.merge_range(row, 1, row, 4, "", text_format or fmt.wrap)
-            ws.write_string(row, 1, text, text_format or fmt.wrap)
+            ws.merge_range(row, 1, row, 4, text, text_format or fmt.wrap)
         row += 1
 
-    ws.write_string(row, 0, f"保山市公共信用信息平台 {contract.title} 数据报送模板 填报说明", fmt.title)
+    ws.write(row, 0, f"保山市公共信用信息平台 {contract.title} 数据报送模板 填报说明", fmt.title)
     row += 2
     line("用途", f"本模板用于各部门按月向保山市公共信用信息平台报送{contract.title}信息。数据填写在「{sheet_name}」工作表中。")
     if domain:
@@ -221,10 +233,10 @@ def _write_instructions(
     line("模板版本", f"v{contract.version}（请使用平台提供的最新模板，不要修改、删除或调换表头）")
     row += 1
 
-    ws.write_string(row, 0, "各列填写要求（表头带 * 的列为必填）", fmt.section)
+    ws.write(row, 0, "各列填写要求（表头带 * 的列为必填）", fmt.section)
     row += 1
     for col, header in enumerate(["列名", "是否必填", "类型/格式", "可选值", "说明"]):
-        ws.write_string(row, col, header, fmt.table_header)
+        ws.write(row, col, header, fmt.table_header)
     row += 1
     for column in columns:
         sep = "；" if any("、" in str(v) for v in column.values or ()) else "、"  # values that contain 、 themselves
@@ -238,24 +250,22 @@ def _write_instructions(
         ]
         for col, text in enumerate(cells):
             if text:
-                ws.write_string(row, col, text, fmt.table_cell)
+                ws.write(row, col, text, fmt.table_cell)
             else:
-                ws.write_blank(row, col, None, fmt.table_cell)
+                ws.write(row, col, None, fmt.table_cell)
         row += 1
     row += 1
 
-    ws.write_string(row, 0, f"填写示例（一行虚构的数据，请在「{sheet_name}」工作表中按此格式填写，不要照抄）", fmt.section)
+    ws.write(row, 0, f"填写示例（一行虚构的数据，请在「{sheet_name}」工作表中按此格式填写，不要照抄）", fmt.section)
     row += 1
     example = example_row(contract, domain)
     for column in columns:
-        ws.write_string(row, 0, column.header, fmt.table_cell)
-        ws.merge_range(row, 1, row, 4, "", fmt.table_cell)
-        if example.get(column.name):
-            ws.write_string(row, 1, example[column.name], fmt.table_cell)
+        ws.write(row, 0, column.header, fmt.table_cell)
+        ws.merge_range(row, 1, row, 4, example.get(column.name) or "", fmt.table_cell)
         row += 1
     row += 1
 
-    ws.write_string(row, 0, "常见错误", fmt.section)
+    ws.write(row, 0, "常见错误", fmt.section)
     row += 1
     mistakes = [
         "身份证号码、统一社会信用代码等代码列必须为文本格式。模板中这些列已设为文本，请不要改为“常规”或“数值”。"
@@ -327,7 +337,7 @@ def write_template(
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+    wb = Workbook()
     try:
         fmt = _Formats(wb)
         sheet_name = unique_sheet_name(str(contract.title), {INSTRUCTIONS_SHEET, CODES_SHEET, MARKER_SHEET.casefold()})
@@ -336,10 +346,13 @@ def write_template(
         _write_data_sheet(wb, data_ws, fmt, contract)  # adds the hidden 代码表 after 填报说明 when needed
         _write_instructions(instructions_ws, fmt, contract, sheet_name, domain, _department_names(departments))
         marker_ws = wb.add_worksheet(MARKER_SHEET)
-        marker_ws.write_string(0, 0, template_marker(contract.kind, contract.version))
-        marker_ws.very_hidden()
-        data_ws.activate()
-    finally:
-        wb.close()
+        marker_ws.write(0, 0, template_marker(contract.kind, contract.version))
+        marker_ws.hide()
+        data_ws.set_active(True)
+        wb.close(str(tmp))
+        make_very_hidden(tmp, MARKER_SHEET)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, out)
     return out

@@ -26,6 +26,7 @@ from bs_credit_pipeline.contracts import Registry, normalise_header
 from bs_credit_pipeline.identifiers import citizen_id_check_char, org_code_check_char, uscc_check_char
 from bs_credit_pipeline.lists import load_rules
 from bs_credit_pipeline.lists.explain import explain_subject, render
+from bs_credit_pipeline.lists.feedback import FILE_NAME as FEEDBACK_FILE
 from bs_credit_pipeline.paths import Home
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -33,7 +34,7 @@ DEFAULT_DEPARTMENT = {
     "admin_penalty": "scjgj", "admin_licence": "scjgj", "dishonest_debtor": "fy", "serious_dishonesty": "swj", "good_record": "scjgj",
     "volunteer_service": "wmb", "gov_integrity_record": "czj", "credit_repair": "fgw", "objection": "fgw",
 }
-RESERVED = {"as_of", "phase", "records", "repairs", "objections", "grade", "note"}
+RESERVED = {"as_of", "phase", "records", "repairs", "objections", "grade", "note", "feedback", "intake"}
 
 
 def uscc(seq: int, prefix: str = "91") -> str:
@@ -135,6 +136,8 @@ class Suite:
         self.record_ids: dict[tuple[str, str], str] = {}     # (scenario, label) -> record_id
         self.repair_ids: dict[tuple[str, str], str] = {}     # (scenario, label) -> repair / objection id
         self.outcomes: dict[tuple[int, dt.date], dict] = {}  # (phase, as_of) -> collected mart state
+        self.placed: dict[int, dict[tuple[str, str], Placed]] = {}  # phase -> where each row went
+        self.intake_problems: dict[int, dict[tuple[str, str, int], list[tuple]]] = {}  # phase -> (dept, month, row)
         self.rejections: list[str] = []
         self.rules = load_rules()
 
@@ -226,7 +229,7 @@ class Suite:
 
     # -- running the pipeline ----------------------------------------------------------------------------------
     def load_phase(self, phase: int) -> None:
-        placed = self.write_phase(phase)
+        placed = self.placed[phase] = self.write_phase(phase)
         for folder in pipeline.scan_inbox(self.home, self.registry):
             pipeline.intake_partition(self.home, self.registry, folder)
             pipeline.load_into_warehouse(self.home, self.registry, folder.department, folder.month)
@@ -249,8 +252,18 @@ class Suite:
                 msg = f"{row[0]}/{row[1]} {row[2]}: {row[3]}"
                 if msg not in self.rejections:
                     self.rejections.append(msg)
+            problems = self.intake_problems[phase] = defaultdict(list)
+            for dept, month, row, code, header, raw in conn.execute(
+                    "SELECT department, month, excel_row, code, header, raw_value FROM ops.rejected_row").fetchall():
+                problems[(dept, month, row)].append((code, header, raw))
+            refused = {(p.department, p.month, p.row) for (scen, label), p in placed.items()  # expected refusals
+                       for sc in self.scenarios if sc.name == scen for e in sc.expect
+                       if int(e.get("phase", 1)) == phase
+                       and any(str(c).startswith("E_") for c in (e.get("intake") or {}).get(label, []))}
             for row in conn.execute("""SELECT department, month, sheet, excel_row, header, raw_value, message
                                        FROM ops.rejected_row WHERE severity = 'error'""").fetchall():
+                if (row[0], row[1], row[3]) in refused:
+                    continue
                 msg = f"{row[0]}/{row[1]} {row[2]} row {row[3]}: {row[4]}={row[5]!r}: {row[6]}"
                 if msg not in self.rejections:
                     self.rejections.append(msg)
@@ -262,6 +275,7 @@ class Suite:
         with duckdb.connect(str(self.home.warehouse), read_only=True) as conn:
             got = collect(conn)
             got["explain"] = {code: explain_subject(conn, code, as_of, self.rules, self.registry) for code in codes}
+            got["feedback"] = read_feedback(self.home.outbox)
             self.outcomes[(phase, as_of)] = got
 
     def run(self) -> None:
@@ -304,11 +318,37 @@ class Suite:
             for label, subj in s.subjects.items():
                 problems += explain_problems(f"{s.name} {as_of} {label}", got["explain"][subj.code],
                                              got["member"].get(subj.code, []))
+            for label, want in (e.get("feedback") or {}).items():  # 处理结果|未满足的条件[|说明]
+                p = self.placed[phase][(s.name, label)]
+                row = got["feedback"].get((p.department, p.month, p.row))
+                have = [row["处理结果"], row["未满足的条件"], row["说明"]] if row else ["missing", "", ""]
+                parts = str(want).split("|")
+                if have[:len(parts)] != parts:
+                    problems.append(f"{s.name} {as_of} feedback of {label} to {p.department}/{p.month} row {p.row}:"
+                                    f" expected {parts}, got {have[:len(parts)]} ({have[2]})")
+            for label, want in (e.get("intake") or {}).items():  # CODE[=value as written]
+                p = self.placed[phase][(s.name, label)]
+                have = self.intake_problems[phase].get((p.department, p.month, p.row), [])
+                for item in want:
+                    code, _, raw = str(item).partition("=")
+                    if not any(c == code and (not raw or r == raw) for c, _, r in have):
+                        problems.append(f"{s.name} intake of {label} ({p.department}/{p.month} row {p.row}):"
+                                        f" expected {item}, got {have}")
             for label, want in (e.get("grade") or {}).items():
                 have = got["grade"].get(s.subjects[label].code)
                 if want != have:
                     problems.append(f"{s.name} {as_of} grade of {label}: expected {want}, got {have}")
         return problems
+
+
+def read_feedback(outbox: Path) -> dict[tuple[str, str, int], dict[str, str]]:
+    """Every department's 信用修复处理结果.csv rows, by (department, month, row of its own file)."""
+    out = {}
+    for path in outbox.glob(f"*/*/{FEEDBACK_FILE}"):
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for row in csv.DictReader(fh):
+                out[(path.parent.parent.name, path.parent.name, int(row["行号"]))] = row
+    return out
 
 
 LIST_OF_CODE = {"black": "black_list", "measures": "punishment_measure", "watch": "watch_list", "red": "red_list",

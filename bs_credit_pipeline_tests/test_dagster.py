@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import shutil
 
@@ -12,7 +14,7 @@ import pytest
 
 from bs_credit_pipeline.contracts import Registry
 from bs_credit_pipeline.definitions import defs
-from bs_credit_pipeline.defs.intake import rows_accounted_for, staged_submissions
+from bs_credit_pipeline.defs.intake import rows_accounted_for, staged_submissions, submission_accepted
 from bs_credit_pipeline.defs.jobs import nightly_schedule
 from bs_credit_pipeline.defs.lists import (AS_OF_TAG, analytics_snapshot, credit_lists, every_entry_explained,
                                            no_raw_ids_in_snapshot, no_raw_ids_published, public_exports)
@@ -72,9 +74,12 @@ def test_sensor_requests_one_run_per_changed_partition(home):
     ctx = dg.build_sensor_context(resources={"pipeline": resource})
     requests = inbox_sensor(ctx)
     assert len(requests) == 1
-    dept, month, content = requests[0].run_key.split("|")
-    assert (dept, month) == ("fy", "2026-10") and len(content) == 16
+    dept, month, change = requests[0].run_key.split("|")
+    loaded, wanted = change.split("->")
+    assert (dept, month, loaded) == ("fy", "2026-10", "-") and len(wanted) == 16  # nothing loaded before
     assert requests[0].partition_key == partition_key("fy", "2026-10")
+    assert requests[0].tags["bs_credit/department_name"] == "保山市中级人民法院"
+    assert requests[0].tags["bs_credit/month"] == "2026-10" and "bs_credit/seen_at" in requests[0].tags
     # Unchanged inbox: skipped without hashing; a corrected file gives a new run key.
     again = inbox_sensor(dg.build_sensor_context(cursor=ctx.cursor, resources={"pipeline": resource}))
     assert isinstance(again, dg.SkipReason)
@@ -88,15 +93,17 @@ def test_sensor_requests_one_run_per_changed_partition(home):
 def test_assets_materialise_in_process_with_blocking_checks(home):
     _one_file(home)
     resources = {"pipeline": PipelineResource(home_dir=str(home.root))}
-    result = dg.materialize([staged_submissions, warehouse_records, rows_accounted_for, one_current_version_per_record,
-                             subject_ids_valid, manifests_agree],
+    result = dg.materialize([staged_submissions, warehouse_records, rows_accounted_for, submission_accepted,
+                             one_current_version_per_record, subject_ids_valid, manifests_agree],
                             partition_key=partition_key("fy", "2026-10"), resources=resources)
     assert result.success
     meta = result.asset_materializations_for_node("staged_submissions")[0].metadata
     assert meta["rows_read"].value == meta["rows_loaded"].value + meta["rows_rejected"].value == 8
     checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {"rows_accounted_for": True, "one_current_version_per_record": True,
+    assert checks == {"rows_accounted_for": True, "submission_accepted": True, "one_current_version_per_record": True,
                       "subject_ids_valid": True, "manifests_agree": True}
+    # What was just loaded is what the sensor finds loaded: it asks for no run (one notion of "already loaded").
+    assert isinstance(inbox_sensor(dg.build_sensor_context(resources=resources)), dg.SkipReason)
     nightly = dg.materialize([credit_lists, public_exports, analytics_snapshot, every_entry_explained,
                               no_raw_ids_published, no_raw_ids_in_snapshot], resources=resources,
                              tags={AS_OF_TAG: AS_OF.isoformat()})
@@ -130,3 +137,29 @@ def test_snapshot_hides_record_ids_but_keeps_them_joinable(home):
     assert not any(raw in text for raw in raw_ids)
     assert all(t.startswith("R_") for t in tokens) and len(tokens) == len(raw_ids)
     assert status_ids == tokens and reason_ids and reason_ids <= tokens
+
+
+def test_a_fully_rejected_partition_fails_its_error_check_with_counts_and_report(home):
+    """Every row of the court's file rejected (its IDs all blanked, a required column): read 8, loaded 0."""
+    _one_file(home)
+    path = next((home.inbox / "fy" / "2026-10").iterdir())
+    header, *rows = list(csv.reader(io.StringIO(path.read_text(encoding="gb18030"))))
+    column = next(i for i, h in enumerate(header) if "证件号码" in h or "信用代码" in h)
+    for row in rows:
+        row[column] = ""
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *rows])
+    path.write_text(out.getvalue(), encoding="gb18030")
+    resources = {"pipeline": PipelineResource(home_dir=str(home.root))}
+    result = dg.materialize([staged_submissions, warehouse_records, rows_accounted_for, submission_accepted,
+                             manifests_agree], partition_key=partition_key("fy", "2026-10"), resources=resources,
+                            raise_on_error=False)
+    evaluation = next(e for e in result.get_asset_check_evaluations()
+                      if e.asset_check_key.name == "submission_accepted")
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    meta = {k: v.value for k, v in evaluation.metadata.items()}
+    assert (meta["rows_read"], meta["rows_loaded"], meta["rows_rejected"]) == (8, 0, 8)
+    assert meta["reports"] and all(str(home.outbox) in r for r in meta["reports"])
+    # The submission is still recorded: the warehouse load ran, so the scorecard and status see the rejection.
+    with duckdb.connect(str(home.warehouse), read_only=True) as conn:
+        assert conn.execute("SELECT rows_read, rows_loaded FROM ops.submission").fetchall() == [(8, 0)]

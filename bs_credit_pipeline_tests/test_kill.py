@@ -21,12 +21,12 @@ KILLS_V1 = [
     "state.before_rename",        # 2026-10's manifest written, not yet renamed into place
     "load.begin",
     "load.before_commit",         # all of 2026-10 written inside the transaction
-    "load.after_commit",          # 2026-10 committed; its Dagster step and partitions.json not yet
-    "run.after_intake_job",       # 2026-10 done again (a no-op load); partitions.json not yet
-    "state.before_rename",        # partitions.json's new copy not renamed
-    "intake.before_manifest",     # 2026-10 done again and recorded; 2026-11's file staged, no manifest
-    "load.before_commit",         # 2026-11
-    "run.after_intake_job",       # 2026-11 loaded, partitions.json not yet
+    "load.after_commit",          # 2026-10 committed; its Dagster step not yet reported
+    "intake.before_manifest",     # 2026-10 is loaded (the warehouse says so): skipped; 2026-11's file staged
+    "state.before_rename",        # 2026-11's manifest not renamed
+    "load.begin",                 # 2026-11
+    "load.before_commit",
+    "run.after_intake_job",       # 2026-11 loaded and recorded, the nightly job not started
     "lists.before_commit",
     "publish.before_rename",
     "snapshot.before_swap",
@@ -36,8 +36,8 @@ KILLS_V2 = [
     "intake.before_manifest",     # the corrected 2026-10 file
     "load.before_commit",         # its load
     "load.after_commit",
-    "load.before_commit@2",       # 2026-10 again (a no-op load, recorded), then 2026-11's withdrawal
-    "run.after_intake_job",       # withdrawal committed, partitions.json not yet
+    "load.before_commit",         # 2026-10 is loaded: skipped; 2026-11's withdrawal (its folder emptied)
+    "run.after_intake_job",       # withdrawal committed
     "lists.before_commit",
     "publish.before_rename",
     "snapshot.before_swap",

@@ -183,3 +183,75 @@ def test_nightly_update_equals_a_full_rebuild(world):
     longer["display_periods"]["penalty_rules"][-1]["tiers"]["serious"]["max_months"] = 48
     assert night("2027-04-12", longer) == len(rows)  # other rules: every row is computed again
     assert night("2027-04-13", longer) < len(rows)
+
+
+def _rules_copy(tmp_path, edit) -> dict:
+    """The rule files copied to tmp_path, `edit(name -> data)` applied, loaded."""
+    import shutil
+
+    import yaml
+
+    from bs_credit_pipeline.lists.rules import RULES_DIR
+
+    for p in RULES_DIR.glob("*.yaml"):
+        shutil.copy(p, tmp_path)
+    data = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in tmp_path.glob("*.yaml")}
+    edit(data)
+    for stem, content in data.items():
+        (tmp_path / f"{stem}.yaml").write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
+    return load_rules(tmp_path)
+
+
+def test_a_type_without_a_tier_takes_the_default_tier_of_the_rules(world, tmp_path):
+    """责令改正 is in no category_tiers entry: display_periods.yaml default_tier (general) decides; set to serious
+    in the rules, the same record is serious. Order 36 (2026-05-01): general 3-12 months, serious 12-36."""
+    import lists_world as w
+
+    w.add_record(world, "dt1", "admin_penalty", w.ORG_F, "2026-05-01", category="责令改正", domain="知识产权")
+    s = status(world, "2026-06-15")
+    assert s["dt1"][:5] == ("active", "ndrc-order-36", "general", D("2026-08-01"), D("2027-05-01"))
+    serious = _rules_copy(tmp_path, lambda d: d["display_periods"].update(default_tier="serious"))
+    build_all(world, D("2026-06-15"), serious)
+    row = world.execute("SELECT severity_tier, display_min_end, display_max_end FROM mart.record_status"
+                        " WHERE record_id = 'dt1'").fetchone()
+    assert row == ("serious", D("2027-05-01"), D("2029-05-01"))
+
+
+def test_reasons_are_texts_of_the_rules(world, tmp_path):
+    """status, repair and objection reasons are the rule files' templates; a missing one stops the load."""
+    def edit(d):
+        d["display_periods"]["status_reasons"]["expired"] = "已过公示期（最后一日 {last_day}）"
+        d["repairs"]["repair_reasons"]["unmet"] = "未准：{unmet}；规则 {rule_id}"
+    rules = _rules_copy(tmp_path, edit)
+    build_all(world, D("2027-04-12"), rules)
+    assert world.execute("SELECT status_reason FROM mart.record_status WHERE record_id = 'p1'").fetchone() == (
+        "已过公示期（最后一日 2024-04-29）",)
+    assert world.execute("SELECT status_reason FROM mart.repair_decision WHERE repair_id = 'r-early'").fetchone() == (
+        "未准：未满最短公示期，最早可于 2027-04-01 申请；规则 ndrc-order-36",)
+    other = tmp_path / "missing"
+    other.mkdir()
+    with pytest.raises(RulesError, match="status_reasons lacks expired"):
+        _rules_copy(other, lambda d: d["display_periods"]["status_reasons"].pop("expired"))
+
+
+def test_the_submitting_department_gets_each_repair_decision(world, tmp_path):
+    """outbox/<department>/<month>/信用修复处理结果.csv: one row per repair of that submission, 准予 / 不予修复 and
+    each unmet precondition with its rule id (p4: 罚款、吊销 2026-04-01, serious under order 36, repair possible
+    from 2027-04-01; p7: explicit 严重 2026-04-10, from 2027-04-10)."""
+    import csv
+
+    from bs_credit_pipeline.lists.feedback import FILE_NAME, write_feedback
+
+    world.execute("UPDATE core.repair SET submission_id = 'fgw|2027-04|abc',"
+                  " excel_row = CASE repair_id WHEN 'r-early' THEN 2 ELSE 3 END")
+    build_all(world, D("2027-04-12"), RULES)
+    paths = write_feedback(world, tmp_path, RULES["repairs"])
+    assert paths == [tmp_path / "fgw" / "2027-04" / FILE_NAME]
+    with paths[0].open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["行号"], r["处理结果"], r["未满足的条件"], r["适用规则"], r["评估日期"]) for r in rows] == [
+        ("2", "不予修复", "未满最短公示期，最早可于 2027-04-01 申请（ndrc-order-36）", "ndrc-order-36", "2027-04-12"),
+        ("3", "准予修复", "", "ndrc-order-36", "2027-04-12")]
+    assert rows[1]["说明"] == ("准予修复：满足国家发展改革委令2025年第36号《信用修复管理办法》规定的全部条件"
+                             "（最短公示期 2027-04-10 届满，已履行法定义务，已作出信用承诺）")
+    assert rows[0]["受理日期"] == "2027-03-31" and rows[0]["报送的修复结果"] == "修复"

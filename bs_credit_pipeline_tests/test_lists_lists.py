@@ -118,7 +118,7 @@ def test_same_as_of_twice_is_identical(world):
                      .fetchall() for t in MART_TABLES}
     assert snap[0] == snap[1]
     assert snap[0]["list_change"]
-    assert list_changes(world, D("2026-06-15"), D("2026-06-15")) == []
+    assert list_changes(world, D("2026-06-15"), D("2026-06-15"), RULES["lists"]["texts"]) == []
 
 
 def test_failed_step_rolls_back_everything(world):

@@ -8,12 +8,12 @@ import duckdb
 import openpyxl
 import pyarrow as pa
 import pytest
-import xlsxwriter
 import yaml
 
 import lists_world as w
 from bs_credit_pipeline.lists import build_all, load_rules
 from bs_credit_pipeline.publish import KINDS_DIR, publish, scan_for_raw_ids
+from bs_credit_pipeline.xlsx import Workbook
 
 AS_OF = dt.date(2026, 6, 15)
 RULES = load_rules()
@@ -100,9 +100,9 @@ def test_scan_finds_raw_ids_in_files_and_database(published, tmp_path):
     damaged = raw[:17] + ("0" if raw[17] != "0" else "1")  # wrong check character: not an ID
     (tmp_path / "leak.csv").write_text(f"name,id\n张三,{raw}\n李四,{damaged}\n企业,915305000000000198\n",
                                        encoding="utf-8")
-    book = xlsxwriter.Workbook(str(tmp_path / "leak.xlsx"))
-    book.add_worksheet().write_string(0, 0, f"身份证:{raw}")
-    book.close()
+    book = Workbook()
+    book.add_worksheet().write(0, 0, f"身份证:{raw}")
+    book.close(str(tmp_path / "leak.xlsx"))
     findings = scan_for_raw_ids([tmp_path])
     assert [(Path(f.location.split(":")[0]).name, f.count) for f in findings] == [("leak.csv", 1), ("leak.xlsx", 1)]
     assert all(raw not in repr(f) and f.sample == raw[:6] + "********" + raw[-4:] for f in findings)

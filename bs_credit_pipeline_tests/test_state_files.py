@@ -10,7 +10,8 @@ import pytest
 from bs_credit_pipeline import faults
 from bs_credit_pipeline.atomic import atomic_write_text
 from bs_credit_pipeline.contracts import Registry
-from bs_credit_pipeline.defs.run import STATE_FILE, read_state
+from bs_credit_pipeline.defs.run import RETIRED_STATE_FILE
+from bs_credit_pipeline.loaded import loaded_fingerprints, to_load
 from bs_credit_pipeline.paths import Home
 from bs_credit_pipeline.pipeline import intake_partition, scan_inbox
 from bs_credit_pipeline_tests import faultkit
@@ -21,26 +22,15 @@ def home(loaded_home, tmp_path) -> Home:
     return faultkit.loaded_copy(loaded_home, tmp_path)
 
 
-def test_a_torn_partition_state_is_rebuilt_from_the_warehouse(home, caplog):
-    path = home.staging / STATE_FILE
-    good = json.loads(path.read_text())
-    assert len(good) == 2
-    path.write_text(path.read_text()[: len(path.read_text()) // 2])  # a write cut short
-    with caplog.at_level(logging.WARNING):
-        assert read_state(home) == good
-    assert "rebuilt from the warehouse" in caplog.text
-    for corrupt in ("", "[1, 2]", '{"scjgj|2026-10": 3}', "\xff\xfe"):
-        path.write_text(corrupt, encoding="latin-1")
-        assert read_state(home) == good
-
-
-def test_a_run_after_a_torn_state_file_reruns_nothing(home, monkeypatch, capsys, caplog):
-    path = home.staging / STATE_FILE
-    path.write_bytes(path.read_bytes()[:7])
-    with caplog.at_level(logging.WARNING):
-        assert faultkit.run_here(home, monkeypatch) == 0
-    assert "处理分区 0 个" in capsys.readouterr().out and "rebuilt from the warehouse" in caplog.text
-    assert len(json.loads(path.read_text())) == 2
+def test_what_is_loaded_is_read_from_the_warehouse_and_a_retired_state_file_goes(home, monkeypatch, capsys):
+    """No side file says what is loaded: the warehouse's load records do. An earlier version's partitions.json,
+    even torn, is removed and changes nothing: the next run reruns nothing."""
+    assert set(loaded_fingerprints(home)) == {("scjgj", "2026-10"), ("scjgj", "2026-11")}
+    assert to_load(home, scan_inbox(home, Registry.load())) == []
+    legacy = home.staging / RETIRED_STATE_FILE
+    legacy.write_text('{"scjgj|2026-10": "torn')
+    assert faultkit.run_here(home, monkeypatch) == 0
+    assert "处理分区 0 个" in capsys.readouterr().out and not legacy.exists()
 
 
 def test_a_torn_manifest_sends_its_file_through_intake_again(home, caplog):

@@ -200,3 +200,23 @@ def test_real_contract_round_trip(tmp_path):
     assert detect_kind(read, path.name, Registry.load().contracts).how == "marker"
     match = match_sheet(next(s for s in read.sheets if s.name == contract.title), contract)
     assert sorted(match.columns.values()) == sorted(c.name for c in contract.columns)
+
+
+def test_very_hidden_patch_touches_only_the_named_hidden_sheet(tmp_path):
+    from bs_credit_pipeline.xlsx import Workbook, make_very_hidden
+
+    path = tmp_path / "book.xlsx"
+    wb = Workbook()
+    wb.add_worksheet("数据").write(0, 0, "x")
+    for name in ("旧表", "_标记"):
+        ws = wb.add_worksheet(name)
+        ws.write(0, 0, name)
+        ws.hide()
+    wb.close(str(path))
+    make_very_hidden(path, "_标记")
+    book = openpyxl.load_workbook(path)
+    assert [(ws.title, ws.sheet_state) for ws in book.worksheets] == [
+        ("数据", "visible"), ("旧表", "hidden"), ("_标记", "veryHidden")]
+    assert book["_标记"]["A1"].value == "_标记"
+    with pytest.raises(ValueError):
+        make_very_hidden(path, "数据")  # visible: not a sheet this patch may change

@@ -21,7 +21,8 @@ def as_of(context) -> dt.date:
 
 
 @dg.asset(deps=[warehouse_records], group_name="lists", kinds={"duckdb"}, pool=WAREHOUSE_POOL,
-          description="mart.*: record status under the display-period rules, black list and punishment measures, "
+          description="信用名单计算：按公示期规则计算记录状态，生成黑名单及惩戒措施、重点关注名单、红名单、绿色通道、诚信积分、"
+          "政务诚信及预警、部门报送评价、名单变化（截至计算日期）。 | mart.*: record status under the display-period rules, black list and punishment measures, "
           "watch list, red list, green channel, integrity points, government integrity and warnings, department "
           "scorecard, list changes — a pure function of warehouse, rules and as-of date.")
 def credit_lists(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
@@ -31,15 +32,16 @@ def credit_lists(context: dg.AssetExecutionContext, pipeline: PipelineResource) 
                                           "dagster/row_count": counts.get("black_list", 0)})
 
 
-@dg.asset_check(asset=credit_lists, blocking=True, pool=WAREHOUSE_POOL,
-                description="Every list entry carries its reasons and its rule.")
+@dg.asset_check(asset=credit_lists, blocking=True,
+                description="名单可解释：每条名单记录都带有原因和所依据的规则。 | Every list entry carries its reasons and its rule.")
 def every_entry_explained(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
     missing = _read(pipeline, lambda conn: checks.unexplained_list_entries(conn, as_of(context)))
     return dg.AssetCheckResult(passed=not missing, metadata={"unexplained": dg.MetadataValue.json(missing)})
 
 
-@dg.asset_check(asset=credit_lists, blocking=False, pool=WAREHOUSE_POOL,
-                description="Causes that look like a key-supervision category but map to none (warning): the credit "
+@dg.asset_check(asset=credit_lists, blocking=False,
+                description="重点关注原因已归类（警告）：看似属于重点监管类别却未归入任何类别的原因，由信用办在 "
+                            "data_contracts/rules/lists.yaml 中归类。 | Causes that look like a key-supervision category but map to none (warning): the credit "
                             "office classifies them in data_contracts/rules/lists.yaml; mart.watch_unmapped lists them.")
 def watch_causes_classified(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
     unmapped = _read(pipeline, lambda conn: checks.unmapped_watch_causes(conn, as_of(context)))
@@ -47,8 +49,8 @@ def watch_causes_classified(context: dg.AssetCheckExecutionContext, pipeline: Pi
                                metadata={"unmapped_by_department_and_category": dg.MetadataValue.json(unmapped)})
 
 
-@dg.asset(deps=[credit_lists], group_name="publish", kinds={"csv", "excel", "json"}, pool=WAREHOUSE_POOL,
-          description="publish/<as-of>/: masked lists for 信用保山, the change list, the provincial exchange file.")
+@dg.asset(deps=[credit_lists], group_name="publish", kinds={"csv", "excel", "json"},
+          description="公开发布：publish/<计算日期>/ 下为“信用保山”准备的脱敏名单、名单变化清单和省级交换文件。 | publish/<as-of>/: masked lists for 信用保山, the change list, the provincial exchange file.")
 def public_exports(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
     day = as_of(context)
     manifest = publish_lists(pipeline.home, day)
@@ -56,22 +58,22 @@ def public_exports(context: dg.AssetExecutionContext, pipeline: PipelineResource
                                           "files": dg.MetadataValue.json(manifest)})
 
 
-@dg.asset_check(asset=public_exports, blocking=True, description="No raw citizen ID in any published file.")
+@dg.asset_check(asset=public_exports, blocking=True, description="公开文件无明文身份证号。 | No raw citizen ID in any published file.")
 def no_raw_ids_published(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
     folder = pipeline.home.publish / as_of(context).isoformat()
     findings = publish.scan_for_raw_ids(sorted(p for p in folder.rglob("*") if p.is_file()))
     return dg.AssetCheckResult(passed=not findings, metadata={"findings": len(findings)})
 
 
-@dg.asset(deps=[credit_lists], group_name="publish", kinds={"duckdb"}, pool=WAREHOUSE_POOL,
-          description="analytics.duckdb: the warehouse with natural-person IDs replaced by keyed tokens, "
+@dg.asset(deps=[credit_lists], group_name="publish", kinds={"duckdb"},
+          description="分析快照：自然人身份证号替换为带密钥的代号后的数据仓库副本，新建后原子替换，分析人员可保持打开。 | analytics.duckdb: the warehouse with natural-person IDs replaced by keyed tokens, "
           "rebuilt as a new file and swapped in atomically so analysts can keep it open.")
 def analytics_snapshot(pipeline: PipelineResource) -> dg.MaterializeResult:
     info = snapshot(pipeline.home, pseudonym_key(pipeline.home))
     return dg.MaterializeResult(metadata={"path": str(pipeline.home.analytics), "build_id": info.build_id})
 
 
-@dg.asset_check(asset=analytics_snapshot, blocking=True, description="No raw citizen ID in the analyst snapshot.")
+@dg.asset_check(asset=analytics_snapshot, blocking=True, description="分析快照无明文身份证号。 | No raw citizen ID in the analyst snapshot.")
 def no_raw_ids_in_snapshot(pipeline: PipelineResource) -> dg.AssetCheckResult:
     findings = publish.scan_for_raw_ids([], db_path=pipeline.home.analytics)
     return dg.AssetCheckResult(passed=not findings, metadata={"findings": len(findings)})

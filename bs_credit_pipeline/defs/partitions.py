@@ -16,3 +16,12 @@ department_month = dg.MultiPartitionsDefinition({"department": department_partit
 
 def partition_key(department: str, month: str) -> dg.MultiPartitionKey:
     return dg.MultiPartitionKey({"department": department, "month": month})
+
+
+DEPARTMENT_NAME_TAG, MONTH_TAG = "bs_credit/department_name", "bs_credit/month"
+
+
+def partition_tags(registry, department: str, month: str) -> dict[str, str]:
+    """Run tags naming the partition for people: the department's Chinese name and the month."""
+    dept = registry.departments.get(department)
+    return {DEPARTMENT_NAME_TAG: dept.name if dept else department, MONTH_TAG: month}

@@ -6,7 +6,6 @@ Runs are recorded in the Dagster instance under $BS_CREDIT_HOME/dagster, so `dag
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import socket
@@ -17,17 +16,18 @@ import dagster as dg
 from tqdm import tqdm
 
 from .. import faults
-from ..atomic import atomic_write_bytes, atomic_write_text
+from ..atomic import atomic_write_bytes
 from ..contracts import Registry
-from ..locking import writer_lock
 from ..paths import Home
-from ..pipeline import fingerprint, fingerprint_of, intake_partition, scan_inbox
+from ..arrival import SEEN_TAG
+from ..loaded import to_load
+from ..pipeline import intake_partition, scan_inbox
 from .lists import AS_OF_TAG
-from .partitions import partition_key
+from .partitions import partition_key, partition_tags
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # progress bar instead of debug events
 INSTANCE_TEMPLATE = Path(__file__).resolve().parents[2] / "dagster.yaml"
-STATE_FILE = "partitions.json"  # department|month -> content fingerprint last loaded
+RETIRED_STATE_FILE = "partitions.json"  # the side file earlier versions kept; the warehouse's records replace it
 PID_TAG, HOST_TAG, STARTED_TAG = "bs_credit/pid", "bs_credit/host", "bs_credit/process_started"
 UNFINISHED = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
               dg.DagsterRunStatus.CANCELING]
@@ -105,43 +105,13 @@ def prepare_instance(home: Home) -> dg.DagsterInstance:
     return instance
 
 
-def read_state(home: Home) -> dict[str, str]:
-    """staging/partitions.json; a torn or corrupt one is rebuilt from the warehouse's load records and rewritten,
-    with a warning."""
-    path = home.staging / STATE_FILE
-    if not path.exists():
-        return {}
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(state, dict) and all(isinstance(v, str) for v in state.values()):
-            return state
-    except (ValueError, UnicodeDecodeError):
-        pass
-    state = state_from_warehouse(home)
-    log.warning("%s is unreadable: rebuilt from the warehouse's load records (%d partitions)", path, len(state))
-    atomic_write_text(path, json.dumps(state, indent=1, sort_keys=True))
-    return state
-
-
-def state_from_warehouse(home: Home) -> dict[str, str]:
-    """department|month -> fingerprint of the files each partition last loaded (ops.submission, not superseded).
-
-    The fingerprint is `pipeline.fingerprint`'s over the distinct files; a folder holding the same file twice then
-    differs and is simply run again (a no-op load)."""
-    if not home.warehouse.exists():
-        return {}
-    from ..warehouse import schema
-
-    with writer_lock(home.root):
-        conn = schema.connect(home.warehouse, read_only=True)
-        try:
-            if schema.current_version(conn) < 1:
-                return {}
-            rows = conn.execute("""SELECT department, month, list(sha256) FROM ops.submission
-                                   WHERE status <> 'superseded' GROUP BY ALL""").fetchall()
-        finally:
-            conn.close()
-    return {f"{department}|{month}": fingerprint_of(shas) for department, month, shas in rows}
+def retire_state_file(home: Home) -> None:
+    """Remove staging/partitions.json left by an earlier version: what is loaded is read from the warehouse
+    (loaded.py), so the file would only mislead whoever reads it."""
+    path = home.staging / RETIRED_STATE_FILE
+    if path.exists():
+        path.unlink()
+        log.info("removed %s: what is loaded is now read from the warehouse's load records", path)
 
 
 @dataclass
@@ -161,32 +131,21 @@ def run_pipeline(home: Home, as_of: dt.date, *, progress: bool = True) -> RunSum
     intake_job = defs.resolve_job_def("intake_job")
     nightly_job = defs.resolve_job_def("nightly_job")
     summary = RunSummary(as_of)
-    state_path = home.staging / STATE_FILE
-    state = read_state(home)
+    retire_state_file(home)
+    seen = dt.datetime.now(dt.timezone.utc)
     folders = scan_inbox(home, registry)
-    todo = []
     for folder in folders:
         if not folder.valid:
             # Not a partition (unknown department folder or month): the officer still gets a report.
-            intake_partition(home, registry, folder)
+            intake_partition(home, registry, folder, seen=seen)
             summary.skipped_folders.append(f"{folder.folder_name}/{folder.month}")
-            continue
-        key = f"{folder.department}|{folder.month}"
-        print_key = fingerprint(folder.files)
-        if state.get(key) != print_key:
-            todo.append((key, folder.department, folder.month, print_key))
-    current = {f"{f.department}|{f.month}" for f in folders if f.valid}
-    todo += [(key, *key.split("|"), None) for key in state if key not in current]  # emptied folders withdraw
-    for key, department, month, print_key in tqdm(todo, desc="intake", unit="partition", disable=not progress):
+    todo = to_load(home, folders)
+    for department, month, _ in tqdm(todo, desc="intake", unit="partition", disable=not progress):
         intake_job.execute_in_process(instance=instance, partition_key=partition_key(department, month),
-                                      run_config=QUIET, tags=process_tags())
+                                      run_config=QUIET, tags={**partition_tags(registry, department, month),
+                                                              SEEN_TAG: seen.isoformat(), **process_tags()})
         faults.point("run.after_intake_job")
-        if print_key is None:
-            state.pop(key, None)
-        else:
-            state[key] = print_key
-        atomic_write_text(state_path, json.dumps(state, indent=1, sort_keys=True))
-        summary.partitions_run.append(key)
+        summary.partitions_run.append(f"{department}|{month}")
     result = nightly_job.execute_in_process(instance=instance, tags={AS_OF_TAG: as_of.isoformat(), **process_tags()},
                                             run_config=QUIET)
     summary.nightly_success = result.success

@@ -1,6 +1,6 @@
 """Annotated copy of a submitted workbook, sent back to the department's data officer (Chinese).
 
-Layout of the report (.xlsx, written with xlsxwriter in ``constant_memory`` mode):
+Layout of the report (.xlsx, written by rust_xlsxwriter, see ``xlsx``; data sheets in constant memory):
 
 - ``汇总``: outcome, row counts, errors by type, dropped columns, hidden sheets, notes;
 - one sheet per data sheet: every kept column at its ORIGINAL column letter and every row at its ORIGINAL
@@ -9,7 +9,9 @@ Layout of the report (.xlsx, written with xlsxwriter in ``constant_memory`` mode
   rows keep only the rows with problems;
 - ``错误明细``: one line per problem.
 
-Every cell is written with ``write_string``: codes and IDs must never turn into numbers again.
+Every cell is a text cell (number format ``@``): codes and IDs must never turn into numbers again, nor a submitted
+text into a formula. Rows go from Arrow to the writer in runs; Python touches only the cells it annotates. Every
+sheet prints on A4 landscape, one page wide, with its header row repeated and its name in the footer.
 """
 
 from __future__ import annotations
@@ -27,12 +29,15 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import xlsxwriter
+
+from ..xlsx import Workbook, new_format, note, print_setup, write_table
 
 if TYPE_CHECKING:
     from ..contracts import Registry
     from .validate import SheetRun
 
+# Above this many rows a data sheet keeps only its rows with problems (row numbers unchanged): the officer needs
+# the rows to fix, and a full copy of a 1 M-row file would cost more time and memory than the check itself.
 REPORT_FULL_COPY_MAX_ROWS = 200_000
 REPORT_MAX_COMMENTS_PER_SHEET = 2_000
 EXCEL_MAX_ROWS = 1_048_576
@@ -90,6 +95,14 @@ class ArrowRows:
 
     def __len__(self) -> int:
         return self._table.num_rows
+
+    @property
+    def table(self) -> pa.Table:
+        return self._table
+
+    @property
+    def row_numbers(self) -> np.ndarray:
+        return np.asarray(self._row_numbers, dtype=np.int64)
 
     def __iter__(self) -> Iterator[tuple[int, list[str | None]]]:
         for start in range(0, self._table.num_rows, self._batch_size):
@@ -186,8 +199,10 @@ def unique_sheet_name(name: str, used: set[str]) -> str:
 
 
 class _Formats:
-    def __init__(self, wb: xlsxwriter.Workbook):
-        add = wb.add_format
+    def __init__(self, wb: Workbook):
+        def add(spec: dict) -> Any:
+            return new_format(wb, spec)
+
         self.title = add({"bold": True, "font_size": 16})
         self.label = add({"bold": True, "bg_color": "#F2F2F2", "border": 1, "valign": "top"})
         self.value = add({"border": 1, "text_wrap": True, "valign": "top"})
@@ -244,42 +259,55 @@ class _SheetOutcome:
 
 
 def _prepare_data_sheet(
-    ws: Any, fmt: _Formats, source: str, headers: list[str], positions: list[int], sample: list
+    ws: Any, fmt: _Formats, source: str, headers: list[str], positions: list[int], sample: pa.Table
 ) -> tuple[int, int]:
-    """Widths, header row (gaps marked), frozen header; returns (first column, 错误说明 column)."""
+    """Widths, header row (gaps marked), frozen header, page set-up; returns (first column, 错误说明 column)."""
     first_col = min(positions, default=0)
     explain_col = max(positions, default=-1) + 1
     if explain_col >= EXCEL_MAX_COLS:
         raise ValueError(f"sheet {source!r}: no room for the {EXPLAIN_HEADER} column")
     widths = {pos: display_width(h) + 2 for pos, h in zip(positions, headers)}
-    for _, cells in sample:
-        for pos, value in zip(positions, cells):
+    for pos, values in zip(positions, sample.columns):
+        for value in values.to_pylist():
             widths[pos] = max(widths[pos], display_width(_text(value)[:60]) + 2)
     for pos in range(first_col, explain_col):
         if pos in widths:
-            ws.set_column(pos, pos, min(max(widths[pos], 8), 40), fmt.cell)
+            ws.set_column_width(pos, min(max(widths[pos], 8), 40))
+            ws.set_column_format(pos, fmt.cell)
         else:
-            ws.set_column(pos, pos, 10)
-            ws.write_string(0, pos, GAP_HEADER, fmt.gap_header)
-    for pos, header in zip(positions, headers):
-        ws.write_string(0, pos, header, fmt.header)
-    ws.set_column(explain_col, explain_col, 70, fmt.cell)
-    ws.write_string(0, explain_col, EXPLAIN_HEADER, fmt.header)
-    ws.write_comment(
-        0,
-        explain_col,
-        "本列汇总该行的全部问题。【错误】的行未入库，请修改后重新报送；【提示】的行已入库，请核实。",
-        {"author": AUTHOR, "x_scale": 2},
-    )
-    ws.set_default_row(hide_unused_rows=True)  # rows that are not copied (title, blank, footer) stay hidden
+            ws.set_column_width(pos, 10)
+    ws.set_column_width(explain_col, 70)
+    ws.set_column_format(explain_col, fmt.cell)
+    header_cells = dict.fromkeys(range(first_col, explain_col), (GAP_HEADER, fmt.gap_header))
+    header_cells.update({pos: (header, fmt.header) for pos, header in zip(positions, headers)})
+    header_cells[explain_col] = (EXPLAIN_HEADER, fmt.header)
+    for pos in sorted(header_cells):  # constant memory: cells of a row in column order
+        text, cell_format = header_cells[pos]
+        ws.write(0, pos, text, cell_format)
+    ws.insert_note(0, explain_col, note(
+        "本列汇总该行的全部问题。【错误】的行未入库，请修改后重新报送；【提示】的行已入库，请核实。", x_scale=2))
+    ws.set_default_note_author(AUTHOR)
+    ws.hide_unused_rows(True)  # rows that are not copied (title, blank, footer) stay hidden
     ws.freeze_panes(1, 0)
-    _print_setup(ws, landscape=True, fit_width=False)  # a wide copy of the officer's sheet stays legible
-    ws.repeat_rows(0)
+    print_setup(ws)
     return first_col, explain_col
 
 
+def _sheet_rows(sheet: Any, width: int) -> tuple[pa.Table, np.ndarray]:
+    """A sheet's kept cells as a table of strings (columns in `excel_columns` order) and its Excel row numbers."""
+    rows = _get(sheet, "rows")
+    if isinstance(rows, ArrowRows):
+        table = rows.table
+        return table.rename_columns([str(i) for i in range(table.num_columns)]), rows.row_numbers
+    rows = list(rows)
+    numbers = np.array([int(r) for r, _ in rows], dtype=np.int64)
+    columns = {str(i): pa.array([None if cells[i] is None else _text(cells[i]) for _, cells in rows], pa.string())
+               for i in range(width)}
+    return pa.table(columns), numbers
+
+
 def _write_data_sheet(
-    wb: xlsxwriter.Workbook,
+    wb: Workbook,
     fmt: _Formats,
     sheet: Any,
     sheet_name: str,
@@ -294,76 +322,104 @@ def _write_data_sheet(
         raise ValueError(f"sheet {source!r}: headers and excel_columns differ in length")
     positions = [column_index(c) for c in letters]
     pos_of_letter = dict(zip(letters, positions))
-    rows = _get(sheet, "rows")
-    row_count = _get(sheet, "row_count")
-    if row_count is None and hasattr(rows, "__len__"):
-        row_count = len(rows)
-    row_iter = iter(rows)
-    # Unsized rows: buffer at most full_copy_max_rows + 1 of them to decide the mode.
-    head = list(itertools.islice(row_iter, 50 if row_count is not None else full_copy_max_rows + 1))
-    problem_rows_only = (row_count if row_count is not None else len(head)) > full_copy_max_rows
+    table, numbers = _sheet_rows(sheet, len(positions))
+    if len(numbers) and (numbers[0] <= 1 or np.any(np.diff(numbers) <= 0)):
+        raise ValueError(f"sheet {source!r}: rows must be below the header, in ascending Excel row order")
+    row_count = len(numbers)
+    problem_rows_only = row_count > full_copy_max_rows
 
-    ws = wb.add_worksheet(sheet_name)
-    first_col, explain_col = _prepare_data_sheet(ws, fmt, source, headers, positions, head[:50])
+    ws = wb.add_worksheet(sheet_name, constant_memory=True)
+    first_col, explain_col = _prepare_data_sheet(ws, fmt, source, headers, positions, table.slice(0, 50))
 
-    groups = _sheet_problem_groups(problems, source)
-    pending = next(groups, None)
-    comments = comments_capped = rows_written = beyond = 0
-    last_row = 0
-    previous = 0
-    seen = 0
-    for excel_row, cells in itertools.chain(head, row_iter):
-        seen += 1
-        if excel_row <= max(previous, 1):
-            raise ValueError(f"sheet {source!r}: rows must be below the header, in ascending Excel row order")
-        previous = excel_row
-        while pending is not None and pending[0] < excel_row:
-            pending = next(groups, None)
-        row_problems: list[dict] = []
-        if pending is not None and pending[0] == excel_row:
-            row_problems = pending[1]
-            pending = next(groups, None)
-        if problem_rows_only and not row_problems:
+    groups = dict(_sheet_problem_groups(problems, source))
+    has_problem = np.isin(numbers, np.fromiter(groups, dtype=np.int64, count=len(groups)))
+    keep = (has_problem if problem_rows_only else np.ones(row_count, dtype=bool)) & (numbers <= EXCEL_MAX_ROWS)
+    beyond = int(np.count_nonzero((has_problem if problem_rows_only else True) & (numbers > EXCEL_MAX_ROWS)))
+    kept = np.flatnonzero(keep)
+    rows, marked = numbers[kept], has_problem[kept]
+    by_pos = dict(zip(positions, table.columns))
+    padded = pa.table({str(pos): by_pos[pos] if pos in by_pos else pa.nulls(row_count, pa.string())
+                       for pos in range(first_col, explain_col)})
+    if len(kept) != row_count:
+        padded = padded.take(pa.array(kept))
+    # Runs of consecutive rows without problems go to the writer whole; each problem row is written cell by cell.
+    starts = np.flatnonzero(np.concatenate(([True], (np.diff(rows) != 1) | marked[1:] | marked[:-1])))
+    ends = np.append(starts[1:], len(rows))
+    comments = comments_capped = 0
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        if not marked[a]:
+            write_table(ws, int(rows[a]) - 1, first_col, padded.slice(a, b - a), fmt.cell)
             continue
-        if excel_row > EXCEL_MAX_ROWS:
-            beyond += 1
-            continue
+        excel_row = int(rows[a])
         r = excel_row - 1
+        row_problems = groups[excel_row]
+        cells = [padded.column(pos - first_col)[a].as_py() for pos in positions]
         by_cell: dict[int, list[dict]] = {}
         for p in row_problems:
             pos = pos_of_letter.get(_text(p["excel_column"]).upper())
             if pos is not None:
                 by_cell.setdefault(pos, []).append(p)
-        for pos, value in zip(positions, cells):
+        for pos, value in sorted(zip(positions, cells)):
             cell_problems = by_cell.get(pos)
             text = _text(value)
             if cell_problems is None:
                 if text:
-                    ws.write_string(r, pos, text, fmt.cell)
+                    ws.write(r, pos, text, fmt.cell)
                 continue
             is_error = any(p["severity"] == "error" for p in cell_problems)
-            cell_fmt = fmt.cell_error if is_error else fmt.cell_warning
-            if text:
-                ws.write_string(r, pos, text, cell_fmt)
-            else:
-                ws.write_blank(r, pos, None, cell_fmt)
+            ws.write(r, pos, text or None, fmt.cell_error if is_error else fmt.cell_warning)
             if comments < max_comments:
-                ws.write_comment(r, pos, _comment_text(cell_problems), {"author": AUTHOR, "x_scale": 2.5, "y_scale": 2})
+                ws.insert_note(r, pos, note(_comment_text(cell_problems), x_scale=2.5, y_scale=2))
                 comments += 1
             else:
                 comments_capped += 1
-        if row_problems:
-            rejected = any(p["severity"] == "error" for p in row_problems)
-            ws.write_string(
-                r,
-                explain_col,
-                "；".join(_problem_line(p) for p in row_problems),
-                fmt.explain_error if rejected else fmt.explain_warning,
-            )
-        rows_written += 1
-        last_row = r
+        rejected = any(p["severity"] == "error" for p in row_problems)
+        ws.write(r, explain_col, "；".join(_problem_line(p) for p in row_problems),
+                 fmt.explain_error if rejected else fmt.explain_warning)
+    last_row = int(rows[-1]) - 1 if len(rows) else 0
     ws.autofilter(0, first_col, last_row, explain_col)
-    return _SheetOutcome(source, sheet_name, seen, rows_written, problem_rows_only, comments_capped, beyond)
+    return _SheetOutcome(source, sheet_name, row_count, len(rows), problem_rows_only, comments_capped, beyond)
+
+
+def _detail_table(
+    problems: pa.Table,
+    kept_columns: Mapping[str, set[str]],
+    code_titles: Mapping[str, str],
+    dropped: set[str],
+) -> pa.Table:
+    """One line per problem, in sheet, row and column order, as the strings of 错误明细.
+
+    A raw value is shown only for kept columns: never for a dropped column, nor for a cell outside the
+    columns the report copies.
+    """
+    order = pc.index_in(problems["sheet"], value_set=pa.array(list(kept_columns), pa.string()))
+    keyed = problems.append_column("_order", order).append_column(
+        "_col_len", pc.utf8_length(problems["excel_column"])
+    )
+    sort_keys = [(name, "ascending", "at_start") for name in ("_order", "excel_row", "_col_len", "excel_column")]
+    p = keyed.take(pc.sort_indices(keyed, sort_keys=sort_keys))
+
+    def text(name: str) -> pa.ChunkedArray:
+        return pc.fill_null(p[name].cast(pa.string()), "")
+
+    def mapped(values: pa.ChunkedArray, mapping: Mapping[str, str]) -> pa.Array:
+        distinct = pc.unique(values)
+        words = pa.array([mapping.get(v, v) for v in distinct.to_pylist()], pa.string())
+        return words.take(pc.index_in(values, value_set=distinct))
+
+    sheet, letter = text("sheet"), pc.utf8_upper(text("excel_column"))
+    whole_row = pc.if_else(pc.is_valid(p["excel_row"]), "（整行）", "")
+    column = pc.if_else(pc.equal(text("excel_column"), ""), whole_row, text("excel_column"))
+    pairs = pa.array([f"{s}\x1f{c}" for s, cols in kept_columns.items() for c in cols], pa.string())
+    outside = pc.and_(pc.and_(pc.not_equal(letter, ""), pc.is_in(sheet, value_set=pa.array(list(kept_columns),
+                                                                                           pa.string()))),
+                      pc.invert(pc.is_in(pc.binary_join_element_wise(sheet, letter, "\x1f"), value_set=pairs)))
+    hide_raw = pc.or_(pc.is_in(text("header"), value_set=pa.array(sorted(dropped), pa.string())), outside)
+    columns = [sheet, text("excel_row"), column, text("header"), pc.if_else(hide_raw, "", text("raw_value")),
+               mapped(text("code"), code_titles), mapped(text("severity"), SEVERITY_WORDS), text("message"),
+               text("hint")]
+    return pa.table([pc.if_else(pc.equal(c, ""), pa.scalar(None, pa.string()), c) for c in columns],
+                    names=DETAIL_HEADERS)
 
 
 def _write_detail_sheet(
@@ -374,49 +430,16 @@ def _write_detail_sheet(
     code_titles: Mapping[str, str],
     dropped: set[str],
 ) -> int:
-    """Write every problem; return how many did not fit on the sheet.
-
-    A raw value is shown only for kept columns: never for a dropped column, nor for a cell outside the
-    columns the report copies.
-    """
-    sheet_order = list(kept_columns)
-    for col, (header, width) in enumerate(zip(DETAIL_HEADERS, _DETAIL_WIDTHS)):
-        ws.set_column(col, col, width, fmt.cell)
-        ws.write_string(0, col, header, fmt.header)
+    """Write every problem that fits on a sheet; return how many did not."""
+    for col, width in enumerate(_DETAIL_WIDTHS):
+        ws.set_column_width(col, width)
+        ws.set_column_format(col, fmt.cell)
     ws.freeze_panes(1, 0)
-    _print_setup(ws, landscape=True)
-    ws.repeat_rows(0)
-    order = pc.index_in(problems["sheet"], value_set=pa.array(sheet_order, pa.string()))
-    keyed = problems.append_column("_order", order).append_column(
-        "_col_len", pc.utf8_length(problems["excel_column"])
-    )
-    sort_keys = [(name, "ascending", "at_start") for name in ("_order", "excel_row", "_col_len", "excel_column")]
-    keyed = keyed.take(pc.sort_indices(keyed, sort_keys=sort_keys))
+    print_setup(ws)
     capacity = EXCEL_MAX_ROWS - 1
-    r = 0
-    for batch in keyed.slice(0, capacity).to_batches(max_chunksize=8192):
-        for p in batch.to_pylist():
-            r += 1
-            header = _text(p["header"])
-            code = _text(p["code"])
-            letter = _text(p["excel_column"]).upper()
-            kept = kept_columns.get(_text(p["sheet"]))
-            hide_raw = header in dropped or (bool(letter) and kept is not None and letter not in kept)
-            values = [
-                _text(p["sheet"]),
-                _text(p["excel_row"]),
-                _text(p["excel_column"]) or ("（整行）" if p["excel_row"] is not None else ""),
-                header,
-                "" if hide_raw else _text(p["raw_value"]),
-                code_titles.get(code, code),
-                SEVERITY_WORDS.get(_text(p["severity"]), _text(p["severity"])),
-                _text(p["message"]),
-                _text(p["hint"]),
-            ]
-            for col, value in enumerate(values):
-                if value:
-                    ws.write_string(r, col, value, fmt.cell)
-    ws.autofilter(0, 0, r, len(DETAIL_HEADERS) - 1)
+    lines = _detail_table(problems, kept_columns, code_titles, dropped).slice(0, capacity)
+    write_table(ws, 0, 0, lines, fmt.cell, header_format=fmt.header)
+    ws.autofilter(0, 0, lines.num_rows, len(DETAIL_HEADERS) - 1)
     return max(0, problems.num_rows - capacity)
 
 
@@ -449,24 +472,21 @@ def _write_summary(
     max_comments: int,
     detail_overflow: int,
 ) -> None:
-    ws.set_column(0, 0, 26)
-    ws.set_column(1, 1, 70)
-    ws.set_column(2, 2, 10)
-    ws.set_column(3, 3, 60)
+    for col, width in enumerate([26, 70, 10, 60]):
+        ws.set_column_width(col, width)
     row = 0
 
     def line(text: str, cell_format: Any = None, height: float | None = None) -> None:
         nonlocal row
         if height:
-            ws.set_row(row, height)
-        ws.merge_range(row, 0, row, 3, "", cell_format or fmt.note)
-        ws.write_string(row, 0, text, cell_format or fmt.note)
+            ws.set_row_height(row, height)
+        ws.merge_range(row, 0, row, 3, text, cell_format or fmt.note)
         row += 1
 
     def pair(label: str, value: str, value_format: Any = None) -> None:
         nonlocal row
-        ws.write_string(row, 0, label, fmt.label)
-        ws.write_string(row, 1, value, value_format or fmt.value)
+        ws.write(row, 0, label, fmt.label)
+        ws.write(row, 1, value, value_format or fmt.value)
         row += 1
 
     line("保山市公共信用信息平台 数据校验报告", fmt.title, 28)
@@ -505,16 +525,16 @@ def _write_summary(
     if error_counts:
         line("问题类型统计", fmt.section)
         for col, header in enumerate(["问题类型", "说明", "数量", "修改建议"]):
-            ws.write_string(row, col, header, fmt.header)
+            ws.write(row, col, header, fmt.header)
         row += 1
         for code, n in sorted(error_counts.items(), key=lambda item: (-item[1], item[0])):
             severity, hint = code_facts.get(code, ("", ""))
             lines = max(1, -(-display_width(hint) // 50))  # the hint column is 60 wide; writers do not autofit
-            ws.set_row(row, 15 * lines)
-            ws.write_string(row, 0, _text(code_titles.get(code, code)), fmt.value)
-            ws.write_string(row, 1, SEVERITY_EFFECT.get(severity, ""), fmt.value)
-            ws.write_string(row, 2, str(n), fmt.value)
-            ws.write_string(row, 3, hint, fmt.value)
+            ws.set_row_height(row, 15 * lines)
+            ws.write(row, 0, _text(code_titles.get(code, code)), fmt.value)
+            ws.write(row, 1, SEVERITY_EFFECT.get(severity, ""), fmt.value)
+            ws.write(row, 2, str(n), fmt.value)
+            ws.write(row, 3, hint or None, fmt.value)
             row += 1
         row += 1
 
@@ -573,15 +593,6 @@ def _write_summary(
         line(note, height=32)
 
 
-def _print_setup(ws, *, landscape: bool, fit_width: bool = True) -> None:
-    """Offices print these reports: A4; the summary and the problem list fit the page width."""
-    ws.set_paper(9)
-    if landscape:
-        ws.set_landscape()
-    if fit_width:
-        ws.fit_to_pages(1, 0)
-
-
 def write_report(
     out_path: str | os.PathLike,
     *,
@@ -610,12 +621,12 @@ def write_report(
     problem_table = _problem_table(problems)
     dropped = {_text(h) for h in summary.get("dropped_columns") or []}
 
-    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    wb = xlsxwriter.Workbook(str(tmp), options)
+    wb = Workbook()
     try:
         fmt = _Formats(wb)
         summary_ws = wb.add_worksheet(SUMMARY_SHEET)
-        _print_setup(summary_ws, landscape=False)
+        summary_ws.set_default_note_author(AUTHOR)
+        print_setup(summary_ws, header_rows=0)
         used = {SUMMARY_SHEET.casefold(), DETAIL_SHEET.casefold()}
         outcomes = [
             _write_data_sheet(
@@ -632,7 +643,7 @@ def write_report(
         detail_overflow = 0
         if problem_table.num_rows:
             detail_overflow = _write_detail_sheet(
-                wb.add_worksheet(DETAIL_SHEET),
+                wb.add_worksheet(DETAIL_SHEET, constant_memory=True),
                 fmt,
                 problem_table,
                 {_text(_get(s, "name")): {str(c).upper() for c in _get(s, "excel_columns")} for s in sheets},
@@ -653,9 +664,11 @@ def write_report(
             max_comments=max_comments_per_sheet,
             detail_overflow=detail_overflow,
         )
-        summary_ws.activate()
-    finally:
-        wb.close()
+        summary_ws.set_active(True)
+        wb.close(str(tmp))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, out)
     return out
 

@@ -23,14 +23,6 @@ LIST_KEYS = {
     "red_list": "subject_id || '|' || rule_id",
     "green_channel": "subject_id || '|' || rule_id",
 }
-# status of a former reason record -> removal reason, first match wins
-REMOVAL_REASONS = [
-    ("deleted", "deleted", "异议处理决定删除"),
-    ("repaired", "repaired", "已完成信用修复"),
-    ("removed", "removed", "作出机关已移出（法院撤销或屏蔽、认定部门移出）"),
-    ("withheld", "objection", "异议处理中，暂停列入"),
-    ("expired", "expired", "公示期或有效期届满"),
-]
 
 
 def ensure_tables(conn) -> None:
@@ -75,13 +67,13 @@ def take_snapshot(conn, as_of: dt.date, retention: int) -> None:
     """)
 
 
-def diff_sql(before: dt.date | None, after: dt.date) -> str:
-    """Changes between two snapshots; removal reasons read from mart.record_status (evaluated at `after`)."""
+def diff_sql(before: dt.date | None, after: dt.date, texts: dict) -> str:
+    """Changes between two snapshots; removal reasons (lists.yaml texts.removal_reasons: status of a former
+    reason record -> reason code and text, first match wins) read from mart.record_status (evaluated at `after`)."""
     b, a = lit(before), lit(after)
-    reason = " ".join(
-        f"WHEN list_contains(statuses, {lit(status)}) THEN {lit(code)}" for status, code, _ in REMOVAL_REASONS)
-    text = " ".join(
-        f"WHEN list_contains(statuses, {lit(status)}) THEN {lit(txt)}" for status, _, txt in REMOVAL_REASONS)
+    removal = texts["removal_reasons"]
+    reason = " ".join(f"WHEN list_contains(statuses, {lit(status)}) THEN {lit(code)}" for status, code, _ in removal)
+    text = " ".join(f"WHEN list_contains(statuses, {lit(status)}) THEN {lit(txt)}" for status, _, txt in removal)
     return f"""
         WITH old AS (SELECT * FROM mart.list_snapshot WHERE as_of = {b}),
              new AS (SELECT * FROM mart.list_snapshot WHERE as_of = {a}),
@@ -100,12 +92,12 @@ def diff_sql(before: dt.date | None, after: dt.date) -> str:
             SELECT g.*, s.statuses, s.lost_record FROM gone g LEFT JOIN gone_status s USING (list_name, entry_key)
         )
         SELECT {a} AS as_of, {b} AS previous_as_of, list_name, 'added' AS change, entry_key, subject_id,
-               subject_type, subject_name, rule_id, 'new' AS reason, '新列入' AS reason_text
+               subject_type, subject_name, rule_id, 'new' AS reason, {lit(texts['added'])} AS reason_text
         FROM added
         UNION ALL
         SELECT {a}, {b}, list_name, 'removed', entry_key, subject_id, subject_type, subject_name, rule_id,
                CASE {reason} WHEN lost_record THEN 'corrected' ELSE 'disqualified' END,
-               CASE {text} WHEN lost_record THEN '记录已更正或撤回' ELSE '不再符合列入条件' END
+               CASE {text} WHEN lost_record THEN {lit(texts['record_lost'])} ELSE {lit(texts['disqualified'])} END
         FROM removed
         ORDER BY list_name, change, entry_key
     """
@@ -118,9 +110,9 @@ def build_list_change(conn, as_of: dt.date, rules: dict) -> None:
     previous = conn.execute(
         f"SELECT max(as_of) FROM mart.list_snapshot WHERE as_of < {lit(as_of)}").fetchone()[0]
     conn.execute(f"DELETE FROM mart.list_change WHERE as_of = {lit(as_of)}")
-    conn.execute(f"INSERT INTO mart.list_change {diff_sql(previous, as_of)}")
+    conn.execute(f"INSERT INTO mart.list_change {diff_sql(previous, as_of, rules['lists']['texts'])}")
 
 
-def list_changes(conn, before: dt.date | None, after: dt.date) -> list[tuple]:
+def list_changes(conn, before: dt.date | None, after: dt.date, texts: dict) -> list[tuple]:
     """The change rows between two stored snapshots (empty when before == after)."""
-    return conn.execute(diff_sql(before, after)).fetchall()
+    return conn.execute(diff_sql(before, after, texts)).fetchall()

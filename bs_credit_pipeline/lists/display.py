@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 
 from . import basis
-from .sql import in_list, keyword_regex, lit, values
+from .sql import in_list, keyword_regex, lit, template, values
 
 log = logging.getLogger(__name__)
 
@@ -324,26 +324,35 @@ def _decider_sql(repairs: dict) -> str:
 REPAIR_FIELDS = ("obligation_fulfilled", "commitment_made", "training_and_report")
 
 
-def _unmet_sql(repairs: dict) -> str:
-    """SQL list of {'id', 'message'} of the unmet preconditions of repair row rp for record b."""
+def _preconditions_sql(repairs: dict, key: str) -> str:
+    """SQL list of {'id', 'message', 'unmet'} of the preconditions of repair row rp that apply to record b
+    (their `rules` and `tiers`); message is the precondition's `key` text (message: unmet, met: met)."""
     items = []
     for pre in repairs["preconditions"]:
         check = pre["check"]
         if check == "min_period":
-            test = "coalesce(rp.received_date, rp.decided_date) < b.display_min_end"
-            head, _, tail = pre["message"].partition("{date}")
-            msg = f"{lit(head)} || strftime(b.display_min_end, '%Y-%m-%d') || {lit(tail)}"
+            unmet = "coalesce(rp.received_date, rp.decided_date) < b.display_min_end"
         else:
             if check["field"] not in REPAIR_FIELDS:
                 raise ValueError(f"repairs.yaml precondition {pre['id']}: unknown field {check['field']}")
-            test = f"coalesce(rp.{check['field']}, '') <> {lit(check['value'])}"
-            msg = lit(pre["message"])
-        if pre.get("rules"):
-            test = f"b.rule_id IN {in_list(pre['rules'])} AND {test}"
+            unmet = f"coalesce(rp.{check['field']}, '') <> {lit(check['value'])}"
+        msg = template(pre[key], date="strftime(b.display_min_end, '%Y-%m-%d')")
+        applies = [f"b.rule_id IN {in_list(pre['rules'])}"] if pre.get("rules") else []
         if pre.get("tiers"):
-            test = f"b.severity_tier IN {in_list(pre['tiers'])} AND {test}"
-        items.append(f"CASE WHEN {test} THEN {{'id': {lit(pre['id'])}, 'message': {msg}}} END")
+            applies.append(f"b.severity_tier IN {in_list(pre['tiers'])}")
+        when = " AND ".join(applies) or "TRUE"
+        items.append(f"CASE WHEN {when} THEN {{'id': {lit(pre['id'])}, 'message': {msg}, 'unmet': {unmet}}} END")
     return f"list_filter([{', '.join(items)}], lambda x: x IS NOT NULL)" if items else "[]"
+
+
+def _unmet_sql(repairs: dict) -> str:
+    """SQL list of {'id', 'message', 'unmet'} of the unmet preconditions of repair row rp for record b."""
+    return f"list_filter({_preconditions_sql(repairs, 'message')}, lambda x: x.unmet)"
+
+
+def _met_sql(repairs: dict) -> str:
+    """SQL: the `met` texts of the preconditions that apply to repair row rp for record b, joined by ，."""
+    return f"array_to_string(list_transform({_preconditions_sql(repairs, 'met')}, lambda x: x.message), '，')"
 
 
 def build_repair_decisions(conn, as_of: dt.date, display: dict, repairs: dict) -> None:
@@ -359,6 +368,14 @@ def build_repair_decisions(conn, as_of: dt.date, display: dict, repairs: dict) -
     outcomes = repairs["repair_outcomes"]
     titles = rule_titles(display)
     title = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in titles.items())
+    texts = repairs["repair_reasons"]
+
+    def t(text: str) -> str:
+        return template(text, rule_title="rule_title", rule_id="rule_id", department="department",
+                        record_department="record_department", met="met",
+                        unmet="array_to_string(list_transform(unmet, lambda u: u.message), '；')")
+    by_kind = " ".join(f"WHEN NOT repairable AND record_kind = {lit(k)} THEN {t(v)}"
+                       for k, v in (texts.get("not_repairable_by_kind") or {}).items())
     conn.execute(f"""
         CREATE OR REPLACE TABLE mart.repair_decision AS
         WITH b AS ({targets}), x AS (
@@ -373,6 +390,7 @@ def build_repair_decisions(conn, as_of: dt.date, display: dict, repairs: dict) -
                    coalesce(b.repairable, TRUE) AS repairable,
                    coalesce(b.special, FALSE) AS special, b.kind AS record_kind,
                    CASE WHEN b.record_id IS NOT NULL THEN {_unmet_sql(repairs)} END AS unmet,
+                   CASE WHEN b.record_id IS NOT NULL THEN {_met_sql(repairs)} END AS met,
                    CASE b.rule_id {title} ELSE b.rule_id END AS rule_title
             FROM x rp LEFT JOIN b ON b.record_id = rp.record_id
         )
@@ -389,19 +407,15 @@ def build_repair_decisions(conn, as_of: dt.date, display: dict, repairs: dict) -
                CASE WHEN matched AND decider_ok AND grant_word AND repairable THEN list_transform(unmet, lambda u: u.id)
                     ELSE CAST([] AS VARCHAR[]) END AS unmet_preconditions,
                CASE
-                 WHEN NOT matched THEN '未匹配到需修复的信用记录，请核对记录类别和文书号'
-                 WHEN NOT repairable AND special THEN '特定严重失信行为，依据' || rule_title || '按最长公示期公示，不予修复'
-                 WHEN NOT repairable AND record_kind = 'dishonest_debtor'
-                   THEN '失信被执行人名单由人民法院决定撤销或删除，不适用信用修复'
-                 WHEN NOT repairable THEN '该类记录由作出机关决定移出，不适用信用修复'
-                 WHEN NOT decider_ok THEN '修复决定单位（' || department || '）不是该记录的认定单位（' || record_department
-                      || '），也不是规则允许的信用平台，修复决定未予采用，请由认定单位作出'
-                 WHEN NOT grant_word THEN '修复决定单位决定不予修复，记录继续公示'
-                 WHEN len(unmet) > 0 THEN '不予修复：' || array_to_string(list_transform(unmet, lambda u: u.message), '；')
-                      || '（' || rule_id || '）'
-                 WHEN coalesce(decided_date, received_date) > {a} THEN '修复决定尚未生效'
-                 ELSE '准予修复：满足' || rule_title || '规定的全部条件（最短公示期 '
-                      || strftime(display_min_end, '%Y-%m-%d') || ' 届满，已履行法定义务，已作出信用承诺）'
+                 WHEN NOT matched THEN {t(texts['unmatched'])}
+                 WHEN NOT repairable AND special THEN {t(texts['special_serious'])}
+                 {by_kind}
+                 WHEN NOT repairable THEN {t(texts['not_repairable'])}
+                 WHEN NOT decider_ok THEN {t(texts['wrong_decider'])}
+                 WHEN NOT grant_word THEN {t(texts['decided_refuse'])}
+                 WHEN len(unmet) > 0 THEN {t(texts['unmet'])}
+                 WHEN coalesce(decided_date, received_date) > {a} THEN {t(texts['pending'])}
+                 ELSE {t(texts['granted'])}
                END AS status_reason
         FROM d
         ORDER BY repair_id
@@ -437,6 +451,12 @@ def build_objection_state(conn, as_of: dt.date, repairs: dict) -> None:
         GROUP BY record_id
     """)
     meaning = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in words.items())
+    texts = repairs["objection_reasons"]
+
+    def t(text: str) -> str:
+        return template(text, received="strftime(received_date, '%Y-%m-%d')", outcome="outcome")
+    by_meaning = " ".join(f"WHEN outcome IN {_outcome_words(words, m)} THEN {t(texts[m])}"
+                          for m in dict.fromkeys(words.values()))
     conn.execute(f"""
         CREATE OR REPLACE TABLE mart.objection_decision AS
         SELECT {a} AS as_of, objection_id, record_id, subject_id, target_kind, target_ref, received_date,
@@ -445,15 +465,11 @@ def build_objection_state(conn, as_of: dt.date, repairs: dict) -> None:
                     WHEN received_date > {a} THEN 'future'
                     WHEN decided_date IS NULL OR decided_date > {a} OR outcome IS NULL THEN 'pending'
                     ELSE coalesce(CASE outcome {meaning} END, 'pending') END AS status,
-               CASE WHEN record_id IS NULL THEN '未匹配到被异议的信用记录，请核对记录类别和文书号'
-                    WHEN received_date > {a} THEN '异议受理日期晚于评估日期'
-                    WHEN decided_date IS NULL OR decided_date > {a} OR outcome IS NULL
-                      THEN '异议处理中（' || strftime(received_date, '%Y-%m-%d') || ' 受理），该记录暂停公示'
-                    WHEN outcome IN {_outcome_words(words, 'delete')} THEN '异议处理结果为删除，该记录不再公示'
-                    WHEN outcome IN {_outcome_words(words, 'correct')}
-                      THEN '异议处理结果为更正，以报送单位更正后的记录为准'
-                    WHEN outcome IN {_outcome_words(words, 'keep')} THEN '异议处理结果为维持，该记录恢复公示'
-                    ELSE '异议处理结果“' || outcome || '”无对应规则，按处理中暂停公示' END AS status_reason
+               CASE WHEN record_id IS NULL THEN {t(texts['unmatched'])}
+                    WHEN received_date > {a} THEN {t(texts['future'])}
+                    WHEN decided_date IS NULL OR decided_date > {a} OR outcome IS NULL THEN {t(texts['pending'])}
+                    {by_meaning}
+                    ELSE {t(texts['unknown_word'])} END AS status_reason
         FROM core.objection
         ORDER BY objection_id
     """)
@@ -499,6 +515,13 @@ def _status_sql(display: dict, as_of: dt.date, rows: str = "core.credit_record")
     """One row per current record version (among `rows`): its display parameters and its status as of the date."""
     a = lit(as_of)
     day = "strftime({}, '%Y-%m-%d')"
+    texts = display["status_reasons"]
+
+    def t(text: str) -> str:
+        return template(text, record_date=day.format("b.record_date"), deleted_on=day.format("o.deleted_on"),
+                        repaired_on=day.format("rep.repaired_on"), rule_title=_rule_title_sql(display),
+                        end_date=day.format("b.end_date"), last_day=day.format("b.display_max_end - 1"),
+                        pending_since=day.format("o.pending_since"), corrected_on=day.format("o.corrected_on"))
     return f"""
         WITH b AS ({_base_sql(display, rows)}), rep AS (
             SELECT record_id, min(coalesce(decided_date, received_date)) AS repaired_on
@@ -519,23 +542,20 @@ def _status_sql(display: dict, as_of: dt.date, rows: str = "core.credit_record")
                  WHEN o.corrected_on IS NOT NULL AND NOT {CORRECTED} THEN 'withheld'
                  ELSE 'active' END AS status,
                CASE
-                 WHEN b.record_date > {a} THEN '记录日期 ' || {day.format('b.record_date')} || ' 晚于评估日期'
-                 WHEN o.deleted_on IS NOT NULL THEN '异议处理结果为删除（' || {day.format('o.deleted_on')} || '）'
-                 WHEN rep.repaired_on IS NOT NULL THEN '已于 ' || {day.format('rep.repaired_on')} || ' 完成信用修复，不再公示'
-                 WHEN NOT b.shown THEN '轻微失信行为，依据' || {_rule_title_sql(display)} || '原则上不予公示'
+                 WHEN b.record_date > {a} THEN {t(texts['future'])}
+                 WHEN o.deleted_on IS NOT NULL THEN {t(texts['deleted'])}
+                 WHEN rep.repaired_on IS NOT NULL THEN {t(texts['repaired'])}
+                 WHEN NOT b.shown THEN {t(texts['not_displayed'])}
                  WHEN b.display_max_end <= {a} AND b.cut_by_end_date AND b.end_status = 'removed'
-                   THEN '已于 ' || {day.format('b.end_date')} || ' 移出（撤销或屏蔽）'
-                 WHEN b.display_max_end <= {a} AND b.cut_by_end_date
-                   THEN CASE WHEN b.polarity = 'good' THEN '有效期至 ' ELSE '公示截止期 ' END
-                        || {day.format('b.end_date')} || ' 已过'
-                 WHEN b.display_max_end <= {a}
-                   THEN '公示期届满，最后公示日 ' || {day.format('b.display_max_end - 1')}
-                 WHEN o.pending_since IS NOT NULL
-                   THEN '异议处理中（' || {day.format('o.pending_since')} || ' 受理），暂停公示'
-                 WHEN o.corrected_on IS NOT NULL AND NOT {CORRECTED}
-                   THEN '异议处理结果为更正（' || {day.format('o.corrected_on')} || '），待报送单位报送更正后的记录，暂停公示'
-                 WHEN b.display_max_end IS NULL THEN '有效'
-                 ELSE '公示期内，最后公示日 ' || {day.format('b.display_max_end - 1')} END AS status_reason,
+                   THEN {t(texts['removed'])}
+                 WHEN b.display_max_end <= {a} AND b.cut_by_end_date AND b.polarity = 'good'
+                   THEN {t(texts['validity_passed'])}
+                 WHEN b.display_max_end <= {a} AND b.cut_by_end_date THEN {t(texts['end_date_passed'])}
+                 WHEN b.display_max_end <= {a} THEN {t(texts['expired'])}
+                 WHEN o.pending_since IS NOT NULL THEN {t(texts['objection_pending'])}
+                 WHEN o.corrected_on IS NOT NULL AND NOT {CORRECTED} THEN {t(texts['objection_corrected'])}
+                 WHEN b.display_max_end IS NULL THEN {t(texts['active_no_end'])}
+                 ELSE {t(texts['active'])} END AS status_reason,
                b.file_name, b.sheet, b.excel_row, {a} AS as_of
         FROM b
         LEFT JOIN temp_objection_state o ON o.record_id = b.record_id

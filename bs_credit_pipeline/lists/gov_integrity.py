@@ -220,8 +220,8 @@ def _red_warnings(as_of, rows, bodies, rules) -> list[dict]:
             name = bodies[body_id].name
             out.append({"as_of": as_of, "evaluated_id": body_id, "name": name, "level": "red",
                         "warning_type": spec["warning_type"],
-                        "message": f"{name}被列入{spec['list_name']}（{len(reasons)}条有效记录），"
-                                   f"触发红色预警，请立即督促整改、履行义务。",
+                        "message": rules["warnings"]["red_message"].format(
+                            name=name, list_name=spec["list_name"], count=len(reasons)),
                         "reasons": reasons, "rule_id": rules["rule_id"]})
     return out
 
@@ -266,8 +266,9 @@ def _drop_warnings(as_of, evaluation, previous, rules) -> list[dict]:
             continue
         out.append({"as_of": as_of, "evaluated_id": row["evaluated_id"], "name": row["name"],
                     "level": level["level"], "warning_type": spec["warning_type"],
-                    "message": f"{row['name']}政务诚信评价得分由{prev['score']:g}分降至{row['score']:g}分，"
-                               f"下降{drop:g}分，达到{level['title']}阈值（{level['min_drop']:g}分）。",
+                    "message": spec["message"].format(
+                        name=row["name"], previous=f"{prev['score']:g}", score=f"{row['score']:g}", drop=f"{drop:g}",
+                        level=level["title"], min_drop=f"{level['min_drop']:g}"),
                     "reasons": _drop_reasons(prev["indicators"], row["indicators"]),
                     "rule_id": rules["rule_id"]})
     return out

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from .common import LATEST_NAME, LATEST_TYPE, REASON_ITEM, REASONS
-from .sql import in_list, lit
+from .sql import in_list, lit, template
 
 
 def build_red_list(conn, as_of: dt.date, rules: dict) -> None:
     """Subjects with an active good record or enough recent volunteer hours, and no blocking bad record."""
     red = rules["lists"]["red_list"]
     good, vol = red["good_record"], red["volunteer"]
+    texts = rules["lists"]["texts"]
     a = lit(as_of)
     conn.execute(f"""
         CREATE OR REPLACE TEMP TABLE temp_red_item AS
@@ -30,12 +31,12 @@ def build_red_list(conn, as_of: dt.date, rules: dict) -> None:
         ), vol_subject AS (
             SELECT subject_id FROM vol GROUP BY subject_id HAVING sum(hours) >= {float(vol['min_hours'])}
         )
-        SELECT rs.*, {lit(good['id'])} AS red_rule, '优良信用记录' AS basis, CAST(NULL AS DOUBLE) AS hours
+        SELECT rs.*, {lit(good['id'])} AS red_rule, {lit(texts['red_basis_good_record'])} AS basis, CAST(NULL AS DOUBLE) AS hours
         FROM mart.record_status rs
         WHERE rs.kind IN {in_list(good['kinds'])} AND rs.status = 'active'
           AND rs.subject_id NOT IN (SELECT subject_id FROM blocked)
         UNION ALL
-        SELECT rs.* EXCLUDE (hours), {lit(vol['id'])}, '志愿服务时长', rs.hours
+        SELECT rs.* EXCLUDE (hours), {lit(vol['id'])}, {lit(texts['red_basis_volunteer'])}, rs.hours
         FROM vol rs
         WHERE rs.subject_id IN (SELECT subject_id FROM vol_subject)
           AND rs.subject_id NOT IN (SELECT subject_id FROM blocked)
@@ -54,13 +55,14 @@ def build_green_channel(conn, as_of: dt.date, rules: dict) -> None:
     """Red-list subjects, and subjects known >= N years with no bad record dated in the last N years."""
     green = rules["lists"]["green_channel"]
     clean = green["clean_history"]
+    texts = rules["lists"]["texts"]
     a = lit(as_of)
     start = f"CAST({a} - to_years({int(clean['years'])}) AS DATE)"
     conn.execute(f"""
         CREATE OR REPLACE TABLE mart.green_channel AS
         WITH from_red AS (
             SELECT rs.as_of, rs.subject_id, {LATEST_TYPE} AS subject_type, {LATEST_NAME} AS subject_name,
-                   '红名单' AS basis, {REASONS} AS reasons, {lit(green['from_red_list']['id'])} AS rule_id
+                   {lit(texts['green_basis_red_list'])} AS basis, {REASONS} AS reasons, {lit(green['from_red_list']['id'])} AS rule_id
             FROM temp_red_item rs GROUP BY rs.as_of, rs.subject_id
         ), known AS (
             SELECT rs.subject_id, min(rs.record_date) AS first_date,
@@ -78,8 +80,8 @@ def build_green_channel(conn, as_of: dt.date, rules: dict) -> None:
             QUALIFY row_number() OVER (PARTITION BY rs.subject_id ORDER BY rs.record_id) = 1
         ), from_history AS (  -- one record per subject: its reasons list needs no aggregate
             SELECT rs.as_of, rs.subject_id, rs.subject_type, rs.subject_name,
-                   format('{{}}年以上无失信记录（最早记录 {{}}）', {int(clean['years'])},
-                          strftime(rs.record_date, '%Y-%m-%d')) AS basis,
+                   {template(texts['green_basis_clean'], years=int(clean['years']),
+                             first_date="strftime(rs.record_date, '%Y-%m-%d')")} AS basis,
                    to_json([to_json({REASON_ITEM})]) AS reasons, {lit(clean['id'])} AS rule_id
             FROM first_record rs
         )

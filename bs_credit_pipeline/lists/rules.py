@@ -8,12 +8,22 @@ import yaml
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "data_contracts" / "rules"
 REQUIRED = {
-    "display_periods": ("penalty_rules", "kinds", "category_tiers", "severity_tiers", "tier_rank"),
+    "display_periods": ("penalty_rules", "kinds", "category_tiers", "severity_tiers", "tier_rank", "status_reasons"),
     "lists": ("black_list", "watch_list", "red_list", "green_channel"),
     "measures": ("measures",),
     "masking": ("name", "id"),
-    "repairs": ("repair_outcomes", "preconditions", "deciders", "objection_outcomes"),
+    "repairs": ("repair_outcomes", "preconditions", "deciders", "objection_outcomes", "repair_statuses",
+                "repair_reasons", "objection_reasons"),
 }
+# Texts every case of the decision SQL needs (rule file, section, keys).
+TEXTS = (
+    ("display_periods", "status_reasons", ("future", "deleted", "repaired", "not_displayed", "removed",
+                                           "validity_passed", "end_date_passed", "expired", "objection_pending",
+                                           "objection_corrected", "active_no_end", "active")),
+    ("repairs", "repair_reasons", ("unmatched", "special_serious", "not_repairable", "wrong_decider",
+                                   "decided_refuse", "unmet", "pending", "granted")),
+    ("repairs", "repair_statuses", ("granted", "refused", "flagged", "unmatched", "pending")),
+)
 
 
 class RulesError(ValueError):
@@ -30,6 +40,14 @@ def load_rules(directory: str | Path | None = None) -> dict[str, dict]:
         missing = [k for k in keys if k not in rules[stem]]
         if missing:
             raise RulesError(f"{stem}.yaml lacks {', '.join(missing)}")
+    for stem, section, keys in TEXTS:
+        missing = [k for k in keys if k not in (rules[stem].get(section) or {})]
+        if missing:
+            raise RulesError(f"{stem}.yaml {section} lacks {', '.join(missing)}")
+    words = rules["repairs"]["objection_outcomes"]
+    missing = sorted(set(words.values()) - set(rules["repairs"]["objection_reasons"]))
+    if missing:
+        raise RulesError(f"repairs.yaml objection_reasons lacks {', '.join(missing)}")
     _check_penalty_rules(rules["display_periods"])
     if rules["display_periods"].get("transition", "decision_date") != "decision_date":
         raise RulesError("display_periods.yaml transition: only 'decision_date' is implemented")

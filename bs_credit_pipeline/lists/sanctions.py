@@ -41,6 +41,7 @@ def build_punishment_measures(conn, as_of: dt.date, rules: dict) -> None:
          ("list_type", "VARCHAR"), ("role", "VARCHAR")],
     )
     kinds = in_list(b["kind"] for b in rules["lists"]["black_list"])
+    roles = rules["lists"]["texts"]["measure_roles"]
     conn.execute(f"""
         CREATE OR REPLACE TABLE mart.punishment_measure AS
         WITH entries AS (
@@ -55,12 +56,12 @@ def build_punishment_measures(conn, as_of: dt.date, rules: dict) -> None:
             WHERE rs.kind IN {kinds} AND rs.polarity = 'bad' AND {LISTABLE}
               AND coalesce(cr.legal_rep_id, cr.legal_rep_name) IS NOT NULL
         ), people AS (
-            SELECT e.as_of, e.subject_id, e.subject_type, e.subject_name, '主体' AS role_name, e.role,
+            SELECT e.as_of, e.subject_id, e.subject_type, e.subject_name, {lit(roles['subject'])} AS role_name, e.role,
                    e.subject_id AS listed_subject_id, e.subject_name AS listed_subject_name,
                    e.list_type, e.list_name, e.withheld, e.reasons
             FROM entries e
             UNION ALL
-            SELECT e.as_of, r.legal_rep_id, 'person', r.legal_rep_name, '法定代表人', 'legal_rep',
+            SELECT e.as_of, r.legal_rep_id, 'person', r.legal_rep_name, {lit(roles['legal_rep'])}, 'legal_rep',
                    e.subject_id, e.subject_name, e.list_type, e.list_name, e.withheld, e.reasons
             FROM entries e JOIN reps r ON r.listed_subject_id = e.subject_id AND r.list_type = e.list_type
             WHERE e.role = 'org'

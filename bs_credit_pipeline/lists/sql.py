@@ -40,3 +40,18 @@ def in_list(items: Iterable) -> str:
 def keyword_regex(keywords: Iterable[str]) -> str:
     """Literal regex matching any keyword."""
     return lit("|".join(re.escape(k) for k in keywords))
+
+
+def template(text: str, **exprs: str) -> str:
+    """SQL concatenating a Chinese text template of rule data: each ``{name}`` becomes the SQL expression
+    exprs[name] (a template naming a placeholder no caller passes is a rules error)."""
+    parts = re.split(r"\{(\w+)\}", text)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            if part not in exprs:
+                raise KeyError(f"text {text!r}: unknown placeholder {{{part}}} (known: {', '.join(sorted(exprs))})")
+            out.append(f"coalesce(CAST({exprs[part]} AS VARCHAR), '')")
+        elif part:
+            out.append(lit(part))
+    return "(" + " || ".join(out or ["''"]) + ")"

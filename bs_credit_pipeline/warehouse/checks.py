@@ -14,20 +14,29 @@ _FAR_FUTURE = dt.date(2999, 12, 31)
 LEGACY_PREFIXES = ("ORG:", "REG:", "XID:")
 
 
-def duplicate_current_records(conn) -> list[dict]:
-    """Where records with more than one current version came from (must be none): department, month, file,
-    sheet and row of each such version. Record ids are not returned: unkeyed, they can be recomputed from an ID."""
+def duplicate_current_records(conn, department: str, month: str) -> list[dict]:
+    """Where records of the partition with more than one current version came from (must be none): department,
+    month, file, sheet and row of each such version (the other versions may come from other partitions). Record
+    ids are not returned: unkeyed, they can be recomputed from an ID. Scoped to the partition's records, so its
+    cost grows with the submission, not with the warehouse."""
     rows = conn.execute("""
-        SELECT department, month, file_name, sheet, excel_row FROM core.credit_record
-        WHERE valid_to IS NULL AND record_id IN (
-            SELECT record_id FROM core.credit_record WHERE valid_to IS NULL GROUP BY record_id HAVING count(*) > 1)
-        ORDER BY ALL""").fetchall()
+        WITH mine AS (SELECT DISTINCT record_id FROM core.credit_record
+                      WHERE valid_to IS NULL AND department = $department AND month = $month),
+             dup AS (SELECT record_id FROM core.credit_record JOIN mine USING (record_id)
+                     WHERE valid_to IS NULL GROUP BY record_id HAVING count(*) > 1)
+        SELECT department, month, file_name, sheet, excel_row FROM core.credit_record JOIN dup USING (record_id)
+        WHERE valid_to IS NULL
+        ORDER BY ALL""", {"department": department, "month": month}).fetchall()
     return [dict(zip(("department", "month", "file_name", "sheet", "excel_row"), r)) for r in rows]
 
 
-def invalid_subject_ids(conn) -> list[str]:
-    """Subjects whose id is neither a valid USCC / citizen ID nor a marked legacy key. Returned masked."""
-    rows = conn.execute("SELECT subject_id, subject_type FROM core.subject").fetchall()
+def invalid_subject_ids(conn, department: str, month: str) -> list[str]:
+    """Subjects of the partition's records whose id is neither a valid USCC / citizen ID nor a marked legacy key.
+    Returned masked. Only the partition's subjects are read (not all of core.subject)."""
+    rows = conn.execute("""
+        SELECT subject_id, subject_type FROM core.subject WHERE subject_id IN (
+            SELECT DISTINCT subject_id FROM core.credit_record WHERE department = $department AND month = $month)""",
+        {"department": department, "month": month}).fetchall()
     if not rows:
         return []
     sid = pa.array([r[0] for r in rows], pa.string())
