@@ -131,19 +131,33 @@ def test_quality_counts_fully_rejected_months_as_100_percent(snap):
     assert ranked > 0
 
 
-def test_timeliness_lists_every_registered_department(snap, registry):
-    departments = {d for (d,) in rows(snap, "SELECT DISTINCT department FROM analyst.timeliness")}
-    assert departments == set(registry.departments)
-    silent = set(registry.departments) - {d for (d,) in rows(snap, "SELECT DISTINCT department FROM ops.submission")}
-    assert silent  # departments that never sent a file are there, for every month the scorecard covers
-    months = {m for (m,) in rows(snap, "SELECT DISTINCT month FROM mart.department_scorecard")}
-    for department, month, status, deadline in rows(
-            snap, "SELECT department, month, status, deadline FROM analyst.timeliness "
-                  "WHERE list_contains(?, department)", sorted(silent)):
-        year, mon = map(int, month.split("-"))
-        due = dt.date(year + mon // 12, mon % 12 + 1, 10)  # scorecard.yaml: the 10th of the next month
-        assert (deadline, status) == (due, "missing" if DEMO_AS_OF > due else "pending")
-        assert month in months
+def _months(first: str, last: str) -> list[str]:
+    y, m = map(int, first.split("-"))
+    out = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def test_timeliness_knows_who_was_expected(snap, registry):
+    expected = dict(rows(snap, "SELECT department, expected_from FROM analyst.department"))
+    assert set(expected) == set(registry.departments)
+    cells = {(d, m): (e, st, due) for d, m, e, st, due in rows(
+        snap, "SELECT department, month, expected, status, deadline FROM analyst.timeliness")}
+    assert len(cells) == len(rows(snap, "SELECT * FROM analyst.timeliness"))  # one row per department and month
+    last = f"{DEMO_AS_OF:%Y-%m}"
+    for department, first in expected.items():
+        for month in _months(first, last) if first else []:
+            assert cells[(department, month)][0], (department, month)
+    sent = {d for (d,) in rows(snap, "SELECT DISTINCT department FROM ops.submission")}
+    silent = [d for d, first in expected.items() if first and d not in sent]
+    assert silent  # departments that never sent a file are there, month by month
+    for department in silent:
+        for month in _months(expected[department], last):
+            year, mon = map(int, month.split("-"))
+            due = dt.date(year + mon // 12, mon % 12 + 1, 10)  # scorecard.yaml: the 10th of the next month
+            assert cells[(department, month)][1:] == ("missing" if DEMO_AS_OF > due else "pending", due)
 
 
 def test_government_bodies_ranked_city_wide_within_their_level(snap):
