@@ -12,10 +12,12 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import yaml
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -29,8 +31,10 @@ PROVINCE_CODES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 "
     "61 62 63 64 65 71 81 82 83".split()
 )
-# Baoshan address codes no longer in GB/T 2260 (DOMAIN.md §3): 5330xx before 2000, 腾冲县 2000-2015.
-RETIRED_DIVISION_PREFIXES = ("5330", "530522")
+# Baoshan address codes no longer in GB/T 2260 (DOMAIN.md §3), from data_contracts/divisions.yaml.
+DIVISIONS = Path(__file__).resolve().parents[1] / "data_contracts" / "divisions.yaml"
+RETIRED_DIVISION_PREFIXES = tuple(
+    str(d["prefix"]) for d in yaml.safe_load(DIVISIONS.read_text(encoding="utf-8"))["retired"])
 MIN_BIRTH_YEAR, MAX_BIRTH_YEAR = 1880, 2099  # our default: other years are typos, not dates
 
 COMPOUND_SURNAMES = frozenset(

@@ -20,7 +20,7 @@ from .lists import feedback, gov_integrity, points, scorecard
 from .locking import writer_lock
 from .paths import MONTH_RE, Home, inbox_files
 from .warehouse import schema
-from .warehouse.load import LoadResult, load_partition
+from .warehouse.load import LoadResult, load_partition, submission_id
 from .warehouse.snapshot import SnapshotInfo, build_snapshot
 from .warehouse.staged import StagedFile, staged_files
 
@@ -217,10 +217,20 @@ def build_lists(home: Home, as_of: dt.date) -> dict[str, int]:
             for table in ("integrity_score", "gov_integrity", "gov_warning", "department_scorecard"):
                 counts[table] = conn.execute(f"SELECT count(*) FROM mart.{table} WHERE as_of = ?",
                                              [as_of]).fetchone()[0]
-            feedback.write_feedback(conn, home.outbox, rules["repairs"])
+            feedback.write_feedback(conn, home.outbox, rules["repairs"], purged_submissions(home))
             return counts
         finally:
             conn.close()
+
+
+def purged_submissions(home: Home) -> frozenset[str]:
+    """Submission ids whose raw copies retention purged (their manifests say so)."""
+    out = set()
+    for manifest_path in home.staging.glob("*/*/*.manifest.json"):
+        staged = StagedFile.from_manifest(manifest_path)
+        if staged.purged:
+            out.add(submission_id(manifest_path.parent.parent.name, manifest_path.parent.name, staged.sha256))
+    return frozenset(out)
 
 
 def evaluation_step(module):

@@ -1,8 +1,9 @@
 """Retention of the raw copies of submissions (PIPL art. 19: kept no longer than the purpose needs).
 
 `purge(home, before)` removes, for every file processed before `before` and already recorded in the warehouse:
-the original in the inbox, its staged Parquet (valid rows, rejected rows as read, problems) and the annotated
-report in the outbox. Its manifest stays, marked `purged_at`, so the file counts as submitted and its records
+the original in the inbox, its staged Parquet (valid rows, rejected rows as read, problems), the annotated
+report in the outbox and the partition's repair feedback (信用修复处理结果.csv, rewritten by the next nightly build
+from the submissions not purged). Its manifest stays, marked `purged_at`, so the file counts as submitted and its records
 stay in the warehouse as loaded, frozen: a later load of the month neither withdraws nor reloads them
 (warehouse/load.py). The warehouse's history is never purged.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import atomic_write_text
+from .lists.feedback import FILE_NAME as FEEDBACK_FILE
 from .parsing import SHANGHAI
 from .paths import Home, inbox_files
 from .warehouse import schema
@@ -70,6 +72,9 @@ def purge(home: Home, before: dt.date) -> PurgeResult:
         report = m.get("report_path")  # found by name in this home's outbox (the home may have moved)
         if report and (home.partition_outbox(department, month) / Path(report).name).is_file():
             victims.append(home.partition_outbox(department, month) / Path(report).name)
+        feedback = home.partition_outbox(department, month) / FEEDBACK_FILE  # the nightly rewrites it without
+        if feedback.is_file() and feedback not in victims:                  # purged submissions (lists/feedback)
+            victims.append(feedback)
         for path in victims:
             freed += path.stat().st_size
             path.unlink()

@@ -255,3 +255,24 @@ def test_the_submitting_department_gets_each_repair_decision(world, tmp_path):
     assert rows[1]["说明"] == ("准予修复：满足国家发展改革委令2025年第36号《信用修复管理办法》规定的全部条件"
                              "（最短公示期 2027-04-10 届满，已履行法定义务，已作出信用承诺）")
     assert rows[0]["受理日期"] == "2027-03-31" and rows[0]["报送的修复结果"] == "修复"
+
+
+def test_a_withdrawn_repair_file_loses_its_feedback(world, tmp_path):
+    from bs_credit_pipeline.lists.feedback import FILE_NAME, write_feedback
+
+    stale = tmp_path / "fgw" / "2027-01" / FILE_NAME
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old", encoding="utf-8")
+    world.execute("UPDATE core.repair SET submission_id = 'fgw|2027-04|abc'")
+    build_all(world, D("2027-04-12"), RULES)
+    assert write_feedback(world, tmp_path, RULES["repairs"]) == [tmp_path / "fgw" / "2027-04" / FILE_NAME]
+    assert not stale.exists()
+
+
+def test_purged_submissions_get_no_feedback(world, tmp_path):
+    """A submission whose raw copies retention purged is left out of the department's feedback."""
+    from bs_credit_pipeline.lists.feedback import write_feedback
+
+    world.execute("UPDATE core.repair SET submission_id = 'fgw|2027-04|abc'")
+    build_all(world, D("2027-04-12"), RULES)
+    assert write_feedback(world, tmp_path, RULES["repairs"], frozenset({"fgw|2027-04|abc"})) == []

@@ -43,7 +43,7 @@ def _category_sql(display: dict) -> str:
                list_max(list_transform(t, lambda x: CASE x {cats} ELSE {rank[display['default_tier']]} END)) AS cat_rank,
                {_all_in(proc.get('types', [])) if proc else 'FALSE'} AS proc_types,
                {_all_in(fine.get('minor_types', [])) if fine else 'FALSE'} AS fine_minor_types,
-               list_contains(t, '罚款') AS has_fine,
+               {f"list_contains(t, {lit(fine['fine_type'])})" if fine else 'FALSE'} AS has_fine,
                {_any_in(special.get('types', [])) if special else 'FALSE'} AS special_types
         FROM (SELECT category, {_types_sql()} AS t FROM (SELECT DISTINCT category FROM {{rows}}
               WHERE valid_to IS NULL AND kind IN {in_list(display['penalty_kinds'])}))

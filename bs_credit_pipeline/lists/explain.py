@@ -13,15 +13,6 @@ import json
 
 from ..contracts import Registry
 
-LIST_TITLES = {
-    "black_list": "黑名单（失信被执行人名单、严重失信主体名单）",
-    "punishment_measure": "联合惩戒措施",
-    "watch_list": "重点关注名单",
-    "red_list": "红名单",
-    "green_channel": "绿色通道（容缺受理）",
-    "integrity_score": "诚信积分",
-    "gov_warning": "政务诚信预警",
-}
 
 
 def rule_basis(rules: dict) -> dict[str, str]:
@@ -128,14 +119,14 @@ def explain_subject(conn, subject_id: str, as_of: dt.date, rules: dict, registry
     }
     score = _rows(conn, "SELECT score, grade, rule_id, items FROM mart.integrity_score WHERE subject_id = ?",
                   [subject_id])
-    out_lists = []
+    out_lists, titles = [], rules["lists"]["explain"]["titles"]
     for key, found in lists.items():
         why_not, next_change = (None, None) if found else _why_not(key, out_records, as_of, rules, stype)
-        out_lists.append({"list": key, "title": LIST_TITLES[key], "on": bool(found), "entries": found,
+        out_lists.append({"list": key, "title": titles[key], "on": bool(found), "entries": found,
                           "why_not": why_not, "earliest_change": _day(next_change)})
     if score:
         s = score[0]
-        out_lists.append({"list": "integrity_score", "title": LIST_TITLES["integrity_score"], "on": True,
+        out_lists.append({"list": "integrity_score", "title": titles["integrity_score"], "on": True,
                           "entries": [{"score": s["score"], "grade": s["grade"], "rule_id": s["rule_id"],
                                        "items": json.loads(s["items"] or "[]")}],
                           "why_not": None, "earliest_change": None})
@@ -153,9 +144,11 @@ def explain_subject(conn, subject_id: str, as_of: dt.date, rules: dict, registry
 
 def _why_not(key: str, records: list[dict], as_of: dt.date, rules: dict, stype: str | None
              ) -> tuple[str, dt.date | None]:
-    """Chinese reason a subject is not on the list, and the earliest date that could change without new data."""
+    """Chinese reason a subject is not on the list (lists.yaml explain.why_not), and the earliest date that could
+    change without new data."""
+    t = rules["lists"]["explain"]["why_not"]
     if not records:
-        return "平台没有该主体的信用记录", None
+        return t["no_records"], None
     bad = [r for r in records if r["polarity"] == "bad"]
     future = sorted(r["record_date"] for r in records if r["status"] == "future")
     nxt = dt.date.fromisoformat(future[0]) if future else None
@@ -163,46 +156,47 @@ def _why_not(key: str, records: list[dict], as_of: dt.date, rules: dict, stype: 
         kinds = {b["kind"] for b in rules["lists"]["black_list"]}
         listing = [r for r in records if r["kind"] in kinds]
         if not listing:
-            return "没有失信被执行人或严重失信主体名单的列入记录", nxt
-        return "列入记录均不在效：" + "；".join(f"{r['document_no']}（{r['status_reason']}）" for r in listing), nxt
+            return t["no_listing"], nxt
+        return t["listing_not_in_force"].format(
+            items="；".join(f"{r['document_no']}（{r['status_reason']}）" for r in listing)), nxt
     if key == "watch_list":
         active = [r for r in bad if r["status"] == "active"]
         if not active:
-            return "没有在效的失信记录", nxt
-        return ("在效失信记录不属于六类重点关注情形：" + "；".join(
-            f"{r['kind_title']} {r['document_no']}（{r['category']}）" for r in active)), nxt
+            return t["no_active_bad"], nxt
+        return t["not_a_watch_case"].format(
+            items="；".join(f"{r['kind_title']} {r['document_no']}（{r['category']}）" for r in active)), nxt
     if key == "gov_warning":
-        return ("不是政府机关，或未被列入失信被执行人、严重失信主体名单" if stype == "org"
-                else "政务诚信预警只针对政府机关"), nxt
+        return t["gov_warning_org"] if stype == "org" else t["gov_warning_person"], nxt
     blocking = [r for r in bad if r["status"] in rules["lists"]["red_list"]["blocking_statuses"]]
     if key == "red_list":
         if blocking:
             ends = [r["last_display_day"] for r in blocking]
             when = (dt.date.fromisoformat(max(ends)) + dt.timedelta(days=1)) if all(ends) else None
-            return ("存在在效失信记录：" + "；".join(f"{r['kind_title']} {r['document_no']}（{r['status_reason']}）"
-                                               for r in blocking)), when
+            return t["blocked_by_bad"].format(items="；".join(
+                f"{r['kind_title']} {r['document_no']}（{r['status_reason']}）" for r in blocking)), when
         good = [r for r in records if r["polarity"] == "good" and r["kind"] != "volunteer_service"]
         active_good = [r for r in good if r["status"] == "active"]
         if not active_good:
             vol = rules["lists"]["red_list"]["volunteer"]
-            return (f"没有有效的优良信用记录，{vol['window_months']}个月内志愿服务时长不足{vol['min_hours']:g}小时"
-                    + ("（优良记录：" + "；".join(f"{r['document_no']} {r['status_reason']}" for r in good) + "）"
+            return (t["no_good_record"].format(window_months=vol["window_months"], min_hours=f"{vol['min_hours']:g}")
+                    + (t["good_records"].format(items="；".join(f"{r['document_no']} {r['status_reason']}" for r in good))
                        if good else "")), nxt
-        return "优良记录有效但未列入红名单，请核对规则", nxt
+        return t["good_but_absent"], nxt
     # green channel
     years = int(rules["lists"]["green_channel"]["clean_history"]["years"])
     known = [dt.date.fromisoformat(r["record_date"]) for r in records if r["status"] not in ("future", "deleted")]
     if not known:
-        return "该主体的记录均未生效或已删除", (_add_years(nxt, years) if nxt else None)
+        return t["nothing_in_force"], (_add_years(nxt, years) if nxt else None)
     first = min(known)
     when = _add_years(first, years)
     reasons = []
     if when > as_of:
-        reasons.append(f"最早记录 {first.isoformat()}，不满{years}年（{when.isoformat()} 起满{years}年）")
+        reasons.append(t["too_recent"].format(first=first.isoformat(), years=years, when=when.isoformat()))
     window = [r for r in bad if r["status"] in rules["lists"]["green_channel"]["clean_history"]["blocking_statuses"]
               and r["record_date"] and dt.date.fromisoformat(r["record_date"]) > _add_years(as_of, -years)]
     for r in window:
-        reasons.append(f"近{years}年内有失信记录 {r['kind_title']} {r['document_no']}（{r['record_date']}）")
+        reasons.append(t["bad_in_window"].format(years=years, kind=r["kind_title"], document_no=r["document_no"],
+                                                 date=r["record_date"]))
         when = max(when, _add_years(dt.date.fromisoformat(r["record_date"]), years))
     for r in blocking:
         if r["last_display_day"] is None:
@@ -210,7 +204,7 @@ def _why_not(key: str, records: list[dict], as_of: dt.date, rules: dict, stype: 
             break
         if when is not None:
             when = max(when, dt.date.fromisoformat(r["last_display_day"]) + dt.timedelta(days=1))
-    return ("；".join(reasons) or "不在红名单，且不满足连续无失信记录的条件"), when
+    return ("；".join(reasons) or t["not_clean"]), when
 
 
 def render(explanation: dict) -> str:

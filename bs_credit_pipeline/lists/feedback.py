@@ -34,19 +34,24 @@ def unmet_texts(unmet: list[str], rule_id: str | None, min_end: dt.date | None, 
     return out
 
 
-def feedback_rows(conn, repairs: dict) -> dict[tuple[str, str], list[list[str]]]:
-    """(department code, month) of the submission -> its rows (HEADERS order), by sheet and row."""
+def feedback_rows(conn, repairs: dict, purged: frozenset[str] = frozenset()
+                  ) -> dict[tuple[str, str], list[list[str]]]:
+    """(department code, month) of the submission -> its rows (HEADERS order), by sheet and row; submissions
+    whose raw copies were purged (retention.py) are left out."""
     labels = {k: v["label"] for k, v in repairs["repair_statuses"].items()}
     rows = conn.execute("""
         SELECT split_part(rp.submission_id, '|', 1), split_part(rp.submission_id, '|', 2), rp.sheet, rp.excel_row,
+               rp.submission_id,
                d.target_kind, d.target_ref, d.received_date, d.decided_date, d.outcome, d.status,
                d.unmet_preconditions, d.status_reason, d.rule_id, d.display_min_end, d.as_of
         FROM mart.repair_decision d JOIN core.repair rp USING (repair_id)
         ORDER BY 1, 2, 3, 4, rp.repair_id
     """).fetchall()
     out: dict[tuple[str, str], list[list[str]]] = {}
-    for (dept, month, sheet, row, kind, ref, received, decided, outcome, status, unmet, reason, rule_id,
+    for (dept, month, sheet, row, sid, kind, ref, received, decided, outcome, status, unmet, reason, rule_id,
          min_end, as_of) in rows:
+        if sid in purged:
+            continue
         out.setdefault((dept, month), []).append([
             sheet or "", "" if row is None else str(row), kind or "", ref or "", _day(received), _day(decided),
             outcome or "", labels.get(status, status), "；".join(unmet_texts(list(unmet or []), rule_id, min_end,
@@ -55,10 +60,11 @@ def feedback_rows(conn, repairs: dict) -> dict[tuple[str, str], list[list[str]]]
     return out
 
 
-def write_feedback(conn, outbox: Path, repairs: dict) -> list[Path]:
-    """Write every submitting department's 信用修复处理结果.csv (UTF-8 with BOM, for Excel); returns the paths."""
+def write_feedback(conn, outbox: Path, repairs: dict, purged: frozenset[str] = frozenset()) -> list[Path]:
+    """Write every submitting department's 信用修复处理结果.csv (UTF-8 with BOM, for Excel) and remove those of
+    partitions that no longer hold repair decisions (a withdrawn file); returns the paths written."""
     written = []
-    for (dept, month), rows in feedback_rows(conn, repairs).items():
+    for (dept, month), rows in feedback_rows(conn, repairs, purged).items():
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
         w.writerow(HEADERS)
@@ -67,4 +73,6 @@ def write_feedback(conn, outbox: Path, repairs: dict) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, "\ufeff" + buf.getvalue())
         written.append(path)
+    for stale in set(Path(outbox).glob(f"*/*/{FILE_NAME}")) - set(written):
+        stale.unlink()
     return written

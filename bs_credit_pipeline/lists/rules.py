@@ -23,6 +23,9 @@ TEXTS = (
     ("repairs", "repair_reasons", ("unmatched", "special_serious", "not_repairable", "wrong_decider",
                                    "decided_refuse", "unmet", "pending", "granted")),
     ("repairs", "repair_statuses", ("granted", "refused", "flagged", "unmatched", "pending")),
+    ("lists", "texts", ("removal_reasons", "added", "record_lost", "disqualified", "red_basis_good_record",
+                        "red_basis_volunteer", "green_basis_red_list", "green_basis_clean", "measure_roles")),
+    ("lists", "explain", ("titles", "why_not")),
 )
 
 
