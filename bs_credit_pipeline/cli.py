@@ -63,7 +63,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="bs-credit-check-") as scratch:  # staging of a dry run: thrown away
         result = Intake(registry, Home(Path(scratch)).ensure()).run(
-            path, department=department, month=month, out_dir=out_dir)
+            path, department=department, month=month, out_dir=out_dir, stage_rows=False)
     m = result.manifest
     dept = registry.departments.get(m["department"])
     kind = registry.contracts[m["kind"]].title if m["kind"] else "未识别"

@@ -17,11 +17,12 @@ from .warehouse import schema
 Partition = tuple[str, str]  # (department code, YYYY-MM)
 
 
-def loaded_fingerprints(home: Home) -> dict[Partition, str]:
-    """(department, month) -> fingerprint of the distinct files the partition's last load recorded."""
+def loaded_fingerprints(home: Home, *, wait: float | None = None) -> dict[Partition, str]:
+    """(department, month) -> fingerprint of the distinct files the partition's last load recorded.
+    `wait`: seconds to wait for the writer lock (default BS_CREDIT_LOCK_WAIT); then WarehouseBusy."""
     if not home.warehouse.exists():
         return {}
-    with writer_lock(home.root):
+    with writer_lock(home.root, timeout=wait):
         conn = schema.connect(home.warehouse, read_only=True)
         try:
             if schema.current_version(conn) < 1:

@@ -58,13 +58,9 @@ def scan_inbox(home: Home, registry: Registry) -> list[InboxFolder]:
         found.items(), key=lambda kv: (kv[0][1], kv[0][2]))]
 
 
-def fingerprint(files: tuple[Path, ...]) -> str:
-    """Content hash of a partition's files: changes when a file is added, removed or corrected."""
-    return fingerprint_of(file_sha256(f) for f in files)
-
-
 def fingerprint_of(file_hashes) -> str:
-    """`fingerprint` from the files' sha256 values."""
+    """Content hash of a partition's files from their sha256 values: changes when a file is added, removed or
+    corrected (loaded.py)."""
     h = hashlib.sha256()
     for sha in sorted(file_hashes):
         h.update(sha.encode())

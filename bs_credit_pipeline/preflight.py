@@ -21,6 +21,7 @@ EXIT_BUSY, EXIT_NO_SPACE = 3, config.EXIT_NO_SPACE
 _NEEDS_KEY = {"run", "lookup", "explain"}
 _AUDITED = {"lookup", "explain"}  # look-ups of a named subject: operator and purpose, an existing warehouse
 _AS_OF = {"run", "demo"}
+_DAGSTER = {"run", "demo", "ui"}  # start Dagster runs or the daemon: their thresholds are checked first
 
 
 def preflight(args) -> None:
@@ -37,6 +38,9 @@ def preflight(args) -> None:
         config.check_home(home)
         config.check_free_space(home)
         config.check_waits()
+        if command in _DAGSTER:
+            config.max_reject_rate()
+            config.sensor_seconds()
         if command in _NEEDS_KEY:
             config.check_key(home)
         if command in _AUDITED and not home.warehouse.exists():

@@ -37,3 +37,19 @@ def test_the_sensor_skips_with_the_message(tmp_path):
     resource = PipelineResource(home_dir=str(tmp_path / "plain" / "home"))
     skipped = inbox_sensor(dg.build_sensor_context(resources={"pipeline": resource}))
     assert isinstance(skipped, dg.SkipReason) and "是一个文件而不是文件夹" in skipped.skip_message
+
+
+def test_thresholds_are_checked_before_work(tmp_path, monkeypatch, capsys):
+    from bs_credit_pipeline.cli import main
+
+    monkeypatch.setenv("BS_CREDIT_PSEUDONYM_KEY", "test-key-not-secret-0123")
+    monkeypatch.setenv("BS_CREDIT_MAX_REJECT_RATE", "50%")
+    assert main(["run", "--home", str(tmp_path / "home")]) == 2
+    err = capsys.readouterr().err
+    assert "BS_CREDIT_MAX_REJECT_RATE" in err and "0 到 1" in err and "Traceback" not in err
+    assert not (tmp_path / "home").exists()
+    monkeypatch.delenv("BS_CREDIT_MAX_REJECT_RATE")
+    monkeypatch.setenv("BS_CREDIT_SENSOR_SECONDS", "1")
+    resource = PipelineResource(home_dir=str(tmp_path / "home"))
+    skipped = inbox_sensor(dg.build_sensor_context(resources={"pipeline": resource}))
+    assert isinstance(skipped, dg.SkipReason) and "BS_CREDIT_SENSOR_SECONDS" in skipped.skip_message

@@ -89,10 +89,10 @@ def test_an_internal_error_rejects_that_file_only_with_a_log_reference(tmp_path,
     write_xlsx(folder / "b.xlsx", [penalty_row(2), penalty_row(3)])
     real = stage.assemble
 
-    def failing_for_b(runs, contract, manifest, workers, on_run):
+    def failing_for_b(runs, contract, manifest, workers, on_run, **options):
         if manifest["file_name"] == "b.xlsx":
             raise KeyError("a cell value that must not reach the log")
-        return real(runs, contract, manifest, workers, on_run)
+        return real(runs, contract, manifest, workers, on_run, **options)
 
     monkeypatch.setattr(stage, "assemble", failing_for_b)
     results = intake_partition(home, REGISTRY, InboxFolder("scjgj", "scjgj", "2026-10", (folder / "a.xlsx", folder / "b.xlsx")),

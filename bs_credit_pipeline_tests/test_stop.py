@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from bs_credit_pipeline_tests import faultkit
@@ -63,19 +64,32 @@ def _processes_with(marker: str, command: str = "") -> list[int]:
     return found
 
 
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
 def test_ui_stops_with_its_web_server_and_daemon_within_10_s(tmp_path):
     home = tmp_path / "home"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     marker = f"DAGSTER_HOME={home / 'dagster'}"
-    ui = subprocess.Popen([faultkit.BS_CREDIT, "ui", "--home", str(home), "--port", str(port)],
-                          env=faultkit.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # From any shell: no venv on PATH, started from another directory; the web server answers on --host/--port.
+    env = {**faultkit.env(), "PATH": "/usr/bin:/bin"}
+    ui = subprocess.Popen([faultkit.BS_CREDIT, "ui", "--home", str(home), "--host", "127.0.0.1", "--port", str(port)],
+                          env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 240
-        while not (_processes_with(marker, "dagster_webserver") and _processes_with(marker, "_daemon")):
+        while not (_processes_with(marker, "dagster_webserver") and _processes_with(marker, "_daemon")
+                   and _answers(port)):
             assert time.monotonic() < deadline and ui.poll() is None, "the web server and daemon did not start"
             time.sleep(1)
+        settings = (home / "dagster" / "dagster.yaml").read_text()
+        assert "nux:\n  enabled: false" in settings and "telemetry:\n  enabled: false" in settings
         started = time.monotonic()
         ui.send_signal(signal.SIGTERM)
         ui.wait(timeout=15)

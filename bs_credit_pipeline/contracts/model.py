@@ -3,6 +3,7 @@ dataclasses; and header normalisation, shared by contract checks and header matc
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -54,9 +55,12 @@ def normalise_header(text: object) -> str:
     NFKC, every whitespace and zero-width character removed, brackets unified to ``()``, a trailing
     ``(必填)``/``(选填)`` and leading/trailing ``*``/``＊``/``※`` required marks removed, case-folded.
     """
-    if text is None:
-        return ""
-    s = unicodedata.normalize("NFKC", str(text)).translate(_INVISIBLE)
+    return "" if text is None else _normalise(str(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)  # header detection asks for the same few cells and aliases many times
+def _normalise(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     s = "".join(s.split()).translate(_BRACKETS)
     while True:
         stripped = _FILL_HINT.sub("", s.strip(_REQUIRED_MARKS))

@@ -1,6 +1,6 @@
 """Run the pipeline in process through Dagster (what `bs-credit run` and `bs-credit demo` do).
 
-Runs are recorded in the Dagster instance under $BS_CREDIT_HOME/dagster, so `dagster dev` shows them afterwards.
+Runs are recorded in the Dagster instance under $BS_CREDIT_HOME/dagster, so `bs-credit ui` shows them afterwards.
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ from .resources import PipelineResource
 from .run import reap_dead_runs
 
 
+LOCK_WAIT_S = 20  # a long load holds the warehouse: skip this tick rather than reach the evaluation's 60 s timeout
+
+
 def _interval() -> int:
     try:
         return sensor_seconds()
@@ -57,7 +60,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineResource
             context.log.warning("inbox folder %s/%s is not a registered department and YYYY-MM month: skipped "
                                 "(run `bs-credit check` on its files for a report)", folder.folder_name, folder.month)
     try:
-        loaded = loaded_fingerprints(pipeline.home)
+        loaded = loaded_fingerprints(pipeline.home, wait=LOCK_WAIT_S)
     except WarehouseBusy:  # a long load holds the warehouse: look again at the next tick (cursor unchanged)
         return dg.SkipReason("the warehouse is busy; the inbox is looked at again at the next tick")
     seen = dt.datetime.now(dt.timezone.utc).isoformat()

@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
-
 from .. import faults
 from ..atomic import atomic_write_text
 from ..contracts import Registry
@@ -66,9 +64,10 @@ class Intake:
 
     def run(self, path: Path, *, department: str, month: str, today: dt.date | None = None,
             received_at: dt.datetime | None = None, write_report: bool = True,
-            sha256: str | None = None, out_dir: Path | None = None) -> IntakeResult:
+            sha256: str | None = None, out_dir: Path | None = None, stage_rows: bool = True) -> IntakeResult:
         """Intake one file; `sha256`: its content hash when the caller has computed it already; `out_dir`: where
-        the report goes (default: the partition's outbox folder)."""
+        the report goes (default: the partition's outbox folder); without `stage_rows` (a dry run) the same
+        outcome, report and manifest, but no staged, rejected or rejections Parquet."""
         path = Path(path)
         today = today or today_in_shanghai()
         hashing = _BACKGROUND.submit(lambda: sha256 or _file_or_name_sha256(path))  # overlaps with reading
@@ -115,12 +114,15 @@ class Intake:
             runs = self.validator.sheets(workbook.sheets, contract, dept, today, manifest, problems)
             self.validator.check_source_unit(runs, contract, dept)
             valid, rejected = stage.assemble(runs, contract, manifest, self.validator.workers,
-                                             lambda run: problem_rows.describe(self.registry, run, contract, problems, month))
+                                             lambda run: problem_rows.describe(self.registry, run, contract, problems, month),
+                                             staged=stage_rows)
             reported = runs
             _count(problems, manifest)
             domains = sorted({d for r in runs for d in pd.unique(r.domain) if d is not None})
             manifest["domain"] = "、".join(domains) or None
             if valid is not None and valid.num_rows:
+                import pyarrow.parquet as pq
+
                 staged_path = staging / f"{manifest['sha256']}.parquet"
                 pq.write_table(valid, staged_path)
                 previous = _same_records(staging, manifest["sha256"], valid)
@@ -151,9 +153,13 @@ class Intake:
         manifest["processed_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
         sha = manifest["sha256"] = hashing.result()
         table = pa.Table.from_pylist(problems, schema=problem_rows.PROBLEM_SCHEMA)
-        pq.write_table(table, staging / f"{sha}.rejections.parquet")
-        if rejected:  # the rejected rows themselves, as read (contract columns only), with their error codes
-            pq.write_table(pa.concat_tables(rejected, promote_options="permissive"), staging / f"{sha}.rejected.parquet")
+        if stage_rows:
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, staging / f"{sha}.rejections.parquet")
+            if rejected:  # the rejected rows themselves, as read (contract columns only), with their error codes
+                pq.write_table(pa.concat_tables(rejected, promote_options="permissive"),
+                               staging / f"{sha}.rejected.parquet")
         report_path = None
         if write_report:
             try:
@@ -192,15 +198,21 @@ def _outbox(home: Home, department: str, month: str) -> Path:
 def _same_records(staging: Path, sha: str, staged: pa.Table) -> str | None:
     """The name of an earlier staged file of the partition holding exactly these records (same record ids, same
     contents): a resubmission that changes nothing."""
-    mine = set(zip(staged.column("_record_id").to_pylist(), staged.column("_content_hash").to_pylist()))
+    import pyarrow.parquet as pq
+
+    def pairs(table: pa.Table) -> pa.Table:  # record ids are unique within a staged file: sorting them suffices
+        pairs = table.select(["_record_id", "_content_hash"])
+        return pairs.sort_by([("_record_id", "ascending")]).combine_chunks()
+
+    mine = None
     for other in sorted(staging.glob("*.manifest.json")):
         other_sha = other.name.removesuffix(".manifest.json")
         rows = staging / f"{other_sha}.parquet"
-        if other_sha == sha or not rows.exists():
+        if other_sha == sha or not rows.exists() or pq.read_metadata(rows).num_rows != staged.num_rows:
             continue
         theirs = pq.read_table(rows, columns=["_record_id", "_content_hash", "_file_name"])
-        if theirs.num_rows == len(mine) and set(zip(theirs.column("_record_id").to_pylist(),
-                                                    theirs.column("_content_hash").to_pylist())) == mine:
+        mine = pairs(staged) if mine is None else mine
+        if pairs(theirs).equals(mine):
             return theirs.column("_file_name")[0].as_py()
     return None
 

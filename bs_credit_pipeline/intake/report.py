@@ -80,7 +80,6 @@ class ReportSheet:
     headers: Sequence[str]
     excel_columns: Sequence[str]
     rows: Iterable[tuple[int, Sequence[str | None]]]
-    row_count: int | None = None
 
 
 class ArrowRows:
@@ -609,7 +608,7 @@ def write_report(
     """Write the annotated report workbook (atomically) and return its path.
 
     ``sheets``: objects or dicts with ``name``, ``headers``, ``excel_columns``, ``rows`` (iterable of
-    ``(excel_row, cells)`` in ascending row order; kept columns only) and optionally ``row_count``.
+    ``(excel_row, cells)`` in ascending row order; kept columns only; an ``ArrowRows`` goes to the writer whole).
     ``problems``: pyarrow Table or list of dicts (see ``PROBLEM_SCHEMA``; other columns are ignored).
     ``summary``: rows_read, rows_loaded, rows_rejected, rows_skipped, status, file_error, error_counts,
     code_titles, dropped_columns, hidden_sheets, kind_title, processed_at; optionally warning_counts and
@@ -696,7 +695,7 @@ def sheet_view(runs: list[SheetRun]) -> ReportSheet:
                       for j, i in enumerate(cols)})
     row_numbers = np.concatenate([r.row_numbers for r in runs])
     return ReportSheet(sheet.name, [match.headers.get(i, "") for i in cols],
-                       [excel_column(i + sheet.col_offset) for i in cols], ArrowRows(table, row_numbers), table.num_rows)
+                       [excel_column(i + sheet.col_offset) for i in cols], ArrowRows(table, row_numbers))
 
 
 def write_file_report(registry: Registry, out_dir: Path, path: Path, dept, month: str, kind_title: str | None,

@@ -1,12 +1,14 @@
-"""Stage: subject ids, natural keys and record ids; duplicates within the file; the typed Parquet form of the
-valid rows and the rejected rows as read. Staged columns are documented in docs/ARCHITECTURE.md."""
+"""Stage: subject ids and natural keys; duplicates within the file (by natural key); the typed form of the valid
+rows with their record ids and content hashes, and the rejected rows as read. Staged columns are documented in
+docs/ARCHITECTURE.md.
+
+A dry run (`bs-credit check`) stages nothing: it needs the duplicates, not the ids or hashes of staged rows."""
 
 from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,12 +22,13 @@ KEY_SEP = "\x1f"
 
 
 def assemble(runs: list[SheetRun], contract: Contract, manifest: dict, workers: int,
-             on_run) -> tuple[pa.Table | None, list[pa.Table]]:
-    """The staged table of the file's valid rows and its rejected rows; a natural key repeated in the file is
-    rejected after its first accepted occurrence. `on_run(run)` is called once each run's errors are final."""
-    staged: list[tuple[SheetRun, dict, np.ndarray]] = []
+             on_run, *, staged: bool = True) -> tuple[pa.Table | None, list[pa.Table]]:
+    """The staged table of the file's valid rows and its rejected rows (None and [] without `staged`); a natural key
+    repeated in the file is rejected after its first accepted occurrence. `on_run(run)` is called once each run's
+    errors are final."""
+    typed: list[tuple[SheetRun, dict, np.ndarray]] = []
     rejected: list[pa.Table] = []
-    seen = pa.array([], pa.string())  # record ids accepted from earlier runs of the file
+    seen = pa.array([], pa.string())  # natural keys accepted from earlier runs of the file
     earlier: list[tuple[SheetRun, pa.Array, np.ndarray]] = []
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(runs))), thread_name_prefix="bs-credit-stage") as pool:
         all_keys = list(pool.map(lambda run: _keys(run, contract), runs))
@@ -33,12 +36,12 @@ def assemble(runs: list[SheetRun], contract: Contract, manifest: dict, workers: 
             n = len(run.frame)
             bad = np.zeros(n, dtype=bool)
             bad[list(run.errors)] = True
-            rids = keys["_record_id"]
+            rids = keys["_natural_key"]
             # Duplicates of a natural key within one file: the first accepted occurrence stays, later ones go.
             dup = _repeats(rids, ~bad, seen)
             for i in np.flatnonzero(dup):
-                rid = rids[int(i)].as_py()
-                first_sheet, first_row = _first_occurrence(rid, earlier + [(run, rids, ~bad & ~dup)])
+                key = rids[int(i)].as_py()
+                first_sheet, first_row = _first_occurrence(key, earlier + [(run, rids, ~bad & ~dup)])
                 run.errors.setdefault(int(i), []).append((None, f"E_DUPLICATE_KEY|{first_sheet}|{first_row}"))
             bad |= dup
             accepted = np.flatnonzero(~bad)
@@ -47,25 +50,25 @@ def assemble(runs: list[SheetRun], contract: Contract, manifest: dict, workers: 
             on_run(run)
             manifest["rows_rejected"] += int(bad.sum())
             manifest["rows_loaded"] += len(accepted)
-            if len(accepted):
-                staged.append((run, keys, accepted))
-            if bad.any():
+            if len(accepted) and staged:
+                typed.append((run, keys, accepted))
+            if bad.any() and staged:
                 rejected.append(_rejected_rows(run, np.flatnonzero(bad)))
-        tables = list(pool.map(lambda job: _typed(job[0], contract, job[1], job[2], manifest), staged))
+        tables = list(pool.map(lambda job: _typed(job[0], contract, job[1], job[2], manifest), typed))
     return (pa.concat_tables(tables, promote_options="permissive") if tables else None), rejected
 
 
-def _first_occurrence(record_id: str, runs: list[tuple[SheetRun, pa.Array, np.ndarray]]) -> tuple[str, int]:
+def _first_occurrence(key: str, runs: list[tuple[SheetRun, pa.Array, np.ndarray]]) -> tuple[str, int]:
     """Sheet and Excel row of the accepted row a duplicate repeats."""
-    for run, rids, accepted in runs:
-        hits = np.flatnonzero(accepted & np.asarray(pc.equal(rids, record_id).to_numpy(zero_copy_only=False), bool))
+    for run, keys, accepted in runs:
+        hits = np.flatnonzero(accepted & np.asarray(pc.equal(keys, key).to_numpy(zero_copy_only=False), bool))
         if len(hits):
             return run.match.sheet.name, int(run.row_numbers[hits[0]])
-    raise LookupError(record_id)
+    raise LookupError(key)
 
 
 def _keys(run: SheetRun, contract: Contract) -> dict[str, pa.Array]:
-    """Subject columns, natural key and record id for every row (rejected rows included: they are not staged)."""
+    """Subject columns and natural key of every row (rejected rows included: they are not staged)."""
     keys = subjects.resolve(run.frame, contract)
     n = len(run.frame)
     parts = [pa.repeat(pa.scalar(contract.kind), n), keys["_subject_id"]]
@@ -77,12 +80,11 @@ def _keys(run: SheetRun, contract: Contract) -> dict[str, pa.Array]:
         else:
             parts.append(pa.nulls(n, pa.string()))
     keys["_natural_key"] = pc.binary_join_element_wise(*parts, KEY_SEP, null_handling="replace", null_replacement="")
-    keys["_record_id"] = _digest(pa.table({"k": keys["_natural_key"]}), length=32)
     return keys
 
 
 def _repeats(rids: pa.Array, accepted: np.ndarray, seen: pa.Array) -> np.ndarray:
-    """Accepted rows whose record id an earlier accepted row (this sheet or an earlier one) already has."""
+    """Accepted rows whose natural key an earlier accepted row (this sheet or an earlier one) already has."""
     positions = np.flatnonzero(accepted)
     candidates = rids.take(pa.array(positions))
     if len(pc.unique(candidates)) == len(candidates) and not pc.any(pc.is_in(candidates, value_set=seen)).as_py():
@@ -134,7 +136,7 @@ def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: n
         **{k: pick(keys[k]) for k in ("_subject_type", "_subject_id", "_subject_name", "_org_code")},
         "_record_date": pick(record_date) if record_date is not None else pa.nulls(n, pa.date32()),
         "_natural_key": pick(keys["_natural_key"]),
-        "_record_id": pick(keys["_record_id"]),
+        "_record_id": _digest(pa.table({"k": pick(keys["_natural_key"])}), length=32),
         "_content_hash": _digest(table, "md5"),  # change detection only: md5 is twice as fast here
     }
     for k, v in extra.items():
@@ -154,6 +156,8 @@ def _rejected_rows(run: SheetRun, rows: np.ndarray) -> pa.Table:
 
 def _digest(table: pa.Table, function: str = "sha256", length: int = 64) -> pa.Array:
     """Hex digest of each row's values joined by U+001F (null as ''), computed by DuckDB in vectors."""
+    import duckdb  # staging only: a dry run never loads DuckDB
+
     joined = ", ".join(f'coalesce(CAST("{c}" AS VARCHAR), \'\')' for c in table.column_names)
     con = duckdb.connect()
     try:

@@ -118,8 +118,10 @@ class Validator:
                 continue
             outside = pc.or_(pc.less(dates, pa.scalar(first, pa.date32())),
                              pc.greater_equal(dates, pa.scalar(after, pa.date32())))
-            rows = [int(i) for i in np.flatnonzero(pc.fill_null(outside, False).to_numpy(zero_copy_only=False))
-                    if not any(c == column for c, _ in run.errors.get(int(i), ()))]
+            mask = np.array(pc.fill_null(outside, False).to_numpy(zero_copy_only=False), dtype=bool)
+            # rows whose date already has an error keep that error only (iterating the few rows with errors)
+            mask[[i for i, errs in run.errors.items() if any(c == column for c, _ in errs)]] = False
+            rows = np.flatnonzero(mask).tolist()
             hits.append((run, rows, dates))
         total = sum(len(rows) for _, rows, _ in hits)
         if total <= MAX_ROW_DATE_NOTES:

@@ -1,0 +1,29 @@
+"""`bs-credit check` on a small file pays only for what it uses: no Dagster, no warehouse (DuckDB), no staging
+(Parquet), no publishing or lists code. Measured in a fresh interpreter through sys.modules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from bs_credit_pipeline_tests.report_content import bad_penalty_csv
+
+UNUSED = ("dagster", "dagster_webserver", "duckdb", "pyarrow.parquet", "bs_credit_pipeline.warehouse",
+          "bs_credit_pipeline.defs", "bs_credit_pipeline.definitions", "bs_credit_pipeline.lists",
+          "bs_credit_pipeline.publish", "bs_credit_pipeline.pipeline")
+
+
+def test_check_of_a_small_file_imports_no_dagster_and_no_warehouse(tmp_path):
+    source = bad_penalty_csv(tmp_path / "2026年10月行政处罚.csv")
+    code = ("import json, sys\nfrom bs_credit_pipeline.cli import main\n"
+            f"rc = main(['check', {str(source)!r}, '--department', 'scjgj', '--month', '2026-10', "
+            f"'--out', {str(tmp_path / 'out')!r}])\n"
+            "print(json.dumps({'rc': rc, 'modules': sorted(sys.modules)}))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["rc"] == 1  # partial: the file has bad rows
+    assert list((tmp_path / "out").glob("*_校验报告_*.xlsx"))
+    loaded = [m for m in result["modules"] if any(m == u or m.startswith(u + ".") for u in UNUSED)]
+    assert loaded == []
