@@ -160,9 +160,10 @@ def _print_highlights(home: Home, as_of) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import write_demo_inbox
+    from .analyst.report import write_report
+    from .demo import nightly_dates, write_demo_inbox
     from .defs.run import run_pipeline
-    from .pipeline import pseudonym_key
+    from .pipeline import build_lists, pseudonym_key
     from .warehouse import schema
 
     home = Home.from_env(args.home).ensure()
@@ -173,7 +174,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     pseudonym_key(home, create=True)
     print(f"已在 {home.inbox} 写入 {len(files)} 个示例报送文件（部分含典型错误）。")
     print(f"分析快照的假名化密钥保存在 {key_path}（不在任何数据库文件中；生产环境请用环境变量 BS_CREDIT_PSEUDONYM_KEY）。")
+    history = nightly_dates(as_of)
+    # The first run loads the inbox and runs the nightly job as of a year back; the dates between get the
+    # nightly job's list build alone (its credit_lists step: what the list history records), then today's run.
+    if not run_pipeline(home, history[0]).nightly_success:
+        print(f"夜间任务（{history[0]}）失败")
+        return 1
+    for day in history[1:-1]:
+        build_lists(home, day)
     summary = run_pipeline(home, as_of)
+    print(f"夜间任务已按 {'、'.join(d.isoformat() for d in history)} 依次运行（名单历史见分析快照的 analyst.list_history）。")
     print()
     conn = schema.connect(home.warehouse, read_only=True)
     try:
@@ -202,7 +212,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("去哪里看：")
     print(f"  给各部门的校验报告：{home.outbox}")
     print(f"  数据仓库（DuckDB）：{home.warehouse}")
-    print(f"  分析快照（假名化，可在流水线运行时打开）：{home.analytics}")
+    print(f"  分析快照（假名化，可在流水线运行时打开）：{home.analytics}（说明见 docs/WAREHOUSE.md）")
+    print(f"  信用办月度概览（HTML，可打印）：{write_report(home.analytics, None, None).path}")
     print(f"  公开名单：{home.publish / as_of.isoformat()}")
     print(f"  Dagster 界面：bs-credit ui --home {home.root}；报送情况：bs-credit status --home {home.root}")
     return 0 if summary.nightly_success else 1
@@ -359,6 +370,25 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _month(text: str) -> str:
+    if not MONTH_RE.match(text):
+        raise argparse.ArgumentTypeError(f"月份应写作 YYYY-MM，如 2026-11（收到 {text!r}）")
+    return text
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .analyst.report import ReportError, write_report
+
+    home = Home.from_env(args.home)
+    try:
+        report = write_report(home.analytics, Path(args.output) if args.output else None, args.month)
+    except ReportError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"月度概览（{report.month}，{report.charts} 张图）：{report.path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bs-credit", description="保山市公共信用信息归集处理流水线")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress (English)")
@@ -383,6 +413,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
     p.add_argument("--as-of", help="YYYY-MM-DD (default today in Asia/Shanghai)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="the credit office's monthly overview: one self-contained HTML file (Chinese)")
+    p.add_argument("--month", type=_month, help="YYYY-MM (default: the month before the snapshot's as-of date)")
+    p.add_argument("--output", help="HTML file to write (default: <home>/reports/信用信息月度概览-<month>.html)")
+    p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("demo", help="write realistic sample submissions, run everything, say where to look")
     p.add_argument("--home", help="BS_CREDIT_HOME (default ./var)")

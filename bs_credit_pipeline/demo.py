@@ -31,6 +31,15 @@ LEGACY_XLS_MONTH = "2026-10"
 TRADES = ["食品", "商贸", "建筑工程", "运输", "药业", "农业开发", "矿业", "餐饮管理", "电子商务", "茶业"]
 
 
+HISTORY_DAYS = (365, 182, 91, 30)  # the demo's nightly job also runs as of these many days back, oldest first
+
+
+def nightly_dates(as_of: dt.date) -> list[dt.date]:
+    """The as-of dates the demo runs the nightly job for, oldest first, ending with `as_of`: the list history
+    (mart.list_snapshot / list_change, the snapshot's analyst.list_history) then spans a year."""
+    return [as_of - dt.timedelta(days=d) for d in HISTORY_DAYS] + [as_of]
+
+
 def _rng(rng_or_seed) -> np.random.Generator:
     return rng_or_seed if isinstance(rng_or_seed, np.random.Generator) else np.random.default_rng(rng_or_seed)
 
@@ -290,11 +299,14 @@ def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int 
 
     # 税务局: A级纳税人 (good records, announced each April for the year before) and 重大税收违法失信主体.
     grant_year = last_month.year if last_month.month > 4 else last_month.year - 1
+    # The file re-sends the year before's announcement too (orgs 24-33): those have expired since, so the red
+    # list of a year ago (the demo's list history) differs from today's.
     good = [{"subject_name": world.orgs[i]["name"], "subject_code": world.orgs[i]["uscc"],
              "honour_type": "纳税信用A级" if i % 3 == 0 else "A级纳税人",
-             "honour_name": f"{grant_year - 1}年度纳税信用A级纳税人", "granting_unit": name["swj"],
-             "grant_doc_no": f"保税公告〔{grant_year}〕{i + 1}号", "grant_date": dt.date(grant_year, 4, 20),
-             "valid_until": dt.date(grant_year + 1, 4, 19), "domain": "税收缴纳"} for i in range(20, 30)]
+             "honour_name": f"{year - 1}年度纳税信用A级纳税人", "granting_unit": name["swj"],
+             "grant_doc_no": f"保税公告〔{year}〕{i + 1}号", "grant_date": dt.date(year, 4, 20),
+             "valid_until": dt.date(year + 1, 4, 19), "domain": "税收缴纳"}
+            for year, orgs in ((grant_year, range(20, 30)), (grant_year - 1, range(24, 34))) for i in orgs]
     headers, body = _rows_to_cells(c["good_record"], good)
     p = folder("swj", m1) / "A级纳税人名单.xlsx"
     _write_xlsx(p, None, headers, body, footer=False)

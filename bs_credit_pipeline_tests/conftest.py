@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from bs_credit_pipeline.parsing import today_in_shanghai
+
 # CI explores the same examples on every run (a red CI is then reproducible); local runs keep exploring.
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
@@ -57,3 +59,23 @@ def status_conn(tmp_path):
     conn.execute(lists_world.RECORD_STATUS_DDL)
     yield conn
     conn.close()
+
+
+# The demo as of today (its files are received now: an earlier as-of would see none of them as delivered).
+DEMO_AS_OF = today_in_shanghai()
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory):
+    """`bs-credit demo --as-of DEMO_AS_OF` run once per session (nightly jobs a year back, so the snapshot has
+    list history); read-only: tests that change it take a copy. Its first user waits for it: modules using it
+    allow DEMO_TIMEOUT seconds per test."""
+    from bs_credit_pipeline import cli
+    from bs_credit_pipeline.paths import Home
+
+    home = Home(tmp_path_factory.mktemp("demo") / "home")
+    assert cli.main(["demo", "--home", str(home.root), "--as-of", DEMO_AS_OF.isoformat()]) == 0
+    return home
+
+
+DEMO_TIMEOUT = 900  # the demo runs the nightly job twice and the list build thrice: minutes on a loaded machine

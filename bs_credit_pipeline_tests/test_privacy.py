@@ -25,8 +25,10 @@ from bs_credit_pipeline.publish import scan_for_raw_ids
 from bs_credit_pipeline.retention import RETENTION_VAR
 from bs_credit_pipeline.warehouse import leaks, privacy, schema
 from bs_credit_pipeline.warehouse.snapshot import build_snapshot
+from conftest import DEMO_AS_OF, DEMO_TIMEOUT
 
-AS_OF = dt.date(2026, 12, 2)
+AS_OF = DEMO_AS_OF  # the session's demo_home fixture (conftest) runs the demo as of it
+pytestmark = pytest.mark.timeout(DEMO_TIMEOUT)
 KEY = "privacy-test-key-0123456789abcdef"
 RAW_BY_DESIGN = ("inbox", "staging", "outbox", "secrets", "publish")  # scanned separately or raw on purpose
 
@@ -62,13 +64,6 @@ def _assert_private(home: Home, needles: leaks.Needles, log_text: str) -> None:
     assert scan_for_raw_ids([published]) == []
     id_only = leaks.Needles(frozenset(), needles.ids, starred=False)  # the masking rule shows 6 + 4 there
     assert leaks.scan_files(published, id_only) == []
-
-
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory):
-    home = Home(tmp_path_factory.mktemp("privacy_demo") / "home")
-    assert cli.main(["demo", "--home", str(home.root), "--as-of", AS_OF.isoformat()]) == 0
-    return home
 
 
 def test_demo_leaks_no_name_or_id(demo_home, caplog):

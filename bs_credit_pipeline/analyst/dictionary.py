@@ -50,6 +50,11 @@ def annotate(conn, registry: Registry, catalog: Catalog) -> int:
     """COMMENT ON every table, view and column that has a label; then fill analyst.data_dictionary.
     Returns the number of columns left without a label."""
     fields = contract_fields(registry, catalog)
+    tables = catalog.tables | {
+        f"{SCHEMA}.{kind}": {"label": f"{c.title}（分析用）",
+                             "description": f"每条当前{c.title}记录一行：公共字段同 analyst.record，其后为数据标准"
+                                            f"（{c.standard or '本平台'}）的各字段，已转换类型，金额换算为元"}
+        for kind, c in registry.contracts.items()}
     conn.execute(f"""CREATE TABLE {SCHEMA}.data_dictionary (
         schema_name VARCHAR, table_name VARCHAR, object_type VARCHAR, "column" VARCHAR, data_type VARCHAR,
         label VARCHAR, unit VARCHAR, description VARCHAR, contract_field VARCHAR, legal_basis VARCHAR)""")
@@ -61,7 +66,7 @@ def annotate(conn, registry: Registry, catalog: Catalog) -> int:
     rows, unlabelled = [], 0
     for schema, table, kind in objects:
         key = table if schema == "main" else f"{schema}.{table}"
-        spec = catalog.tables.get(key)
+        spec = tables.get(key)
         if spec:
             text = spec["label"] + (f"：{spec['description']}" if spec.get("description") else "")
             conn.execute(f"COMMENT ON {kind.upper()} {schema}.{table} IS {_sql_text(text)}")

@@ -8,15 +8,19 @@ except the contract fields of the per-kind views, which come from the masked pay
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 
 import yaml
 
+from .. import status
 from ..contracts import Registry
 from ..contracts.model import ColumnSpec
 from ..lists.sql import lit
 from .catalog import Catalog
 
+log = logging.getLogger(__name__)
 RULES_DIR = Path(__file__).resolve().parents[2] / "data_contracts" / "rules"
 SCHEMA = "analyst"
 
@@ -120,11 +124,13 @@ def kind_views(registry: Registry, catalog: Catalog) -> dict[str, str]:
 def lookup_rows(registry: Registry, catalog: Catalog) -> dict[str, tuple[list[tuple[str, str]], list[tuple]]]:
     """Lookup tables: name -> ([(column, SQL type)], rows)."""
     kinds_zh = {k: c.title for k, c in registry.contracts.items()}
+    expected = status.expectations()  # department -> first month it must submit (departments.yaml `expected`)
     return {
         "department": ([("department", "VARCHAR"), ("department_name", "VARCHAR"), ("aliases", "VARCHAR[]"),
-                        ("kinds", "VARCHAR[]"), ("kinds_zh", "VARCHAR[]"), ("domains", "VARCHAR[]")],
+                        ("kinds", "VARCHAR[]"), ("kinds_zh", "VARCHAR[]"), ("domains", "VARCHAR[]"),
+                        ("expected_from", "VARCHAR")],
                        [(d.code, d.name, list(d.aliases), list(d.kinds), [kinds_zh[k] for k in d.kinds],
-                         list(d.domains)) for d in registry.departments.values()]),
+                         list(d.domains), expected.get(d.code)) for d in registry.departments.values()]),
         "record_kind": ([("kind", "VARCHAR"), ("zh", "VARCHAR"), ("standard", "VARCHAR"),
                          ("legal_basis", "VARCHAR[]")],
                         [(k, c.title, c.standard, list(c.legal_basis)) for k, c in registry.contracts.items()]),
@@ -271,25 +277,26 @@ def other_views(catalog: Catalog) -> dict[str, str]:
         "timeliness": f"""CREATE VIEW {a}.timeliness AS
             WITH card AS (SELECT * FROM mart.department_scorecard
                           WHERE as_of = (SELECT max(as_of) FROM mart.department_scorecard)),
-            months AS (SELECT DISTINCT month FROM card),
-            never AS (  -- registered departments that never sent anything: every month is theirs too
-                SELECT d.department, d.department_name, m.month FROM {a}.department AS d, months AS m
-                WHERE d.department NOT IN (SELECT department FROM card))
-            SELECT c.as_of, c.department, d.department_name, d.kinds_zh, c.month, c.status, st.zh AS status_zh,
-                   c.deadline, c.delivered_at, c.days_late, c.files, c.files_rejected, c.note
-            FROM card AS c
-            LEFT JOIN {a}.department AS d ON d.department = c.department
-            LEFT JOIN {a}.status AS st ON st.scope = 'timeliness' AND st.status = c.status
-            UNION ALL
-            SELECT (SELECT max(as_of) FROM card), n.department, n.department_name, d.kinds_zh, n.month,
-                   x.status, st.zh, x.deadline, NULL, NULL, 0, 0, st.zh
-            FROM never AS n
-            JOIN {a}.department AS d ON d.department = n.department
-            CROSS JOIN LATERAL (
-                SELECT {_deadline_sql('n.month')} AS deadline,
-                       CASE WHEN (SELECT max(as_of) FROM card) > {_deadline_sql('n.month')} THEN 'missing'
-                            ELSE 'pending' END AS status) AS x
-            LEFT JOIN {a}.status AS st ON st.scope = 'timeliness' AND st.status = x.status""",
+            day AS (SELECT max(as_of) AS as_of FROM mart.record_status),
+            due AS (  -- every month each department is expected to submit, up to the snapshot's month
+                SELECT department, strftime(unnest(range(strptime(expected_from || '-01', '%Y-%m-%d'),
+                           date_trunc('month', (SELECT as_of FROM day)) + INTERVAL 1 MONTH, INTERVAL 1 MONTH)),
+                           '%Y-%m') AS month
+                FROM {a}.department WHERE expected_from IS NOT NULL),
+            cells AS (SELECT department, month FROM card UNION SELECT department, month FROM due)
+            SELECT (SELECT as_of FROM day) AS as_of, x.department, d.department_name, d.kinds_zh, x.month,
+                   (due.month IS NOT NULL) AS expected, coalesce(c.status, x.status) AS status,
+                   st.zh AS status_zh, coalesce(c.deadline, x.deadline) AS deadline, c.delivered_at, c.days_late,
+                   coalesce(c.files, 0) AS files, coalesce(c.files_rejected, 0) AS files_rejected,
+                   coalesce(c.note, st.zh) AS note
+            FROM (SELECT cells.*, {_deadline_sql('cells.month')} AS deadline,
+                         CASE WHEN (SELECT as_of FROM day) > {_deadline_sql('cells.month')} THEN 'missing'
+                              ELSE 'pending' END AS status
+                  FROM cells) AS x
+            LEFT JOIN card AS c ON c.department = x.department AND c.month = x.month
+            LEFT JOIN due ON due.department = x.department AND due.month = x.month
+            LEFT JOIN {a}.department AS d ON d.department = x.department
+            LEFT JOIN {a}.status AS st ON st.scope = 'timeliness' AND st.status = coalesce(c.status, x.status)""",
         "gov_ranking": f"""CREATE VIEW {a}.gov_ranking AS
             WITH g AS (
                 SELECT *, CASE WHEN evaluated_type = 'county' THEN 'division'
@@ -314,8 +321,14 @@ def other_views(catalog: Catalog) -> dict[str, str]:
     }
 
 
+_SOURCE_RE = re.compile(r"\b(core|mart|ops|analyst)\.([a-z_]+)\b")
+
+
 def build(conn, registry: Registry, catalog: Catalog) -> list[str]:
-    """Create schema `analyst` in the snapshot being built: lookup tables, then the views. Returns the names."""
+    """Create schema `analyst` in the snapshot being built: lookup tables, then the views. Returns the names.
+
+    A view whose source tables are missing (a warehouse the nightly job has not run on has no mart tables) is
+    left out, and so are the views built on it; the next snapshot after a nightly run has them all."""
     conn.execute(f"CREATE SCHEMA {SCHEMA}")
     names = []
     for name, (columns, rows) in lookup_rows(registry, catalog).items():
@@ -323,7 +336,15 @@ def build(conn, registry: Registry, catalog: Catalog) -> list[str]:
         if rows:
             conn.executemany(f"INSERT INTO {SCHEMA}.{name} VALUES ({', '.join('?' * len(columns))})", rows)
         names.append(name)
+    present = {f"{s}.{t}" for s, t in conn.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() UNION ALL "
+        "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
     for name, sql in [*kind_views(registry, catalog).items(), *other_views(catalog).items()]:
-        conn.execute(sql)
-        names.append(name)
+        sources = {f"{s}.{t}" for s, t in _SOURCE_RE.findall(sql.split(" AS ", 1)[1])}
+        if sources <= present:
+            conn.execute(sql)
+            present.add(f"{SCHEMA}.{name}")
+            names.append(name)
+        else:
+            log.warning("analyst.%s not built: no %s in the warehouse yet", name, ", ".join(sorted(sources - present)))
     return names
