@@ -34,6 +34,7 @@ DEFAULT_DEPARTMENT = {
     "admin_penalty": "scjgj", "admin_licence": "scjgj", "dishonest_debtor": "fy", "serious_dishonesty": "swj", "good_record": "scjgj",
     "volunteer_service": "wmb", "gov_integrity_record": "czj", "credit_repair": "fgw", "objection": "fgw",
 }
+INTAKE_DAY = dt.date(2026, 12, 5)  # the day intake runs: dates after it are "in the future" (W_DATE_FUTURE)
 RESERVED = {"as_of", "phase", "records", "repairs", "objections", "grade", "note", "feedback", "intake"}
 
 
@@ -231,7 +232,7 @@ class Suite:
     def load_phase(self, phase: int) -> None:
         placed = self.placed[phase] = self.write_phase(phase)
         for folder in pipeline.scan_inbox(self.home, self.registry):
-            pipeline.intake_partition(self.home, self.registry, folder)
+            pipeline.intake_partition(self.home, self.registry, folder, today=INTAKE_DAY)
             pipeline.load_into_warehouse(self.home, self.registry, folder.department, folder.month)
         with duckdb.connect(str(self.home.warehouse), read_only=True) as conn:
             for (scen, label), p in placed.items():

@@ -138,7 +138,7 @@ def test_messages_name_the_condition_and_the_length(intake, tmp_path):
 def test_every_bad_row_is_rejected_with_sheet_row_column_value_and_reason(intake, tmp_path):
     rows = [penalty_row(i, person=i % 2 == 1) for i in range(8)]
     rows[1]["id_number"] = rows[1]["id_number"][:10] + "****" + rows[1]["id_number"][14:]
-    rows[2]["decision_date"] = "2026-12-30"  # in the future
+    rows[2]["decision_date"] = "2026-12-30"  # in the future: loaded with a warning
     rows[3]["id_number"] = None  # natural person without an ID
     rows[4]["decision_no"] = None
     rows[5]["id_number"] = "530502199001011234"  # wrong check char
@@ -148,14 +148,14 @@ def test_every_bad_row_is_rejected_with_sheet_row_column_value_and_reason(intake
     result = run(intake, path)
     found = codes(result)
     assert found[3] == {"E_ID_MASKED"}
-    assert found[4] == {"E_DATE_FUTURE"}
+    assert found[4] == {"W_DATE_FUTURE"}  # not also W_DATE_OUTSIDE_MONTH: one note per cell
     assert "E_REQUIRED_IF" in found[5]
     assert found[6] == {"E_REQUIRED"}
     assert found[7] == {"E_ID_CHECK"}
     assert found[8] == {"E_ENUM"}
     assert found[9] & {"E_USCC_CHECK", "E_USCC_ORGCODE_CHECK"}
     m = result.manifest
-    assert (m["rows_read"], m["rows_loaded"], m["rows_rejected"], m["status"]) == (8, 1, 7, "partial")
+    assert (m["rows_read"], m["rows_loaded"], m["rows_rejected"], m["status"]) == (8, 2, 6, "partial")
     first = next(p for p in problems(result) if p["excel_row"] == 3)
     assert first["sheet"] == "处罚信息" and first["excel_column"] == "E" and first["header"] == H["id_number"]
     assert first["raw_value"] == rows[1]["id_number"] and first["message"] and first["hint"]
@@ -164,7 +164,11 @@ def test_every_bad_row_is_rejected_with_sheet_row_column_value_and_reason(intake
     store = pq.read_table(result.manifest_path.with_name(f"{m['sha256']}.rejected.parquet")).to_pylist()
     assert sorted(r["_excel_row"] for r in store) == sorted(rejected_rows)
     assert next(r for r in store if r["_excel_row"] == 3)["id_number"] == rows[1]["id_number"]
-    assert json.loads(next(r for r in store if r["_excel_row"] == 4)["_errors"]) == ["E_DATE_FUTURE"]
+    assert 4 not in {r["_excel_row"] for r in store}
+    future = next(p for p in problems(result) if p["excel_row"] == 4)
+    assert (future["severity"], future["excel_column"], future["raw_value"]) == ("warning", "L", "2026-12-30")
+    assert future["message"] == f"“{H['decision_date']}”的日期 2026-12-30 晚于今天（报送处理当日）"
+    assert "该行已入库" in future["hint"] and "不会公示" in future["hint"]
 
 
 def _damaged(citizen_id: str) -> str:
@@ -442,7 +446,9 @@ def test_a_sheet_validated_in_chunks_gives_what_one_pass_gives(tmp_path):
     assert (manifest["rows_read"], manifest["rows_loaded"], manifest["rows_rejected"]) == (17, 13, 4)
     duplicate = next(p for p in found if p["code"] == "E_DUPLICATE_KEY")
     assert duplicate["excel_row"] == 16 and "2" in duplicate["message"]  # repeats the accepted row 2
-    assert [r["_excel_row"] for r in staged] == [2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 14, 15, 17]
+    # row 6 (dated after today) loads with a warning, so row 17 repeating its key is the duplicate now
+    assert [r["_excel_row"] for r in staged] == [2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15]
+    assert [p["code"] for p in found if p["excel_row"] == 6] == ["W_DATE_FUTURE"]
 
 
 GARBAGE = ["", " ", "个人", "abc", "-5", "1e5", "2026-13-45", "２０２６年１０月３日", "46298.5", "NaN", "合计", "x" * 300,

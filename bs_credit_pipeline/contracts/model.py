@@ -13,7 +13,7 @@ COLUMN_TYPES = (
 )
 KNOWN_CHECKS = ("not_future", "gov_organ_uscc")  # named checks validation implements
 CHECK_TYPES = {"not_future": ("date",), "gov_organ_uscc": ("uscc", "subject_code")}
-CHECK_MESSAGES = {"not_future": "E_DATE_FUTURE", "gov_organ_uscc": "E_GOV_ORGAN_USCC"}
+CHECK_MESSAGES = {"not_future": "W_DATE_FUTURE", "gov_organ_uscc": "E_GOV_ORGAN_USCC"}
 PROMOTE_KEYS = ("category", "end_date", "severity")  # warehouse columns filled from the payload
 VALUES_FROM = ("domains", "kinds")  # enum lists resolved at load: domain names / titles of record kinds
 

@@ -113,9 +113,11 @@ class Intake:
                 raise FileLevel("F_WRONG_DEPARTMENT", department=dept.name, kind=contract.title)
             runs = self.validator.sheets(workbook.sheets, contract, dept, today, manifest, problems)
             self.validator.check_source_unit(runs, contract, dept)
+            described = len(problems)
             valid, rejected = stage.assemble(runs, contract, manifest, self.validator.workers,
                                              lambda run: problem_rows.describe(self.registry, run, contract, problems, month),
                                              staged=stage_rows)
+            _errors_first(problems, described)
             reported = runs
             _count(problems, manifest)
             domains = sorted({d for r in runs for d in pd.unique(r.domain) if d is not None})
@@ -238,6 +240,13 @@ def _safely(function, *args) -> int:
     except Exception as exc:  # noqa: BLE001 - counting is best effort on a file already refused
         log.error("could not count the rows of a refused file: %s", _where(exc))
         return 0
+
+
+def _errors_first(problems: list[dict], start: int) -> None:
+    """Row problems from `start` on in one order however a sheet was chunked: per sheet, errors then warnings."""
+    sheets = {p["sheet"]: None for p in problems[start:]}
+    rank = {name: i for i, name in enumerate(sheets)}
+    problems[start:] = sorted(problems[start:], key=lambda p: (rank[p["sheet"]], p["severity"] != "error"))
 
 
 def _count(problems: list[dict], manifest: dict) -> None:

@@ -29,7 +29,7 @@ PERSON_ID_TYPES = frozenset({"身份证", "居民身份证", ""})
 CELL = "CELL"  # the precise code of these checks' failures is kept per cell in the run context
 CHECK_CODES = {  # check name (as pandera reports it in failure cases) -> problem code
     "isin": "E_ENUM", "multi_isin": "E_ENUM", "str_length": "E_TOO_LONG", "identifier": CELL, "amount": CELL,
-    "id_number": CELL, "date_text": "E_DATE_FORMAT", "not_future": "E_DATE_FUTURE",
+    "id_number": CELL, "date_text": "E_DATE_FORMAT",
     "gov_organ_uscc": "E_GOV_ORGAN_USCC", "required_if": "E_REQUIRED_IF", "subject_identified": "E_SUBJECT_ID_MISSING",
     "not_nullable": "E_REQUIRED",
 }
@@ -136,14 +136,6 @@ def date_text(series: pd.Series) -> pd.Series:
     return pd.Series(~bad, index=series.index)
 
 
-@extensions.register_check_method(supported_types=pd.Series)
-def not_future(series: pd.Series) -> pd.Series:
-    """A decision date may not lie after today (Asia/Shanghai)."""
-    parsed = _parsed_dates(series)
-    late = pc.fill_null(pc.greater(parsed, pyarrow.scalar(_RUN.get().today, pyarrow.date32())), False)
-    return pd.Series(~late.to_numpy(zero_copy_only=False), index=series.index)
-
-
 @extensions.register_check_method(statistics=["integer"], supported_types=pd.Series)
 def amount(series: pd.Series, *, integer: bool) -> pd.Series:
     """A non-negative number (an integer where the contract says so)."""
@@ -197,8 +189,6 @@ def _column_checks(col: ColumnSpec) -> list[pa.Check]:
         checks.append(pa.Check.identifier(scheme=col.type))
     if col.type == "date":
         checks.append(pa.Check.date_text())
-        if "not_future" in col.checks:
-            checks.append(pa.Check.not_future())
     if col.type in ("decimal", "integer"):
         checks.append(pa.Check.amount(integer=col.type == "integer"))
     if "gov_organ_uscc" in col.checks:
@@ -401,6 +391,19 @@ def _to_problems(failures: pd.DataFrame | None, run: _Run) -> Problems:
     failures = failures[failures["code"].notna()].drop_duplicates(["index", "column"], keep="first")
     failures = failures.sort_values(["index"], kind="stable")
     return Problems(failures["index"].to_numpy(), failures["column"].tolist(), failures["code"].tolist())
+
+
+def future_dates(dates: dict[str, pyarrow.Array], contract: Contract, today: dt.date) -> Problems:
+    """Dates after `today` in columns with the `not_future` check: a warning (W_DATE_FUTURE), never a rejection;
+    the row loads and the lists count the record from its date on."""
+    found: list[tuple[int, str]] = []
+    for col in contract.columns:
+        if "not_future" in col.checks and col.name in dates:
+            late = pc.fill_null(pc.greater(dates[col.name], pyarrow.scalar(today, pyarrow.date32())), False)
+            found += [(int(i), col.name) for i in np.flatnonzero(late.to_numpy(zero_copy_only=False))]
+    found.sort(key=lambda f: f[0])
+    return Problems(np.array([f[0] for f in found], dtype=np.int64), [f[1] for f in found],
+                    ["W_DATE_FUTURE"] * len(found))
 
 
 def warnings_for(frame: pd.DataFrame, contract: Contract) -> Problems:

@@ -25,7 +25,8 @@ from .header import SCAN_ROWS, TEMPLATE_SHEETS, HeaderMatch, _has_text, footer_o
 from .read import SheetData
 from .report import excel_column
 from .schema import (
-    CODE_TYPES, CompiledContract, Problems, compile_contract, enum_rewordings, normalise_frame, validate_frame, warnings_for,
+    CODE_TYPES, CompiledContract, Problems, compile_contract, enum_rewordings, future_dates, normalise_frame,
+    validate_frame, warnings_for,
 )
 
 MAX_ROW_DATE_NOTES = 20  # more record dates outside the month than this: one note for the file, not one per row
@@ -119,8 +120,9 @@ class Validator:
             outside = pc.or_(pc.less(dates, pa.scalar(first, pa.date32())),
                              pc.greater_equal(dates, pa.scalar(after, pa.date32())))
             mask = np.array(pc.fill_null(outside, False).to_numpy(zero_copy_only=False), dtype=bool)
-            # rows whose date already has an error keep that error only (iterating the few rows with errors)
+            # rows whose date already has an error, or a W_DATE_FUTURE note, keep that one only
             mask[[i for i, errs in run.errors.items() if any(c == column for c, _ in errs)]] = False
+            mask[[i for i, ws in run.warnings.items() if (column, "W_DATE_FUTURE") in ws]] = False
             rows = np.flatnonzero(mask).tolist()
             hits.append((run, rows, dates))
         total = sum(len(rows) for _, rows, _ in hits)
@@ -190,6 +192,7 @@ class Validator:
             found, parsed = validate_frame(compiled, frame, today)
             _collect(errors, found, pos)
             _collect(warnings, warnings_for(frame, compiled.contract), pos, skip=errors)
+            _collect(warnings, future_dates(parsed, compiled.contract, today), pos, skip=errors)
             _collect(warnings, enum_rewordings(sub_raw, compiled.contract), pos, skip=errors)
             frames.append((pos, frame))
             for k, v in parsed.items():
