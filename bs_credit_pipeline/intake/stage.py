@@ -79,7 +79,9 @@ def _keys(run: SheetRun, contract: Contract) -> dict[str, pa.Array]:
             parts.append(pa.array(run.frame[name], pa.string(), from_pandas=True))
         else:
             parts.append(pa.nulls(n, pa.string()))
-    keys["_natural_key"] = pc.binary_join_element_wise(*parts, KEY_SEP, null_handling="replace", null_replacement="")
+    key = pc.binary_join_element_wise(*parts, KEY_SEP, null_handling="replace", null_replacement="")
+    # a pandas column rewritten row by row (canonical enum values) converts to a chunked array
+    keys["_natural_key"] = key.combine_chunks() if isinstance(key, pa.ChunkedArray) else key
     return keys
 
 
