@@ -6,13 +6,15 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from bs_credit_pipeline.lists import gov_integrity, load_rules, sanctions, sqlfiles
+from bs_credit_pipeline.lists import display, gov_integrity, load_rules, sanctions, sqlfiles
 
 RULES = load_rules()
 # the rendered fragments of the files that have some, from the repository's rules
 FRAGMENTS = {
     "watch_list": lambda: sanctions.watch_fragments(RULES),
     "integrity_score": lambda: {"persons": "TRUE"},
+    "display_base": lambda: display.base_fragments(RULES["display_periods"]),
+    "record_status": lambda: display.status_fragments(RULES["display_periods"]),
     "gov_integrity_records": lambda: {"kinds": gov_integrity.kinds_fragment(gov_integrity.load_rules())},
 }
 
