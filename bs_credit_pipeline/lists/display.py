@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from . import basis, rule_tables, sqlfiles
+from . import basis, engine, rule_tables, sqlfiles
 from .sql import in_list, keyword_regex, lit, template
 
 log = logging.getLogger(__name__)
@@ -288,124 +288,69 @@ def _met_sql(repairs: dict) -> str:
     return f"array_to_string(list_transform({_preconditions_sql(repairs, 'met')}, lambda x: x.message), '，')"
 
 
-def build_repair_decisions(conn, as_of: dt.date, display: dict, repairs: dict) -> None:
-    """mart.repair_decision for as_of from core.repair and the targeted records; mirror status into core.repair.
-
-    A repair is granted only when the department deciding it may decide for the record (deciders), the outcome
-    word means grant, the record is repairable and every precondition of the rule in force holds; each unmet
-    precondition is listed with the record's display rule id."""
-    a = lit(as_of)
-    conn.execute("CREATE OR REPLACE TEMP TABLE temp_repair_rows AS "
-                 + _rows_where("record_id IN (SELECT record_id FROM core.repair)"))
-    targets = _base_sql(display, "temp_repair_rows")  # the rows once: _base_sql reads them three times
-    outcomes = repairs["repair_outcomes"]
-    titles = rule_titles(display)
-    title = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in titles.items())
-    texts = repairs["repair_reasons"]
+def repair_fragments(display: dict, repairs: dict) -> dict[str, str]:
+    """The rendered fragments of repair_decision.sql (see its header)."""
+    keys = ("unmatched", "special_serious", "not_repairable", "wrong_decider", "decided_refuse", "unmet", "pending",
+            "granted")  # the reason keys repair_decision.sql gives
+    texts = {k: repairs["repair_reasons"][k] for k in keys}
+    by_kind = repairs["repair_reasons"].get("not_repairable_by_kind") or {}
 
     def t(text: str) -> str:
         return template(text, rule_title="rule_title", rule_id="rule_id", department="department",
                         record_department="record_department", met="met",
                         unmet="array_to_string(list_transform(unmet, lambda u: u.message), '；')")
-    by_kind = " ".join(f"WHEN NOT repairable AND record_kind = {lit(k)} THEN {t(v)}"
-                       for k, v in (texts.get("not_repairable_by_kind") or {}).items())
-    conn.execute(f"""
-        CREATE OR REPLACE TABLE mart.repair_decision AS
-        WITH b AS ({targets}), x AS (
-            SELECT rp.*, coalesce(rp.department, split_part(rp.submission_id, '|', 1)) AS dep FROM core.repair rp
-        ), d AS (
-            SELECT rp.repair_id, rp.record_id, coalesce(b.subject_id, rp.subject_id) AS subject_id,
-                   rp.target_kind, rp.target_ref, rp.received_date, rp.decided_date, rp.outcome, rp.dep AS department,
-                   rp.deciding_unit, b.department AS record_department, b.rule_id, b.display_min_end,
-                   b.record_id IS NOT NULL AS matched,
-                   coalesce({_decider_sql(repairs)}, FALSE) AS decider_ok,
-                   rp.outcome IN {_outcome_words(outcomes, 'grant')} AS grant_word,
-                   coalesce(b.repairable, TRUE) AS repairable,
-                   coalesce(b.special, FALSE) AS special, b.kind AS record_kind,
-                   CASE WHEN b.record_id IS NOT NULL THEN {_unmet_sql(repairs)} END AS unmet,
-                   CASE WHEN b.record_id IS NOT NULL THEN {_met_sql(repairs)} END AS met,
-                   CASE b.rule_id {title} ELSE b.rule_id END AS rule_title
-            FROM x rp LEFT JOIN b ON b.record_id = rp.record_id
-        )
-        SELECT {a} AS as_of, repair_id, record_id, subject_id, target_kind, target_ref, received_date, decided_date,
-               outcome, department, record_department, rule_id, display_min_end,
-               CASE
-                 WHEN NOT matched THEN 'unmatched'
-                 WHEN NOT repairable THEN 'refused'
-                 WHEN NOT decider_ok THEN 'flagged'
-                 WHEN NOT grant_word THEN 'refused'
-                 WHEN len(unmet) > 0 THEN 'refused'
-                 WHEN coalesce(decided_date, received_date) > {a} THEN 'pending'
-                 ELSE 'granted' END AS status,
-               CASE WHEN matched AND decider_ok AND grant_word AND repairable THEN list_transform(unmet, lambda u: u.id)
-                    ELSE CAST([] AS VARCHAR[]) END AS unmet_preconditions,
-               CASE
-                 WHEN NOT matched THEN {t(texts['unmatched'])}
-                 WHEN NOT repairable AND special THEN {t(texts['special_serious'])}
-                 {by_kind}
-                 WHEN NOT repairable THEN {t(texts['not_repairable'])}
-                 WHEN NOT decider_ok THEN {t(texts['wrong_decider'])}
-                 WHEN NOT grant_word THEN {t(texts['decided_refuse'])}
-                 WHEN len(unmet) > 0 THEN {t(texts['unmet'])}
-                 WHEN coalesce(decided_date, received_date) > {a} THEN {t(texts['pending'])}
-                 ELSE {t(texts['granted'])}
-               END AS status_reason
-        FROM d
-        ORDER BY repair_id
-    """)
+    kinds = " ".join(f"WHEN reason_key = 'not_repairable' AND record_kind = {lit(k)} THEN {t(v)}"
+                     for k, v in by_kind.items())
+    title = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in rule_titles(display).items())
+    return {
+        "base": _base_sql(display, "temp_repair_rows"), "decider_ok": _decider_sql(repairs),
+        "grant_words": _outcome_words(repairs["repair_outcomes"], "grant"),
+        "unmet": _unmet_sql(repairs), "met": _met_sql(repairs), "rule_title": f"CASE b.rule_id {title} ELSE b.rule_id END",
+        "reason_text": f"CASE {kinds} ELSE {_reason_case('reason_key', texts, t)} END" if kinds
+                       else _reason_case("reason_key", texts, t),
+    }
+
+
+def build_repair_decisions(conn, as_of: dt.date, display: dict, repairs: dict) -> None:
+    """mart.repair_decision for as_of from core.repair and the targeted records (repair_decision.sql); on DuckDB,
+    mirror the status into core.repair.
+
+    A repair is granted only when the department deciding it may decide for the record (deciders), the outcome
+    word means grant, the record is repairable and every precondition of the rule in force holds; each unmet
+    precondition is listed with the record's display rule id."""
+    rule_tables.create(conn, rule_statements(as_of, display))
+    # the rows once: the display base reads them three times
+    conn.execute("CREATE OR REPLACE TEMP TABLE temp_repair_rows AS "
+                 + _rows_where("record_id IN (SELECT record_id FROM core.repair)"))
+    conn.execute("CREATE OR REPLACE TABLE mart.repair_decision AS "
+                 + sqlfiles.statements("repair_decision", **repair_fragments(display, repairs))[0])
     conn.execute("DROP TABLE temp_repair_rows")
-    conn.execute("""
-        UPDATE core.repair SET status = d.status, status_reason = d.status_reason
-        FROM mart.repair_decision d
-        WHERE d.repair_id = core.repair.repair_id
-          AND (core.repair.status IS DISTINCT FROM d.status OR core.repair.status_reason IS DISTINCT FROM d.status_reason)
-    """)
+    if engine.writes_core(conn):
+        conn.execute("""
+            UPDATE core.repair SET status = d.status, status_reason = d.status_reason
+            FROM mart.repair_decision d
+            WHERE d.repair_id = core.repair.repair_id
+              AND (core.repair.status IS DISTINCT FROM d.status OR core.repair.status_reason IS DISTINCT FROM d.status_reason)
+        """)
+
+
+def objection_fragments(repairs: dict) -> dict[str, str]:
+    """The rendered fragment of objection_state.sql (see its header)."""
+    def t(text: str) -> str:
+        return template(text, received="strftime(received_date, '%Y-%m-%d')", outcome="outcome")
+    return {"reason_text": _reason_case("reason_key", repairs["objection_reasons"], t)}
 
 
 def build_objection_state(conn, as_of: dt.date, repairs: dict) -> None:
     """temp_objection_state: per record, as of the date: deleted date, pending-since date (no outcome yet, or
     decided after the date) and the date a correction (更正) was decided; and mart.objection_decision, one row
-    per objection with its meaning."""
-    a = lit(as_of)
-    words = repairs["objection_outcomes"]
-    known = in_list(words)
-    conn.execute(f"""
-        CREATE OR REPLACE TEMP TABLE temp_objection_state AS
-        SELECT record_id,
-               min(decided_date) FILTER (WHERE outcome IN {_outcome_words(words, 'delete')} AND decided_date <= {a})
-                   AS deleted_on,
-               min(coalesce(received_date, decided_date))
-                   FILTER (WHERE decided_date IS NULL OR decided_date > {a} OR outcome IS NULL
-                           OR outcome NOT IN {known}) AS pending_since,
-               max(decided_date) FILTER (WHERE outcome IN {_outcome_words(words, 'correct')} AND decided_date <= {a})
-                   AS corrected_on
-        FROM core.objection
-        WHERE record_id IS NOT NULL AND coalesce(received_date, decided_date, DATE '1900-01-01') <= {a}
-        GROUP BY record_id
-    """)
-    meaning = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in words.items())
-    texts = repairs["objection_reasons"]
-
-    def t(text: str) -> str:
-        return template(text, received="strftime(received_date, '%Y-%m-%d')", outcome="outcome")
-    by_meaning = " ".join(f"WHEN outcome IN {_outcome_words(words, m)} THEN {t(texts[m])}"
-                          for m in dict.fromkeys(words.values()))
-    conn.execute(f"""
-        CREATE OR REPLACE TABLE mart.objection_decision AS
-        SELECT {a} AS as_of, objection_id, record_id, subject_id, target_kind, target_ref, received_date,
-               decided_date, outcome,
-               CASE WHEN record_id IS NULL THEN 'unmatched'
-                    WHEN received_date > {a} THEN 'future'
-                    WHEN decided_date IS NULL OR decided_date > {a} OR outcome IS NULL THEN 'pending'
-                    ELSE coalesce(CASE outcome {meaning} END, 'pending') END AS status,
-               CASE WHEN record_id IS NULL THEN {t(texts['unmatched'])}
-                    WHEN received_date > {a} THEN {t(texts['future'])}
-                    WHEN decided_date IS NULL OR decided_date > {a} OR outcome IS NULL THEN {t(texts['pending'])}
-                    {by_meaning}
-                    ELSE {t(texts['unknown_word'])} END AS status_reason
-        FROM core.objection
-        ORDER BY objection_id
-    """)
+    per objection with its meaning (objection_state.sql)."""
+    rule_tables.create(conn, [
+        rule_tables.run_params(as_of),
+        rule_tables.relation("rule_objection_outcome", [("word", "VARCHAR"), ("meaning", "VARCHAR")],
+                             repairs["objection_outcomes"].items()),
+    ])
+    sqlfiles.run(conn, "objection_state", **objection_fragments(repairs))
 
 
 # Columns of mart.record_status (as_of last: a nightly run replaces that column, see _update_changed).

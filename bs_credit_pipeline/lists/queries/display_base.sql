@@ -65,8 +65,8 @@ WITH cat AS (  -- the category's rank and type tests, computed once per distinct
     LEFT JOIN rule_display_tier t ON tiered.penalty AND t.rule_id = tiered.rule_id0 AND t.tier = tiered.severity_tier
 ), ends AS (
     SELECT p.*,
-           CAST(p.record_date + INTERVAL (p.min_months) MONTH AS DATE) AS display_min_end,
-           CAST(coalesce(p.term_end + 1, p.record_date + INTERVAL (p.max_months) MONTH) AS DATE) AS term_stop,
+           CAST(p.record_date + to_months(p.min_months) AS DATE) AS display_min_end,
+           CAST(coalesce(p.term_end + 1, p.record_date + to_months(p.max_months)) AS DATE) AS term_stop,
            CASE WHEN p.end_inclusive THEN p.end_date + 1 ELSE p.end_date END AS explicit_stop
     FROM params p
 ), ended AS (
