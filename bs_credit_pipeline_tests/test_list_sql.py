@@ -17,7 +17,7 @@ FRAGMENTS = {
     "record_status": lambda: display.status_fragments(RULES["display_periods"]),
     "repair_decision": lambda: display.repair_fragments(RULES["display_periods"], RULES["repairs"]),
     "objection_state": lambda: display.objection_fragments(RULES["repairs"]),
-    "gov_integrity_records": lambda: {"kinds": gov_integrity.kinds_fragment(gov_integrity.load_rules())},
+    "gov_integrity_records": lambda: gov_integrity.record_fragments(gov_integrity.load_rules()),
 }
 
 # DuckDB functions sqlglot passes through unchanged that the Spark engine's transpile step translates
