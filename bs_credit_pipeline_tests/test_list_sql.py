@@ -58,3 +58,23 @@ def test_statements_split_outside_strings_and_comments():
 def test_a_missing_fragment_is_an_error():
     with pytest.raises(KeyError, match="watch_hits"):
         sqlfiles.render("watch_list", watch_fields="f")
+
+
+def test_a_file_runs_by_hand_after_the_printed_prelude(world, capsys):
+    """docs/WAREHOUSE.md "List SQL": the prelude printed by rule_tables plus the files' own text, run as scripts
+    (the relations they make dropped first), give the table the nightly build gives."""
+    import datetime as dt
+
+    from bs_credit_pipeline.lists import build_all, rule_tables
+
+    build_all(world, dt.date(2026, 6, 15), RULES)
+    built = world.execute("SELECT * FROM mart.green_channel").fetchall()
+    assert built
+    rule_tables.main(["--as-of", "2026-06-15"])
+    prelude = capsys.readouterr().out
+    world.execute("DROP TABLE IF EXISTS temp_red_item")
+    world.execute("DROP TABLE IF EXISTS rule_green_channel")
+    world.execute("DELETE FROM mart.green_channel")
+    for name in ("red_list", "green_channel"):  # green_channel reads red_list's temp_red_item
+        world.execute(prelude + sqlfiles.text(name))
+    assert world.execute("SELECT * FROM mart.green_channel").fetchall() == built
