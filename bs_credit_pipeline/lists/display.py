@@ -463,11 +463,15 @@ def _update_changed(conn, display: dict, as_of: dt.date, stored_as_of: dt.date) 
 def build_record_status(conn, as_of: dt.date, rules: dict) -> int:
     """Create or bring up to date mart.record_status (and mart.repair_decision) for as_of; returns the number of
     rows computed. Runs inside the caller's transaction. The table is the same either way: one row per current
-    record version, as a fresh computation gives it."""
+    record version, as a fresh computation gives it. The update in place (_update_changed) is DuckDB's
+    (engine.incremental); another engine computes the table anew."""
     display, repairs = rules["display_periods"], rules["repairs"]
     rule_tables.create(conn, rule_statements(as_of, display))
     build_repair_decisions(conn, as_of, display, repairs)
     build_objection_state(conn, as_of, repairs)
+    if not engine.incremental(conn):  # another engine: the full rebuild, nothing kept for an update
+        conn.execute(f"CREATE OR REPLACE TABLE mart.record_status AS {_status_sql(display)}")
+        return conn.execute("SELECT count(*) FROM mart.record_status").fetchone()[0]
     query_md5 = _query_md5(display)
     conn.execute(UPDATE_DDL)
     stored_as_of = basis.stored(conn, "record_status", query_md5)
