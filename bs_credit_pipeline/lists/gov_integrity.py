@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import pyarrow as pa
 import yaml
 
 from . import rule_tables, sqlfiles
@@ -51,9 +50,12 @@ DDL = [
         rule_id      VARCHAR NOT NULL
     )""",
 ]
-COLUMNS = ["as_of", "evaluated_id", "evaluated_type", "name", "division_code", "score", "stars", "rank",
-           "indicators", "rule_id"]
-WARNING_COLUMNS = ["as_of", "evaluated_id", "name", "level", "warning_type", "message", "reasons", "rule_id"]
+# the tables' columns, as in DDL (rows are computed in Python and inserted with rule_tables.insert_rows)
+COLUMNS = [("as_of", "DATE"), ("evaluated_id", "VARCHAR"), ("evaluated_type", "VARCHAR"), ("name", "VARCHAR"),
+           ("division_code", "VARCHAR"), ("score", "DOUBLE"), ("stars", "VARCHAR"), ("rank", "INTEGER"),
+           ("indicators", "JSON"), ("rule_id", "VARCHAR")]
+WARNING_COLUMNS = [("as_of", "DATE"), ("evaluated_id", "VARCHAR"), ("name", "VARCHAR"), ("level", "VARCHAR"),
+                   ("warning_type", "VARCHAR"), ("message", "VARCHAR"), ("reasons", "JSON"), ("rule_id", "VARCHAR")]
 
 @dataclass
 class Evaluated:
@@ -251,17 +253,9 @@ def _drop_warnings(as_of, evaluation, previous, rules) -> list[dict]:
     return out
 
 
-def _insert(conn, table: str, rows: list[dict], columns: list[str], json_column: str) -> None:
-    if not rows:
-        return
-    data = pa.Table.from_pylist([{c: (json.dumps(r[c], ensure_ascii=False) if c == json_column else r[c])
-                                  for c in columns} for r in rows])
-    conn.register("_gov_rows", data)
-    try:
-        select = ", ".join(f"CAST({c} AS JSON)" if c == json_column else c for c in columns)
-        conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM _gov_rows")
-    finally:
-        conn.unregister("_gov_rows")
+def _insert(conn, table: str, rows: list[dict], columns: list[tuple[str, str]], json_column: str) -> None:
+    rule_tables.insert_rows(conn, table, columns, [
+        {c: (json.dumps(r[c], ensure_ascii=False) if c == json_column else r[c]) for c, _ in columns} for r in rows])
 
 
 def build(conn, as_of: date, rules: dict) -> int:

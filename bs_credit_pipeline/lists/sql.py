@@ -8,13 +8,15 @@ from collections.abc import Iterable, Sequence
 
 
 def lit(value) -> str:
-    """SQL literal for None, bool, int, float, str or date."""
+    """SQL literal for None, bool, int, float, str, date or datetime."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, dt.datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
     if isinstance(value, dt.date):
         return f"DATE '{value.isoformat()}'"
     return "'" + str(value).replace("'", "''") + "'"
