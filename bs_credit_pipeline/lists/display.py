@@ -359,9 +359,6 @@ STATUS_COLUMNS = (
     "record_date", "end_date", "category", "polarity", "severity_tier", "rule_id", "display_min_end",
     "display_max_end", "status", "status_reason", "file_name", "sheet", "excel_row", "as_of",
 )
-# Statuses that objections and repairs decide: such a row is recomputed even when its objection or repair is gone.
-DECIDED_STATUSES = ("deleted", "repaired", "withheld")
-
 UPDATE_DDL = """
 CREATE TABLE IF NOT EXISTS mart.record_status_merge (  -- the legacy-key merges record_status was computed with
     subject_id     VARCHAR NOT NULL,
@@ -373,14 +370,6 @@ CREATE TABLE IF NOT EXISTS mart.record_status_change (  -- subjects whose rows t
     subject_id     VARCHAR NOT NULL
 )
 """
-# how each merged subject resolves (display._base_sql: subject_id, subject_type, subject_name of its records)
-MERGES_SQL = """
-SELECT s.subject_id, s.merged_into, t.subject_type AS target_type, t.canonical_name AS target_name
-FROM core.subject s LEFT JOIN core.subject t ON t.subject_id = s.merged_into
-WHERE s.merged_into IS NOT NULL
-"""
-
-
 def _rows_where(condition: str) -> str:
     """The current core.credit_record rows matching `condition` (a relation for _base_sql)."""
     return f"(SELECT * FROM core.credit_record WHERE valid_to IS NULL AND {condition})"
@@ -415,48 +404,17 @@ def _query_md5(display: dict) -> str:
 
 
 def _update_changed(conn, display: dict, as_of: dt.date, stored_as_of: dt.date) -> int:
-    """Bring mart.record_status from stored_as_of to as_of by recomputing only the rows whose status can differ;
-    returns their number. A stored row keeps its status unless its version is no longer current, its record has
-    objections or repairs (or had: a status they decided), its subject's merge changed, or the date moved across
-    its record date or its end of display. New current versions are computed. Everything else in a status is fixed
-    by the version and the rules, which the basis fingerprint pins."""
-    lo, hi = (lit(d) for d in sorted((stored_as_of, as_of)))
-    changed = ("SELECT DISTINCT subject_id FROM mart.record_status"
-               " WHERE version_id IN (SELECT version_id FROM temp_status_todo)")
-    conn.execute(f"""
-        CREATE OR REPLACE TEMP TABLE temp_status_todo AS
-        SELECT coalesce(n.version_id, o.version_id) AS version_id  -- new, or no longer current
-        FROM (SELECT version_id FROM core.credit_record WHERE valid_to IS NULL) n
-        FULL JOIN (SELECT version_id FROM mart.record_status) o ON o.version_id = n.version_id
-        WHERE n.version_id IS NULL OR o.version_id IS NULL
-        UNION
-        SELECT version_id FROM mart.record_status
-        WHERE status IN {in_list(DECIDED_STATUSES)}
-           OR (record_date > {lo} AND record_date <= {hi})
-           OR (display_max_end > {lo} AND display_max_end <= {hi})
-           OR record_id IN (SELECT record_id FROM core.objection UNION SELECT record_id FROM core.repair)  -- nulls: no match
-    """)
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE temp_status_merge AS {MERGES_SQL}")
-    conn.execute("""
-        INSERT INTO temp_status_todo
-        SELECT version_id FROM core.credit_record
-        WHERE valid_to IS NULL AND subject_id IN (
-            SELECT subject_id FROM (FROM temp_status_merge EXCEPT FROM mart.record_status_merge)
-            UNION SELECT subject_id FROM (FROM mart.record_status_merge EXCEPT FROM temp_status_merge))
-    """)
-    conn.execute("DELETE FROM mart.record_status_change")
-    conn.execute(f"INSERT INTO mart.record_status_change {changed}")  # the subjects of the rows replaced ...
-    conn.execute("""DELETE FROM mart.record_status
-                    WHERE version_id IN (SELECT version_id FROM temp_status_todo)""")
+    """Bring mart.record_status from stored_as_of to as_of by recomputing only the rows whose status can differ
+    (record_status_update.sql, record_status.sql over those rows, record_status_update_end.sql); returns their
+    number. Everything else in a status is fixed by the version and the rules, which the basis fingerprint pins."""
+    lo, hi = sorted((stored_as_of, as_of))
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE status_update_params AS SELECT {lit(lo)} AS lo, {lit(hi)} AS hi")
+    conn.execute("CREATE OR REPLACE TEMP TABLE temp_status_merge AS " + sqlfiles.text("record_status_merges"))
+    sqlfiles.run(conn, "record_status_update")
     basis.swap_as_of(conn, "record_status", as_of)
-    conn.execute("CREATE OR REPLACE TEMP TABLE temp_status_rows AS "
-                 + _rows_where("version_id IN (SELECT version_id FROM temp_status_todo)"))  # read once, used thrice
     computed = conn.execute(f"INSERT INTO mart.record_status BY NAME {_status_sql(display, 'temp_status_rows')}"
                             ).fetchone()[0]
-    conn.execute("DROP TABLE temp_status_rows")
-    conn.execute(f"INSERT INTO mart.record_status_change {changed} EXCEPT FROM mart.record_status_change")  # ... and new
-    conn.execute("DROP TABLE temp_status_todo")
-    conn.execute("DROP TABLE temp_status_merge")
+    sqlfiles.run(conn, "record_status_update_end")
     return computed
 
 
@@ -482,7 +440,7 @@ def build_record_status(conn, as_of: dt.date, rules: dict) -> int:
     else:
         computed = _update_changed(conn, display, as_of, stored_as_of)
     conn.execute("DELETE FROM mart.record_status_merge")
-    conn.execute(f"INSERT INTO mart.record_status_merge {MERGES_SQL}")
+    conn.execute("INSERT INTO mart.record_status_merge " + sqlfiles.text("record_status_merges"))
     basis.record(conn, "record_status", as_of, query_md5, changes_since=stored_as_of)
     log.info("record_status as of %s: %d rows computed (%s)", as_of, computed,
              "full" if stored_as_of is None else f"update from {stored_as_of}")
