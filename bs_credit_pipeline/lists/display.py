@@ -4,6 +4,10 @@ Conventions (see data_contracts/rules/display_periods.yaml): periods run from th
 ``*_end`` date is exclusive (display_max_end is the first day not displayed; display_min_end the first
 day a repair may be requested). Status precedence: future, deleted, repaired, not_displayed,
 expired/removed, withheld, active.
+
+The SQL is in lists/queries/: objection_state, repair_decision, display_base + record_status, and the DuckDB
+update in place record_status_update(_end). This module renders the fragments the rules compile into
+(``*_fragments``) and creates the display rule relations (``rule_statements``).
 """
 
 from __future__ import annotations
