@@ -1,6 +1,6 @@
 """Stage: subject ids and natural keys; duplicates within the file (by natural key); the typed form of the valid
-rows with their record ids, content hashes and values as written (written.py), and the rejected rows as read. Staged columns are documented in
-docs/ARCHITECTURE.md.
+rows with their record ids, content hashes and values as written (written.py), and the rejected rows as read.
+Staged columns are documented in docs/ARCHITECTURE.md.
 
 A dry run (`bs-credit check`) stages nothing: it needs the duplicates, not the ids or hashes of staged rows."""
 
