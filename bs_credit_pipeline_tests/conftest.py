@@ -117,6 +117,7 @@ def pytest_collection_modifyitems(items):
     longest_first(items, LONGEST)
 
 
+@pytest.hookimpl(optionalhook=True)  # -p no:xdist: no such hook
 def pytest_xdist_make_scheduler(config, log):
     """`-n N` (`--dist load`, as `make test` runs) schedules with sharedkit.OneWorkerModules; other modes as xdist
     does."""
