@@ -14,6 +14,7 @@ from ..config import ConfigError
 from ..loaded import to_load
 from ..paths import MONTH_RE
 from ..pipeline import scan_inbox
+from .executors import executor
 from .intake import acceptance, rows_accounted_for, rows_balance, stage, staged_submissions, submission_accepted
 from .partitions import partition_key
 from .resources import PipelineResource
@@ -101,7 +102,7 @@ def load_partition_step(context: dg.OpExecutionContext, pipeline: PipelineResour
         raise dg.Failure(description=f"{partition}: blocking check failed: {', '.join(failed)}")
 
 
-@dg.job(executor_def=dg.multiprocess_executor.configured({"max_concurrent": MAX_CONCURRENT}),
+@dg.job(executor_def=executor(dg.multiprocess_executor.configured({"max_concurrent": MAX_CONCURRENT})),
         description="批量报送入库：多个部门×月份分区的校验并行运行（每个一个进程，最多 2 个），入库逐个进行。 | Intake of many "
         "department × month partitions in parallel (a process each, at most 2), loads one at a time.")
 def intake_batch_job():
