@@ -3,7 +3,8 @@
 -> mart.gov_integrity (latest evaluation), mart.gov_integrity_history (one evaluation per as_of, so the
 previous one is available) and mart.gov_warning (red: a body on a black list; orange/yellow: a county's
 score fell since the latest earlier evaluation). Rules: data_contracts/rules/gov_integrity.yaml.
-The government records are few (bodies, their staff), so scoring runs in Python over one SQL read.
+The government records are few (bodies, their staff), so scoring runs in Python over one SQL read
+(lists/queries/gov_integrity_records.sql; gov_integrity_bodies.sql, gov_integrity_previous.sql).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
-from .sql import in_list
+from . import rule_tables, sqlfiles
+from .sql import in_list, lit
 
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "data_contracts" / "rules" / "gov_integrity.yaml"
 
@@ -52,34 +54,6 @@ DDL = [
 COLUMNS = ["as_of", "evaluated_id", "evaluated_type", "name", "division_code", "score", "stars", "rank",
            "indicators", "rule_id"]
 WARNING_COLUMNS = ["as_of", "evaluated_id", "name", "level", "warning_type", "message", "reasons", "rule_id"]
-
-# Records of bodies (by subject), plus records naming a division or a body employer in their payload; the
-# payload conditions read core.credit_record alone (its kind is the record's), so they filter its scan; a cheap
-# substring test comes before the JSON parse (payload keys are written plain). The kinds are a literal list
-# ({kinds}): DuckDB pushes an IN list into the scan, a list_contains over a parameter it evaluates per row.
-READ_SQL = """
-WITH st AS NOT MATERIALIZED (
-    SELECT * FROM mart.record_status s WHERE s.as_of = $as_of AND s.kind IN {kinds}
-),
-body AS (SELECT version_id FROM st WHERE subject_type = 'org' AND starts_with(subject_id, $prefix)),
-named AS (
-    SELECT version_id FROM core.credit_record c
-    WHERE (contains(CAST(c.payload AS VARCHAR), $division_field) AND (c.payload ->> $division_field) IS NOT NULL)
-       OR (list_contains($employer_kinds, c.kind) AND starts_with(upper(trim(c.payload ->> $employer_field)), $prefix))
-)
-SELECT s.record_id, s.kind, s.subject_id, s.subject_type, s.subject_name, s.department, s.file_name, s.sheet,
-       s.excel_row, s.category, s.record_date, s.status,
-       c.payload ->> $division_field AS division, upper(trim(c.payload ->> $employer_field)) AS employer,
-       c.payload ->> $employer_name_field AS employer_name
-FROM (SELECT version_id FROM body UNION SELECT version_id FROM named) v  -- few: the hash side, st probes
-JOIN st s ON s.version_id = v.version_id JOIN core.credit_record c ON c.version_id = s.version_id
-ORDER BY s.record_date, s.record_id
-"""
-SUBJECT_SQL = """
-SELECT subject_id, canonical_name FROM core.subject
-WHERE subject_type = 'org' AND starts_with(subject_id, $prefix) AND merged_into IS NULL
-"""
-
 
 @dataclass
 class Evaluated:
@@ -120,13 +94,27 @@ def _provenance(row: dict) -> dict:
             "record_date": row["record_date"].isoformat() if row["record_date"] else None}
 
 
-def _read(conn, as_of: date, rules: dict) -> list[dict]:
-    indicators = rules["indicators"]
-    kinds = sorted({i["kind"] for i in indicators} | {w["kind"] for w in rules["warnings"]["red"]})
-    params = {"as_of": as_of, "prefix": rules["body_prefix"], "division_field": rules["division_field"],
-              "employer_kinds": sorted({i["kind"] for i in indicators if i.get("via") == "employer"}),
-              "employer_field": rules["employer_field"], "employer_name_field": rules["employer_name_field"]}
-    cur = conn.execute(READ_SQL.replace("{kinds}", in_list(kinds)), params)
+def kinds_fragment(rules: dict) -> str:
+    """The kinds of the indicators and red warnings as a literal IN list (gov_integrity_records.sql)."""
+    return in_list(sorted({i["kind"] for i in rules["indicators"]} | {w["kind"] for w in rules["warnings"]["red"]}))
+
+
+def _rule_statements(as_of: date, rules: dict) -> list[str]:
+    """run_params and the relations gov_integrity_*.sql read."""
+    return [
+        rule_tables.run_params(as_of),
+        f"""CREATE OR REPLACE TEMP TABLE rule_gov_integrity AS
+            SELECT {lit(rules['body_prefix'])} AS body_prefix, {lit(rules['division_field'])} AS division_field,
+                   {lit('$.' + rules['division_field'])} AS division_path,
+                   {lit('$.' + rules['employer_field'])} AS employer_path,
+                   {lit('$.' + rules['employer_name_field'])} AS employer_name_path""",
+        rule_tables.relation("rule_gov_employer_kind", [("kind", "VARCHAR")],
+                             [(k,) for k in sorted({i["kind"] for i in rules["indicators"] if i.get("via") == "employer"})]),
+    ]
+
+
+def _read(conn, rules: dict) -> list[dict]:
+    cur = sqlfiles.run(conn, "gov_integrity_records", kinds=kinds_fragment(rules))
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
@@ -134,7 +122,7 @@ def _read(conn, as_of: date, rules: dict) -> list[dict]:
 def _evaluated(conn, rows: list[dict], rules: dict) -> tuple[dict[str, Evaluated], dict[str, Evaluated]]:
     """Bodies seen anywhere (core.subject, records, employers) and the configured counties."""
     names: dict[str, str] = {}
-    for sid, name in conn.execute(SUBJECT_SQL, {"prefix": rules["body_prefix"]}).fetchall():
+    for sid, name in sqlfiles.run(conn, "gov_integrity_bodies").fetchall():
         names[sid] = name
     for row in reversed(rows):  # latest record's name wins after core.subject
         if row["subject_type"] == "org" and _is_body(row["subject_id"], rules):
@@ -226,14 +214,10 @@ def _red_warnings(as_of, rows, bodies, rules) -> list[dict]:
     return out
 
 
-def _previous(conn, as_of: date) -> dict[str, dict]:
+def _previous(conn) -> dict[str, dict]:
     """County rows of the latest stored evaluation before as_of."""
-    cur = conn.execute("""
-        SELECT evaluated_id, score, indicators FROM mart.gov_integrity_history
-        WHERE evaluated_type = 'county'
-          AND as_of = (SELECT max(as_of) FROM mart.gov_integrity_history WHERE as_of < $as_of)""",
-                       {"as_of": as_of})
-    return {eid: {"score": score, "indicators": json.loads(ind)} for eid, score, ind in cur.fetchall()}
+    return {eid: {"score": score, "indicators": json.loads(ind)}
+            for eid, score, ind in sqlfiles.run(conn, "gov_integrity_previous").fetchall()}
 
 
 def _drop_reasons(previous: list[dict], current: list[dict]) -> list[dict]:
@@ -295,12 +279,13 @@ def build(conn, as_of: date, rules: dict) -> int:
     """
     for ddl in DDL:
         conn.execute(ddl)
-    rows = _read(conn, as_of, rules)
+    rule_tables.create(conn, _rule_statements(as_of, rules))
+    rows = _read(conn, rules)
     bodies, counties = _evaluated(conn, rows, rules)
     _attribute(rows, bodies, counties, rules)
     evaluation = _evaluate(as_of, bodies, counties, rules)
     warnings = (_red_warnings(as_of, rows, bodies, rules)
-                + _drop_warnings(as_of, evaluation, _previous(conn, as_of), rules))
+                + _drop_warnings(as_of, evaluation, _previous(conn), rules))
     conn.execute("DELETE FROM mart.gov_integrity")
     conn.execute("DELETE FROM mart.gov_integrity_history WHERE as_of = ?", [as_of])
     conn.execute("DELETE FROM mart.gov_warning")

@@ -1,6 +1,8 @@
 """Department scorecard -> mart.department_scorecard: per department and month, did it submit, on time,
 with how many rows loaded and rejected, and which errors. Reads ops.submission and ops.rejected_row,
 the department registry (data_contracts/departments.yaml) and data_contracts/rules/scorecard.yaml.
+The reads are lists/queries/scorecard_files.sql and scorecard_errors.sql; the few rows (departments x months)
+are computed in Python.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import yaml
+
+from . import rule_tables, sqlfiles
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "data_contracts"
 DEFAULT_RULES = CONTRACTS / "rules" / "scorecard.yaml"
@@ -52,22 +56,6 @@ SCHEMA = pa.schema([
     ("rows_loaded", pa.int64()), ("rows_rejected", pa.int64()), ("reject_rate", pa.float64()),
     ("top_errors", pa.string()), ("file_rejections", pa.string()), ("note", pa.string()),
     ("rule_id", pa.string())])
-
-RECEIVED = "CAST(timezone($tz, coalesce(s.received_at, s.processed_at)) AS TIMESTAMP)"
-FILES_SQL = f"""
-SELECT s.department, s.month, s.file_name, s.status, s.rows_read, s.rows_loaded, s.rows_rejected,
-       s.file_error_code, s.file_error, {RECEIVED} AS received
-FROM ops.submission s
-WHERE CAST({RECEIVED} AS DATE) <= $as_of
-ORDER BY s.department, s.month, received, s.submission_id
-"""
-ERRORS_SQL = f"""
-SELECT s.department, s.month, r.code, count(*) AS n
-FROM ops.rejected_row r JOIN ops.submission s ON s.submission_id = r.submission_id
-WHERE r.severity = 'error' AND s.status <> 'superseded' AND CAST({RECEIVED} AS DATE) <= $as_of
-GROUP BY ALL
-"""
-
 
 def load_rules(path: str | Path | None = None) -> dict:
     """Read scorecard.yaml (default: data_contracts/rules/scorecard.yaml of this repository)."""
@@ -132,15 +120,16 @@ def _row(as_of, code, name, month, files, errors, rules) -> dict:
 
 def build(conn, as_of: date, rules: dict) -> int:
     """Replace mart.department_scorecard with the scorecard as of `as_of`; returns the rows written."""
-    params = {"as_of": as_of, "tz": rules["timezone"]}
-    cur = conn.execute(FILES_SQL, params)
+    rule_tables.create(conn, [rule_tables.run_params(as_of), rule_tables.relation(
+        "rule_scorecard", [("timezone", "VARCHAR")], [(rules["timezone"],)])])
+    cur = sqlfiles.run(conn, "scorecard_files")
     names = [d[0] for d in cur.description]
     files = defaultdict(list)
     for values in cur.fetchall():
         f = dict(zip(names, values))
         files[f["department"], f["month"]].append(f)
     errors = defaultdict(Counter)
-    for dept, month, code, n in conn.execute(ERRORS_SQL, params).fetchall():
+    for dept, month, code, n in sqlfiles.run(conn, "scorecard_errors").fetchall():
         errors[dept, month][code] = n
 
     departments = _departments(rules)
