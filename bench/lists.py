@@ -87,12 +87,13 @@ INSERT INTO core.repair
 SELECT 'rp' || i, 'r' || (i * 97 % {records}), NULL, '行政处罚', NULL, DATE '2026-01-01' + CAST(i % 180 AS INTEGER),
        DATE '2026-02-01' + CAST(i % 150 AS INTEGER), CASE WHEN i % 5 = 0 THEN '不予修复' ELSE '修复' END,
        NULL, NULL, NULL, 'sub', 'Sheet1', 2,
-       'fgw', CASE WHEN i % 7 = 0 THEN '否' ELSE '是' END, '是', NULL, '保山市发展和改革委员会'  -- 003: preconditions
+       'fgw', CASE WHEN i % 7 = 0 THEN '否' ELSE '是' END, '是', NULL, '保山市发展和改革委员会',  -- 003: preconditions
+       NULL  -- 004: values as written
 FROM range({records} // 200) t(i);
 INSERT INTO core.objection
 SELECT 'ob' || i, 'r' || (i * 89 % {records}), NULL, '行政处罚', NULL, DATE '2026-03-01' + CAST(i % 120 AS INTEGER),
        CASE WHEN i % 3 = 0 THEN NULL ELSE DATE '2026-05-01' + CAST(i % 90 AS INTEGER) END,
-       CASE i % 3 WHEN 0 THEN NULL WHEN 1 THEN '维持' ELSE '删除' END, NULL, 'sub', 'Sheet1', 2, 'fgw'
+       CASE i % 3 WHEN 0 THEN NULL WHEN 1 THEN '维持' ELSE '删除' END, NULL, 'sub', 'Sheet1', 2, 'fgw', NULL
 FROM range({records} // 500) t(i);
 DROP TABLE bench_rec; DROP TABLE bench_person;
 """

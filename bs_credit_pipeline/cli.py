@@ -291,7 +291,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         contracts = _registry().contracts
         for r in explanation["records"]:
             if r.get("written"):
-                print(f"  {r['kind_title']} {r['document_no'] or ''}{_as_written(r['written'], contracts.get(r['kind']))}")
+                written = _as_written(r["written"], contracts.get(r["kind"]))
+                print(f"  {r['kind_title']} {r['document_no'] or ''}{written}")
     return 0
 
 

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import settings
 
 from bs_credit_pipeline.parsing import today_in_shanghai
+from bs_credit_pipeline_tests.sharedkit import OneWorkerModules, build_once, longest_first
 
 # CI explores the same examples on every run (a red CI is then reproducible); local runs keep exploring.
 settings.register_profile("ci", derandomize=True)
@@ -28,15 +29,18 @@ def corpus_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def loaded_home(tmp_path_factory):
-    """A home `bs-credit run` loaded with faultkit's inbox v1 (read-only: tests take faultkit.loaded_copy)."""
+    """A home `bs-credit run` loaded with faultkit's inbox v1, built once per test run (read-only: tests take
+    faultkit.loaded_copy)."""
     from bs_credit_pipeline.paths import Home
     from bs_credit_pipeline_tests import faultkit
 
-    home = Home(tmp_path_factory.mktemp("loaded") / "home")
-    faultkit.inbox_v1(home)
-    result = faultkit.run(home)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return home
+    def build(folder: Path) -> None:
+        home = Home(folder / "home")
+        faultkit.inbox_v1(home)
+        result = faultkit.run(home)
+        assert result.returncode == 0, result.stderr[-2000:]
+
+    return Home(build_once(tmp_path_factory, "loaded", build) / "home")
 
 
 @pytest.fixture
@@ -67,15 +71,56 @@ DEMO_AS_OF = today_in_shanghai()
 
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory):
-    """`bs-credit demo --as-of DEMO_AS_OF` run once per session (nightly jobs a year back, so the snapshot has
-    list history); read-only: tests that change it take a copy. Its first user waits for it: modules using it
+    """`bs-credit demo --as-of DEMO_AS_OF` run once per test run (nightly jobs a year back, so the snapshot has
+    list history); read-only: tests that change it take a copy. Its first users wait for it: modules using it
     allow DEMO_TIMEOUT seconds per test."""
     from bs_credit_pipeline import cli
     from bs_credit_pipeline.paths import Home
 
-    home = Home(tmp_path_factory.mktemp("demo") / "home")
-    assert cli.main(["demo", "--home", str(home.root), "--as-of", DEMO_AS_OF.isoformat()]) == 0
-    return home
+    def build(folder: Path) -> None:
+        assert cli.main(["demo", "--home", str(folder / "home"), "--as-of", DEMO_AS_OF.isoformat()]) == 0
+
+    return Home(build_once(tmp_path_factory, "demo", build) / "home")
 
 
 DEMO_TIMEOUT = 900  # the demo runs the nightly job twice and the list build thrice: minutes on a loaded machine
+
+
+# Scheduling on the suite's xdist workers (sharedkit). Modules whose tests share one expensive module fixture run
+# on one worker: the scenario suite's home (intake, load and ~80 nightly builds).
+ONE_WORKER_MODULES = frozenset({"test_scenarios.py"})
+# The longest tests (node id prefixes, longest first, from `--durations`): started first, so that the two workers
+# run them side by side and finish together. The first demo_home user builds the demo.
+LONGEST = [
+    "bs_credit_pipeline_tests/test_privacy.py::test_demo_leaks_no_name_or_id",
+    "bs_credit_pipeline_tests/test_kill.py::test_a_first_load_killed",
+    "bs_credit_pipeline_tests/test_kill.py::test_a_resubmission_killed",
+    "bs_credit_pipeline_tests/test_run.py::test_run_loads_good_files_next_to_a_corrupt_one",
+    "bs_credit_pipeline_tests/test_privacy.py::test_persons_in_every_role_leak_nothing",
+    "bs_credit_pipeline_tests/test_daemon.py::",
+    "bs_credit_pipeline_tests/test_synonyms_reach_the_lists.py::",
+    "bs_credit_pipeline_tests/test_stop.py::",
+    "bs_credit_pipeline_tests/test_privacy.py::",
+    "bs_credit_pipeline_tests/test_arrival.py::",
+    "bs_credit_pipeline_tests/test_warehouse_snapshot.py::test_reader_keeps_reading_across_snapshot_builds",
+    "bs_credit_pipeline_tests/test_warehouse_crash.py::",
+    "bs_credit_pipeline_tests/test_locking.py::",
+    "bs_credit_pipeline_tests/test_injection.py::",
+    "bs_credit_pipeline_tests/test_state_files.py::",
+    "bs_credit_pipeline_tests/test_dagster.py::",
+    "bs_credit_pipeline_tests/test_demo.py::",
+]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    longest_first(items, LONGEST)
+
+
+@pytest.hookimpl(optionalhook=True)  # -p no:xdist: no such hook
+def pytest_xdist_make_scheduler(config, log):
+    """`-n N` (`--dist load`, as `make test` runs) schedules with sharedkit.OneWorkerModules; other modes as xdist
+    does."""
+    if config.getvalue("dist") == "load":
+        return OneWorkerModules(config, log, modules=ONE_WORKER_MODULES)
+    return None

@@ -82,7 +82,7 @@ def add_repair(conn, repair_id: str, record_id: str, received: str, decided: str
 def add_objection(conn, objection_id: str, record_id: str, received: str, decided: str | None = None,
                   outcome: str | None = None) -> None:
     conn.execute(
-        "INSERT INTO core.objection VALUES (?, ?, NULL, NULL, NULL, ?, ?, ?, NULL, 'sub', 'Sheet1', 2, NULL)",
+        "INSERT INTO core.objection VALUES (?, ?, NULL, NULL, NULL, ?, ?, ?, NULL, 'sub', 'Sheet1', 2, NULL, NULL)",
         [objection_id, record_id, D(received), D(decided) if decided else None, outcome])
 
 

@@ -71,8 +71,8 @@ def test_demo_leaks_no_name_or_id(demo_home, caplog):
 
 
 def _persons_in_every_role(inbox, registry: Registry, today: dt.date) -> None:
-    """The demo plus persons as a penalty's subject (15-digit ID, named in the facts), by passport, as legal
-    representative with an ID, as repair and objection applicant."""
+    """The demo plus persons as a penalty's subject (15-digit ID, stored as 18 digits and kept as written; named
+    in the facts), by passport, as legal representative with an ID, as repair and objection applicant."""
     write_demo_inbox(inbox, registry, today)
     world = make_world(7)
     rng = __import__("numpy").random.default_rng(7)
@@ -119,7 +119,7 @@ def test_persons_in_every_role_leak_nothing(tmp_path, monkeypatch, caplog):
     try:  # the roles are really there
         roles = conn.execute("""SELECT count(*) FILTER (WHERE subject_id LIKE 'XID:%'),
                                        count(*) FILTER (WHERE legal_rep_id IS NOT NULL),
-                                       count(*) FILTER (WHERE payload->>'id_number' ~ '^[0-9]{15}$')
+                                       count(*) FILTER (WHERE written['id_number'] ~ '^[0-9]{15}$')
                                 FROM core.credit_record""").fetchall()[0]
         applicants = conn.execute("SELECT count(*) FROM core.repair r JOIN core.objection o USING (subject_id) "
                                   "WHERE length(r.subject_id) = 18").fetchall()[0][0]

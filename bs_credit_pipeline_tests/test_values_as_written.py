@@ -5,15 +5,17 @@ identifiers. Real files (an xlsx, and the LibreOffice-made court export), the wh
 Expected outcomes, worked out by hand from the rows and the contracts before running:
 
 处罚.xlsx (scjgj, 2026-10), Excel rows 2-6:
-  2  警告、罚款 (a multi-value cell with 、, in the contract's order)        -> stored as is, written NULL
-  3  法人 + 暂扣或者吊销执照 (synonym + the pre-2021 combined wording)        -> 法人及非法人组织, 暂扣许可证件、吊销许可证件;
-                                                                            written {subject_category: 法人, penalty_types: 暂扣或者吊销执照}
-  4  罚款、没收违法所得、警告 (re-joined in the contract's order)            -> 警告、罚款、没收违法所得; written {penalty_types: as written}
-  5  a person: 居民身份证 + a 15-digit ID                                    -> 身份证, the 18-digit ID (column and subject id);
-                                                                            written {id_type: 居民身份证, id_number: the 15 digits}
-  6  文号 with full-width brackets （2026）                                  -> (2026): typography only, written NULL
+  2  警告、罚款 (multi-value with 、, contract order) -> stored as is, written NULL
+  3  法人 + 暂扣或者吊销执照 (synonym + the pre-2021 combined wording) -> 法人及非法人组织, 暂扣许可证件、吊销许可证件;
+     written {subject_category: 法人, penalty_types: 暂扣或者吊销执照}
+  4  罚款、没收违法所得、警告 -> re-joined in contract order 警告、罚款、没收违法所得; written {penalty_types: as written}
+  5  a person: 居民身份证 + a 15-digit ID -> 身份证, the 18-digit ID (column and subject id);
+     written {id_type: 居民身份证, id_number: the 15 digits}
+  6  文号 with full-width brackets （2026） -> (2026): typography only, written NULL
 失信被执行人_法院导出.xlsx (fy): gender as national codes, situations in the 2013 wording joined by commas -> every
   row keeps its gender code and its situations as written.
+信用修复.xlsx (fgw): 准予修复, √, Y -> core.repair 修复, 是, 是; written {outcome: 准予修复, obligation_fulfilled: √,
+  commitment_made: Y}.
 Snapshot: the 15-digit ID is ############### there; the other values as written are kept; the leak scanner finds
 nothing. A resubmission with other wordings of the same values (and the 18-digit ID) creates no version: content is
 the canonical values, and a version keeps the values as written of the row that made it (like its file and row).
@@ -26,6 +28,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pyarrow as pa
 import pytest
 
@@ -64,6 +67,18 @@ def _penalties(path: Path, *, resubmission: bool = False) -> Path:
     return write_xlsx(path, rows)
 
 
+def _repair(path: Path) -> None:
+    contract = Registry.load().contracts["credit_repair"]
+    row = {"subject_name": "保山某食品有限公司2", "subject_code": penalty_row(2)["uscc"], "target_kind": "行政处罚",
+           "target_ref": "保市监罚〔2026〕2号", "received_date": "2026-10-20", "decided_date": "2026-10-25",
+           "outcome": "准予修复", "obligation_fulfilled": "√", "commitment_made": "Y", "reason": "已缴清罚款",
+           "deciding_unit": "保山市发展和改革委员会"}
+    wb = openpyxl.Workbook()
+    wb.active.append([contract.column(n).header for n in row])
+    wb.active.append(list(row.values()))
+    wb.save(path)
+
+
 def _records(path: Path, query: str) -> dict:
     with duckdb.connect(str(path), read_only=True) as conn:
         return {r[0]: r[1:] for r in conn.execute(query).fetchall()}
@@ -75,6 +90,8 @@ def test_the_warehouse_keeps_canonical_values_and_the_values_as_written(home, ca
     fy.mkdir(parents=True)
     first = _penalties(scjgj / "处罚.xlsx")
     shutil.copy(OFFICE / "失信被执行人_法院导出.xlsx", fy / "失信被执行人.xlsx")
+    (home.inbox / "fgw" / "2026-10").mkdir(parents=True)
+    _repair(home.inbox / "fgw" / "2026-10" / "信用修复.xlsx")
     assert run_pipeline(home, AS_OF, progress=False).nightly_success
 
     query = ("SELECT excel_row, version, subject_id, payload->>'subject_category', payload->>'penalty_types', "
@@ -92,6 +109,9 @@ def test_the_warehouse_keeps_canonical_values_and_the_values_as_written(home, ca
                                      "WHERE kind = 'dishonest_debtor'")
     assert court[3] == ("女", {"gender": "2", "situations": "违反财产报告制度的,违反限制高消费令的"})
     assert all(w["gender"] in ("1", "2") and "situations" in w for _, w in court.values())
+    repair = ("修复", "是", "是", {"outcome": "准予修复", "obligation_fulfilled": "√", "commitment_made": "Y"})
+    assert _records(home.warehouse, "SELECT target_ref, outcome, obligation_fulfilled, commitment_made, written "
+                                    "FROM core.repair") == {"保市监罚〔2026〕2号": repair}
     with duckdb.connect(str(home.warehouse), read_only=True) as conn:
         notes = conn.execute("SELECT excel_row, code FROM ops.rejected_row WHERE department = 'scjgj' "
                              "ORDER BY ALL").fetchall()
@@ -100,6 +120,7 @@ def test_the_warehouse_keeps_canonical_values_and_the_values_as_written(home, ca
     snap = _records(home.analytics, "SELECT excel_row, written FROM core.credit_record WHERE kind = 'admin_penalty'")
     assert snap[5] == ({"id_type": "居民身份证", "id_number": "#" * 15},)
     assert snap[3] == ({"subject_category": "法人", "penalty_types": "暂扣或者吊销执照"},) and snap[2] == (None,)
+    assert _records(home.analytics, "SELECT excel_row, written FROM core.repair") == {2: (repair[3],)}
     view = _records(home.analytics, "SELECT excel_row, written FROM analyst.admin_penalty")
     assert view[5] == snap[5] and view[3] == snap[3]
     with duckdb.connect(str(home.warehouse), read_only=True) as conn:

@@ -75,6 +75,7 @@ ALTER TABLE core.repair DROP COLUMN department; ALTER TABLE core.repair DROP COL
 ALTER TABLE core.repair DROP COLUMN commitment_made; ALTER TABLE core.repair DROP COLUMN training_and_report;
 ALTER TABLE core.repair DROP COLUMN deciding_unit; ALTER TABLE core.objection DROP COLUMN department;
 DROP TABLE audit.explain; ALTER TABLE core.credit_record DROP COLUMN written;
+ALTER TABLE core.repair DROP COLUMN written; ALTER TABLE core.objection DROP COLUMN written;
 DELETE FROM ops.schema_version WHERE version > 1;
 """
 

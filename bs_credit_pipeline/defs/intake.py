@@ -21,7 +21,12 @@ from .resources import PipelineResource
 )
 def staged_submissions(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
     keys = context.partition_key.keys_by_dimension
-    department, month = keys["department"], keys["month"]
+    metadata = stage(context, pipeline, keys["department"], keys["month"])
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def stage(context, pipeline: PipelineResource, department: str, month: str) -> dict:
+    """Intake of the partition's inbox files; the staged partition's metadata (shared with defs/batch.py)."""
     folders = [f for f in scan_inbox(pipeline.home, pipeline.registry)
                if f.department == department and f.month == month]
     # An emptied folder still runs: its staged files go, and the warehouse load withdraws their records.
@@ -33,7 +38,7 @@ def staged_submissions(context: dg.AssetExecutionContext, pipeline: PipelineReso
     manifests = [s.manifest for s in staged_files(pipeline.home.staging, department, month)]
     rows = [{k: m[k] for k in ("file_name", "kind", "status", "rows_read", "rows_loaded", "rows_rejected")}
             for m in manifests]
-    return dg.MaterializeResult(metadata={
+    return {
         "files": len(manifests),
         "rows_read": sum(m["rows_read"] for m in manifests),
         "rows_loaded": sum(m["rows_loaded"] for m in manifests),
@@ -41,7 +46,7 @@ def staged_submissions(context: dg.AssetExecutionContext, pipeline: PipelineReso
         "dagster/row_count": sum(m["rows_loaded"] for m in manifests),
         "preview": dg.MetadataValue.md(_table(rows)),
         "reports": dg.MetadataValue.json([m.get("report_path") for m in manifests]),
-    })
+    }
 
 
 def _table(rows: list[dict]) -> str:
@@ -55,8 +60,12 @@ def _table(rows: list[dict]) -> str:
                 description="行数守恒：每个文件读取行数 = 入库行数 + 退回行数，没有悄悄丢失的行。 | Every file: rows read = "
                             "rows loaded + rows rejected (no row lost silently).")
 def rows_accounted_for(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
+    return rows_balance(pipeline, *_partition(context))
+
+
+def rows_balance(pipeline: PipelineResource, department: str, month: str) -> dg.AssetCheckResult:
     bad = []
-    for staged in staged_files(pipeline.home.staging, *_partition(context)):
+    for staged in staged_files(pipeline.home.staging, department, month):
         m = staged.manifest
         if m["rows_read"] != m["rows_loaded"] + m["rows_rejected"]:
             bad.append({k: m[k] for k in ("file_name", "rows_read", "rows_loaded", "rows_rejected")})
@@ -69,7 +78,11 @@ def rows_accounted_for(context: dg.AssetCheckExecutionContext, pipeline: Pipelin
                             "Fails (ERROR) when rows were read and none loaded, or the reject rate exceeds the threshold; "
                             "not blocking, so the warehouse still records the rejected submission.")
 def submission_accepted(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
-    manifests = [s.manifest for s in staged_files(pipeline.home.staging, *_partition(context))]
+    return acceptance(pipeline, *_partition(context))
+
+
+def acceptance(pipeline: PipelineResource, department: str, month: str) -> dg.AssetCheckResult:
+    manifests = [s.manifest for s in staged_files(pipeline.home.staging, department, month)]
     limit = max_reject_rate()
     verdict = judge(manifests, limit)
     return dg.AssetCheckResult(

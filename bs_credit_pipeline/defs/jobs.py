@@ -2,18 +2,19 @@
 
 import dagster as dg
 
+from .executors import executor
 from .intake import staged_submissions
 from .lists import AS_OF_TAG, analytics_snapshot, credit_lists, public_exports
 from .warehouse import warehouse_records
 
 # In process: a step in its own subprocess costs ~5 s and ~200 MB on this machine, against 1-3 s of real work.
 intake_job = dg.define_asset_job(
-    "intake_job", selection=[staged_submissions, warehouse_records], executor_def=dg.in_process_executor,
+    "intake_job", selection=[staged_submissions, warehouse_records], executor_def=executor(dg.in_process_executor),
     description="报送入库：校验某部门某月的报送文件并载入数据仓库。 | Intake one department × month and load it into "
     "the warehouse.",
 )
 nightly_job = dg.define_asset_job(
-    "nightly_job", selection=[credit_lists, public_exports, analytics_snapshot], executor_def=dg.in_process_executor,
+    "nightly_job", selection=[credit_lists, public_exports, analytics_snapshot], executor_def=executor(dg.in_process_executor),
     description="夜间任务：按计算日期重算全部名单、发布公开文件、重建分析快照；没有新数据也要运行，因为公示期会自然届满。 | "
     "Recompute every list as of the date, publish, rebuild the analyst snapshot. Runs even when no data arrived: "
     "display periods end by themselves.",

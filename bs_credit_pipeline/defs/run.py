@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 import os
 import socket
 from dataclasses import dataclass, field
@@ -42,9 +43,16 @@ def _process_started(pid: int) -> str:
         return ""
 
 
+def run_process_id() -> int:
+    """The process executing the run: this one, or, in a step process of the multiprocess executor, the run
+    process that started it (a step process ends with its step while the run goes on)."""
+    parent = multiprocessing.parent_process()
+    return parent.pid if parent is not None else os.getpid()
+
+
 def process_tags() -> dict[str, str]:
     """Run tags naming the process that executes the run, so a later process can tell whether it is gone."""
-    pid = os.getpid()
+    pid = run_process_id()
     return {PID_TAG: str(pid), HOST_TAG: socket.gethostname(), STARTED_TAG: _process_started(pid)}
 
 
@@ -150,3 +158,25 @@ def run_pipeline(home: Home, as_of: dt.date, *, progress: bool = True) -> RunSum
                                             run_config=QUIET)
     summary.nightly_success = result.success
     return summary
+
+
+def batch_job() -> dg.JobDefinition:
+    """intake_batch_job with its resources, as a step process rebuilds it (dg.reconstructable)."""
+    from ..definitions import defs
+
+    return defs.resolve_job_def("intake_batch_job")
+
+
+def run_batch(home: Home, partitions: list[tuple[str, str]] | None = None, *,
+              max_concurrent: int | None = None) -> dg.JobExecutionResult:
+    """Intake + load of many partitions in one run of intake_batch_job (multiprocess executor: intakes in
+    parallel, loads one at a time). None: every inbox folder the warehouse has not loaded as it is now."""
+    instance = prepare_instance(home)
+    config: dict = {"ops": {"batch_partitions": {"config": {
+        "partitions": [f"{d}|{m}" for d, m in partitions or []]}}}, **QUIET}
+    if max_concurrent is not None:
+        config["execution"] = {"config": {"max_concurrent": max_concurrent}}
+    seen = dt.datetime.now(dt.timezone.utc)
+    with dg.execute_job(dg.reconstructable(batch_job), instance=instance, run_config=config,
+                        tags={SEEN_TAG: seen.isoformat(), **process_tags()}) as result:
+        return result

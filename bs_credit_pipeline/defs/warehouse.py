@@ -27,8 +27,13 @@ WAREHOUSE_POOL = "warehouse"
 )
 def warehouse_records(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
     keys = context.partition_key.keys_by_dimension
-    result = load_into_warehouse(pipeline.home, pipeline.registry, keys["department"], keys["month"])
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=load(pipeline, keys["department"], keys["month"]))
+
+
+def load(pipeline: PipelineResource, department: str, month: str) -> dict:
+    """The partition's load (one transaction); its metadata (shared with defs/batch.py)."""
+    result = load_into_warehouse(pipeline.home, pipeline.registry, department, month)
+    return {
         "dagster/row_count": result.rows_staged - result.batch_duplicates,
         "inserted_new": result.inserted_new,
         "inserted_corrected": result.inserted_corrected,
@@ -36,7 +41,7 @@ def warehouse_records(context: dg.AssetExecutionContext, pipeline: PipelineResou
         "unchanged": result.unchanged,
         "subjects_new": result.subjects_new,
         "duration_s": result.duration_s,
-    })
+    }
 
 
 def _read(pipeline: PipelineResource, fn):
@@ -55,7 +60,10 @@ def _read(pipeline: PipelineResource, fn):
                             "than one current version.")
 def one_current_version_per_record(context: dg.AssetCheckExecutionContext,
                                    pipeline: PipelineResource) -> dg.AssetCheckResult:
-    department, month = _partition(context)
+    return current_versions(pipeline, *_partition(context))
+
+
+def current_versions(pipeline: PipelineResource, department: str, month: str) -> dg.AssetCheckResult:
     dupes = _read(pipeline, lambda conn: checks.duplicate_current_records(conn, department, month))
     return dg.AssetCheckResult(passed=not dupes, metadata={
         "duplicated_versions": len(dupes), "where": dg.MetadataValue.json(dupes[:20])})
@@ -66,7 +74,10 @@ def one_current_version_per_record(context: dg.AssetCheckExecutionContext,
                             "Every subject id of the partition's records is a valid USCC, citizen ID, or a marked "
                             "legacy/other-document key.")
 def subject_ids_valid(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
-    department, month = _partition(context)
+    return subject_ids(pipeline, *_partition(context))
+
+
+def subject_ids(pipeline: PipelineResource, department: str, month: str) -> dg.AssetCheckResult:
     bad = _read(pipeline, lambda conn: checks.invalid_subject_ids(conn, department, month))
     return dg.AssetCheckResult(passed=not bad, metadata={"invalid": len(bad)})
 
@@ -75,6 +86,9 @@ def subject_ids_valid(context: dg.AssetCheckExecutionContext, pipeline: Pipeline
                 description="与校验清单一致：数据仓库中每个文件的现行记录数 = 清单中的入库行数。 | The warehouse agrees with "
                             "the intake manifests: loaded rows = current records per file.")
 def manifests_agree(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource) -> dg.AssetCheckResult:
-    department, month = _partition(context)
+    return manifest_balance(pipeline, *_partition(context))
+
+
+def manifest_balance(pipeline: PipelineResource, department: str, month: str) -> dg.AssetCheckResult:
     bad = _read(pipeline, lambda conn: checks.unbalanced_submissions(conn, department, month))
     return dg.AssetCheckResult(passed=not bad, metadata={"unbalanced": dg.MetadataValue.json(bad)})

@@ -1,6 +1,6 @@
 """Stage: subject ids and natural keys; duplicates within the file (by natural key); the typed form of the valid
-rows with their record ids, content hashes and values as written (written.py), and the rejected rows as read. Staged columns are documented in
-docs/ARCHITECTURE.md.
+rows with their record ids, content hashes and values as written (written.py), and the rejected rows as read.
+Staged columns are documented in docs/ARCHITECTURE.md.
 
 A dry run (`bs-credit check`) stages nothing: it needs the duplicates, not the ids or hashes of staged rows."""
 
@@ -31,25 +31,22 @@ def assemble(runs: list[SheetRun], contract: Contract, manifest: dict, workers: 
     errors are final."""
     typed: list[tuple[SheetRun, dict, np.ndarray]] = []
     rejected: list[pa.Table] = []
-    seen = pa.array([], pa.string())  # natural keys accepted from earlier runs of the file
-    earlier: list[tuple[SheetRun, pa.Array, np.ndarray]] = []
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(runs))), thread_name_prefix="bs-credit-stage") as pool:
         all_keys = list(pool.map(lambda run: _keys(run, contract), runs))
-        for run, keys in zip(runs, all_keys):
-            n = len(run.frame)
-            bad = np.zeros(n, dtype=bool)
+        bads = []
+        for run in runs:
+            bad = np.zeros(len(run.frame), dtype=bool)
             bad[list(run.errors)] = True
-            rids = keys["_natural_key"]
+            bads.append(bad)
+        repeats = _repeats([keys["_natural_key"] for keys in all_keys], bads)
+        for run, keys, bad, (dup, firsts) in zip(runs, all_keys, bads, repeats):
             # Duplicates of a natural key within one file: the first accepted occurrence stays, later ones go.
-            dup = _repeats(rids, ~bad, seen)
-            for i in np.flatnonzero(dup):
-                key = rids[int(i)].as_py()
-                first_sheet, first_row = _first_occurrence(key, earlier + [(run, rids, ~bad & ~dup)])
-                run.errors.setdefault(int(i), []).append((None, f"E_DUPLICATE_KEY|{first_sheet}|{first_row}"))
+            for i, (first_run, first_row) in zip(np.flatnonzero(dup), firsts):
+                first = runs[first_run]
+                run.errors.setdefault(int(i), []).append(
+                    (None, f"E_DUPLICATE_KEY|{first.match.sheet.name}|{int(first.row_numbers[first_row])}"))
             bad |= dup
             accepted = np.flatnonzero(~bad)
-            seen = pa.concat_arrays([seen, rids.take(pa.array(accepted))])
-            earlier.append((run, rids, ~bad))
             on_run(run)
             manifest["rows_rejected"] += int(bad.sum())
             manifest["rows_loaded"] += len(accepted)
@@ -59,15 +56,6 @@ def assemble(runs: list[SheetRun], contract: Contract, manifest: dict, workers: 
                 rejected.append(_rejected_rows(run, np.flatnonzero(bad)))
         tables = list(pool.map(lambda job: _typed(job[0], contract, job[1], job[2], manifest), typed))
     return (pa.concat_tables(tables, promote_options="permissive") if tables else None), rejected
-
-
-def _first_occurrence(key: str, runs: list[tuple[SheetRun, pa.Array, np.ndarray]]) -> tuple[str, int]:
-    """Sheet and Excel row of the accepted row a duplicate repeats."""
-    for run, keys, accepted in runs:
-        hits = np.flatnonzero(accepted & np.asarray(pc.equal(keys, key).to_numpy(zero_copy_only=False), bool))
-        if len(hits):
-            return run.match.sheet.name, int(run.row_numbers[hits[0]])
-    raise LookupError(key)
 
 
 def _keys(run: SheetRun, contract: Contract) -> dict[str, pa.Array]:
@@ -88,19 +76,25 @@ def _keys(run: SheetRun, contract: Contract) -> dict[str, pa.Array]:
     return keys
 
 
-def _repeats(rids: pa.Array, accepted: np.ndarray, seen: pa.Array) -> np.ndarray:
-    """Accepted rows whose natural key an earlier accepted row (this sheet or an earlier one) already has."""
-    positions = np.flatnonzero(accepted)
-    candidates = rids.take(pa.array(positions))
-    if len(pc.unique(candidates)) == len(candidates) and not pc.any(pc.is_in(candidates, value_set=seen)).as_py():
-        return np.zeros(len(rids), dtype=bool)  # the usual case: nothing repeats
-    table = pa.table({"rid": candidates, "pos": pa.array(positions)})
-    first = table.group_by("rid", use_threads=False).aggregate([("pos", "min")])
-    first_pos = pc.index_in(table["rid"], value_set=first["rid"])
-    is_first = pc.equal(table["pos"], first["pos_min"].take(first_pos))
-    repeat = pc.or_(pc.invert(is_first), pc.is_in(table["rid"], value_set=seen))
-    out = np.zeros(len(rids), dtype=bool)
-    out[positions] = np.asarray(repeat.to_numpy(zero_copy_only=False), dtype=bool)
+def _repeats(keys: list[pa.Array], bad: list[np.ndarray]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
+    """Per run: its accepted rows whose natural key an earlier accepted row of the file (in this run or an earlier
+    one) already has, and for each such row the (run, row) of that first occurrence. One pass over the file's keys."""
+    positions = [np.flatnonzero(~b) for b in bad]
+    out = [(np.zeros(len(b), dtype=bool), []) for b in bad]
+    candidates = pa.chunked_array([k if len(p) == len(k) else k.take(pa.array(p)) for k, p in zip(keys, positions)],
+                                  pa.string())
+    if pc.count_distinct(candidates).as_py() == len(candidates):
+        return out  # the usual case: nothing repeats
+    run_of = np.repeat(np.arange(len(keys)), [len(p) for p in positions])
+    row_of = np.concatenate(positions)
+    table = pa.table({"key": candidates, "pos": pa.array(np.arange(len(candidates)))})
+    first = table.group_by("key", use_threads=False).aggregate([("pos", "min")])
+    first_pos = first["pos_min"].take(pc.index_in(table["key"], value_set=first["key"].combine_chunks())).to_numpy()
+    for g in np.flatnonzero(first_pos != np.arange(len(candidates))):
+        f = first_pos[g]
+        mask, firsts = out[run_of[g]]
+        mask[row_of[g]] = True
+        firsts.append((int(run_of[f]), int(row_of[f])))
     return out
 
 

@@ -42,14 +42,14 @@ def as_written(raw: dict[str, pa.Array], stored: dict[str, pa.Array], columns: l
     for name in columns:
         if name not in raw or name not in stored:
             continue
-        written = trim_text(raw[name])
-        differs = pc.fill_null(pc.not_equal(written, stored[name]), False)
+        differs = pc.fill_null(pc.not_equal(raw[name], stored[name]), False)  # the usual cell: stored as read
         candidates = np.flatnonzero(differs.to_numpy(zero_copy_only=False))
         if not len(candidates):
             continue
         take = pa.array(candidates)
-        cells = written.take(take)
-        other = pc.not_equal(_fold(cells), _fold(stored[name].take(take))).to_numpy(zero_copy_only=False)
+        cells = trim_text(raw[name].take(take))
+        other = pc.fill_null(pc.not_equal(_fold(cells), _fold(stored[name].take(take))), False)
+        other = other.to_numpy(zero_copy_only=False)
         hit = candidates[np.asarray(other, dtype=bool)]
         if len(hit):
             rows.append(hit)

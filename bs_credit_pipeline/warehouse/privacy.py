@@ -192,7 +192,8 @@ def select_sql(schema: str, table: str, columns: list[tuple[str, str]], tokens: 
             if sensitive is None:
                 raise ValueError(f"{schema}.{table}.{column}: values as written need the sensitive fields")
             fields = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in sensitive) + "]::VARCHAR[]"
-            value = f"CASE WHEN list_contains({fields}, e.key) THEN {shape_sql('e.value')} ELSE {residual_sql('e.value')} END"
+            value = (f"CASE WHEN list_contains({fields}, e.key) THEN {shape_sql('e.value')} "
+                     f"ELSE {residual_sql('e.value')} END")
             expr = f"map_from_entries(list_transform(map_entries({q}), lambda e: {{'key': e.key, 'value': {value}}}))"
         else:  # record_payload
             subject = tokens.person("src.subject_id", token_of["subject_id"])

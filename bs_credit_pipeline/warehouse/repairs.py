@@ -40,15 +40,17 @@ def load_repairs(conn: duckdb.DuckDBPyConnection, files: Sequence[tuple[int, Sta
            subject_code VARCHAR, target_kind VARCHAR, target_ref VARCHAR, received_date DATE, decided_date DATE,
            outcome VARCHAR, reason VARCHAR, obligation_fulfilled VARCHAR, commitment_made VARCHAR,
            training_and_report VARCHAR, deciding_unit VARCHAR, submission_id VARCHAR, sheet VARCHAR,
-           excel_row INTEGER, file_rank INTEGER)"""
+           excel_row INTEGER, file_rank INTEGER, written MAP(VARCHAR, VARCHAR))"""
     )
     for rank, staged in files:
         columns = staged.row_columns()
         subject = "_subject_id" if "_subject_id" in columns else "NULL::VARCHAR"
+        written = "_written" if "_written" in columns else "NULL"  # staged before values as written were kept
         conn.execute(
             f"""INSERT INTO rep_raw BY NAME
                 SELECT _record_id AS item_id, $kind AS kind, {subject} AS subject_id, {_select(columns)},
-                       $sid AS submission_id, _sheet AS sheet, _excel_row AS excel_row, $rank AS file_rank
+                       $sid AS submission_id, _sheet AS sheet, _excel_row AS excel_row, $rank AS file_rank,
+                       {written} AS written
                 FROM read_parquet($path)""",
             {"kind": staged.kind, "sid": prefix + staged.sha256, "rank": rank, "path": str(staged.rows)},
         )
@@ -74,7 +76,7 @@ def load_repairs(conn: duckdb.DuckDBPyConnection, files: Sequence[tuple[int, Sta
                 f"""INSERT INTO {table} BY NAME
                     SELECT item_id AS {id_column}, record_id, subject_key AS subject_id, target_kind, target_ref,
                            received_date, decided_date, outcome, reason, {extra}submission_id, sheet, excel_row,
-                           $department AS department
+                           $department AS department, written
                     FROM rep WHERE kind = $kind""",
                 {"kind": kind, "department": department},
             )

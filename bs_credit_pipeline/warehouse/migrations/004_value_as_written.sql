@@ -3,3 +3,11 @@
 -- version, what the department wrote: {column: cell as written} for the changed cells only; NULL when nothing
 -- was changed. Provenance like file_name and excel_row: not part of content_hash. Earlier versions stay NULL.
 ALTER TABLE core.credit_record ADD COLUMN written MAP(VARCHAR, VARCHAR);
+ALTER TABLE core.repair ADD COLUMN written MAP(VARCHAR, VARCHAR);     -- likewise for repair decisions
+ALTER TABLE core.objection ADD COLUMN written MAP(VARCHAR, VARCHAR);  -- and objections
+-- The current version of every record: recreated so that its columns include `written` (as in 002).
+CREATE OR REPLACE VIEW core.current_record AS
+SELECT r.*, coalesce(s.merged_into, r.subject_id) AS resolved_subject_id
+FROM core.credit_record AS r
+LEFT JOIN core.subject AS s ON s.subject_id = r.subject_id
+WHERE r.valid_to IS NULL;
