@@ -256,6 +256,57 @@ def test_excel_reader_process_runs_without_pandas(tmp_path, penalty_xlsx):
     assert outcome[1][0][5] == [[2, [6]]]  # the ID typed into a General cell (C7) is still found
 
 
+def _long_numbers_both_ways(path: Path) -> tuple[list, list]:
+    """The numeric long-number cells of each sheet, from the sheet's XML and from a boolean-typed parse."""
+    import fastexcel
+
+    reader, parts = fastexcel.read_excel(path), readers._xlsx_sheet_kinds(str(path))
+    from_xml, parsed = [], []
+    for index, name in enumerate(reader.sheet_names):
+        part = parts[name][2]
+        sheet = reader.load_sheet(index, header_row=None, dtypes="string", skip_rows=0)
+        batch, absolute = sheet.to_arrow(), [c.absolute_index for c in sheet.selected_columns]
+        assert readers._long_number_cells(str(path), part) is not None
+        from_xml.append(readers._numeric_long_numbers(batch, absolute, readers._numeric_flags(str(path), index, part)))
+        parsed.append(readers._numeric_long_numbers(batch, absolute, readers._numeric_flags(str(path), index)))
+    return from_xml, parsed
+
+
+def test_long_numbers_found_in_the_xml_are_those_a_parse_finds(tmp_path, penalty_xlsx):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["B2"] = "证件号码"
+    ws["B3"] = 110101199001011008  # an int: written as plain digits
+    ws["B4"] = float("1.10101199001011E+17")  # a float: written in exponent form
+    ws["C5"] = 1234567890123456.5  # not an integer
+    ws["D6"] = "110101199001011008"  # text
+    ws["E9"] = 12345678901234567890
+    ws["F10"] = 123456789012345  # 15 digits: nothing lost
+    path = tmp_path / "numbers.xlsx"
+    wb.save(path)
+    office = Path(__file__).parent / "fixtures" / "office" / "处罚_办公软件.xlsx"  # LibreOffice: 5.30502198001048E+017
+    for source in (path, penalty_xlsx, office):
+        from_xml, parsed = _long_numbers_both_ways(source)
+        assert from_xml == parsed
+        assert any(from_xml)
+    assert _long_numbers_both_ways(path)[0] == [[[0, [2, 3]], [1, [4]], [3, [8]]]]
+
+
+def test_a_sheet_xml_without_cell_references_is_parsed_instead(tmp_path):
+    path = tmp_path / "norefs.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = 110101199001011008
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    members["xl/worksheets/sheet1.xml"] = members["xl/worksheets/sheet1.xml"].replace(b' r="A1"', b"")
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    assert readers._long_number_cells(str(path), "xl/worksheets/sheet1.xml") is None
+    assert {j: rows.tolist() for j, rows in read_workbook(path).sheets[0].numeric_cells.items()} == {0: [0]}
+
+
 # ---------------------------------------------------------------- sniffing and file-level outcomes
 
 
