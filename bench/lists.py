@@ -81,7 +81,7 @@ SELECT 'r' || i || '|1', 'r' || i, 1, kd.kind,
          ELSE '{{"case_no":"(' || year(rdate) || ')云05执' || i || '号"}}' END,
        md5(CAST(i AS VARCHAR)), kd.dept, strftime(rdate, '%Y-%m'), 'sub' || (i // 100000), 'sha',
        kd.dept || '_' || strftime(rdate, '%Y%m') || '.xlsx', 'Sheet1', CAST(2 + i % 50000 AS INTEGER),
-       TIMESTAMPTZ '2026-01-01 00:00:00+08', NULL, 'new'
+       TIMESTAMPTZ '2026-01-01 00:00:00+08', NULL, 'new', NULL  -- 004: values as written
 FROM bench_rec JOIN bench_person p ON p.n = bench_rec.pn;
 INSERT INTO core.repair
 SELECT 'rp' || i, 'r' || (i * 97 % {records}), NULL, '行政处罚', NULL, DATE '2026-01-01' + CAST(i % 180 AS INTEGER),

@@ -256,8 +256,18 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         key = contract.natural_key[0] if contract else None
         ref = f"{contract.column(key).header}：{payload.get(key)}" if contract and key else ""
         print(f"  {contract.title if contract else row['kind']}  {row['record_date']}  {row.get('category') or ''}  "
-              f"{ref}  来源：{row['department']} {row['file_name']} {row['sheet']} 第{row['excel_row']}行")
+              f"{ref}  来源：{row['department']} {row['file_name']} {row['sheet']} 第{row['excel_row']}行"
+              + _as_written(row.get("written"), contract))
     return 0
+
+
+def _as_written(written, contract) -> str:
+    """The values intake stored in their standard form, as the department wrote them (empty when none)."""
+    if not written:
+        return ""
+    pairs = written.items() if isinstance(written, dict) else written
+    named = {c.name: c.header for c in contract.columns} if contract else {}
+    return "；报送原值：" + "，".join(f"{named.get(k, k)}“{v}”" for k, v in pairs)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -278,6 +288,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     else:
         print(f"已记录审计（操作人 {args.operator}，目的 {args.purpose}）。")
         print(render(explanation))
+        contracts = _registry().contracts
+        for r in explanation["records"]:
+            if r.get("written"):
+                print(f"  {r['kind_title']} {r['document_no'] or ''}{_as_written(r['written'], contracts.get(r['kind']))}")
     return 0
 
 

@@ -244,6 +244,8 @@ def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int 
         rows[i][col] = value
     rows[15]["id_number"] = rows[15]["id_number"][:10] + "****" + rows[15]["id_number"][14:]  # masked ID
     rows[17]["subject_category"] = "企业"  # not one of the 双公示 categories (法人及非法人组织 ...)
+    old = rows[0]["id_number"]  # a first-generation 15-digit ID (born 19xx): stored as its 18-digit form
+    rows[0]["id_number"] = old[:6] + old[8:17]
     pid = rows[20]["id_number"]  # full-width digits, lower-case x, an ideographic space: normalised, accepted
     rows[20]["id_number"] = "".join(chr(ord(ch) + 0xFEE0) for ch in pid[:6]) + pid[6:].lower() + "\u3000"
     headers, body = _rows_to_cells(c["admin_penalty"], rows, {"联系电话": [f"1387500{i:04d}" for i in range(30)]})
@@ -251,7 +253,9 @@ def write_demo_inbox(inbox: Path, registry: Registry, today: dt.date, seed: int 
     p = folder("scjgj", m2) / f"保山市市场监督管理局{last_month.year}年{last_month.month}月行政处罚信息.xlsx"
     _write_xlsx(p, f"保山市市场监督管理局{last_month.year}年{last_month.month}月行政处罚信息公示表", headers, body,
                 numeric_cells=frozenset({(25, id_col)}), hidden_sheet=True)
-    files.append(DemoFile(p, "部分通过：未来日期、缺少证件号码、缺文号、遮蔽的身份证号、相对人类别填“企业”、被Excel按数字存储的身份证号被退回；联系电话列被删除；隐藏工作表未读取"))
+    files.append(DemoFile(p, "部分通过：缺少证件号码、缺文号、遮蔽的身份证号、相对人类别填“企业”、被Excel按数字存储的身份证号被退回；"
+                             "决定日期晚于今天的行入库（提示）；15位老身份证号码按18位号码登记、原值保留（提示）；"
+                             "联系电话列被删除；隐藏工作表未读取"))
 
     # 市场监管局: licences as a legacy .xls (BIFF8), saved by an office suite for October 2026 (see LEGACY_XLS).
     p = folder("scjgj", LEGACY_XLS_MONTH) / "行政许可信息.xls"

@@ -19,13 +19,12 @@ from .intake import Intake, IntakeResult, department_key, file_sha256
 from .lists import feedback, gov_integrity, points, scorecard
 from .locking import writer_lock
 from .paths import MONTH_RE, Home, inbox_files
-from .warehouse import schema
+from .warehouse import privacy, schema
 from .warehouse.load import LoadResult, load_partition, submission_id
 from .warehouse.snapshot import SnapshotInfo, build_snapshot
 from .warehouse.staged import StagedFile, staged_files
 
 log = logging.getLogger(__name__)
-IDENTIFIER_TYPES = frozenset({"uscc", "org_code", "code", "subject_code", "id_number", "citizen_id"})
 
 
 @dataclass(frozen=True)
@@ -133,8 +132,7 @@ def promote_map(registry: Registry) -> dict[str, dict[str, str]]:
 
 def sensitive_columns(registry: Registry) -> list[str]:
     """Contract columns holding identifiers or personal data: ops.rejected_row keeps their values' shape only."""
-    return sorted({c.name for contract in registry.contracts.values() for c in contract.columns
-                   if c.pii or c.type in IDENTIFIER_TYPES})
+    return privacy.sensitive_fields(registry.contracts)
 
 
 def repair_targets(registry: Registry) -> dict[str, tuple[str, str]]:

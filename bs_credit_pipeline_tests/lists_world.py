@@ -62,7 +62,7 @@ def add_record(conn, record_id: str, kind: str, subject: tuple[str, str, str], r
     payload = {"subject_name": sname, **(payload or {})}
     conn.execute(
         """INSERT INTO core.credit_record VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'h', ?, '2026-01',
-                 'sub', 'sha', ?, 'Sheet1', ?, TIMESTAMPTZ '2026-01-01 00:00:00+08', NULL, 'new')""",
+                 'sub', 'sha', ?, 'Sheet1', ?, TIMESTAMPTZ '2026-01-01 00:00:00+08', NULL, 'new', NULL)""",
         [f"{record_id}|1", record_id, kind, domain, sid, stype, sname, D(record_date),
          D(end_date) if end_date else None, category, severity,
          legal_rep[0] if legal_rep else None, legal_rep[1] if legal_rep else None,

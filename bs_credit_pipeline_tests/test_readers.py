@@ -2,6 +2,9 @@
 
 import csv
 import io
+import json
+import subprocess
+import sys
 import time
 import zipfile
 from datetime import date, datetime
@@ -237,6 +240,20 @@ def test_truncated_xlsx_is_unreadable(tmp_path, penalty_xlsx):
         read_workbook(path)
     assert e.value.code == readers.F_UNREADABLE
     assert str(path) not in e.value.detail
+
+
+def test_excel_reader_process_runs_without_pandas(tmp_path, penalty_xlsx):
+    """The isolated reader never loads pandas (pyarrow would on its first conversion: 0.3 s CPU per file)."""
+    code = ("import json, runpy, sys\n"
+            f"sys.argv = ['read', {str(penalty_xlsx)!r}, 'xlsx', {str(tmp_path)!r}]\n"
+            "runpy.run_module('bs_credit_pipeline.intake.read', run_name='__main__')\n"
+            "print(json.dumps('pandas' in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) is False
+    outcome = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
+    assert outcome[0] == "ok" and [s[0] for s in outcome[1]] == ["行政处罚", "说明"]
+    assert outcome[1][0][5] == [[2, [6]]]  # the ID typed into a General cell (C7) is still found
 
 
 # ---------------------------------------------------------------- sniffing and file-level outcomes

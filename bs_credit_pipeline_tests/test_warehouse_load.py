@@ -63,17 +63,29 @@ def snapshot_state(conn) -> dict:
 
 def test_migrate_fresh_and_repeat(tmp_path):
     c = schema.connect(tmp_path / "w.duckdb")
-    assert schema.migrate(c) == len(schema.migrations()) == 3
-    assert schema.migrate(c) == 3
-    assert c.execute("SELECT list(version ORDER BY version) FROM ops.schema_version").fetchone()[0] == [1, 2, 3]
+    assert schema.migrate(c) == len(schema.migrations()) == 4
+    assert schema.migrate(c) == 4
+    assert c.execute("SELECT list(version ORDER BY version) FROM ops.schema_version").fetchone()[0] == [1, 2, 3, 4]
+
+
+# What migrations 2-4 added, taken away again: the warehouse as the first release left it, with its data.
+_BACK_TO_V1 = """
+DROP VIEW core.subject_resolved; DROP VIEW core.current_record; DROP VIEW ops.partition_status;
+ALTER TABLE core.repair DROP COLUMN department; ALTER TABLE core.repair DROP COLUMN obligation_fulfilled;
+ALTER TABLE core.repair DROP COLUMN commitment_made; ALTER TABLE core.repair DROP COLUMN training_and_report;
+ALTER TABLE core.repair DROP COLUMN deciding_unit; ALTER TABLE core.objection DROP COLUMN department;
+DROP TABLE audit.explain; ALTER TABLE core.credit_record DROP COLUMN written;
+DELETE FROM ops.schema_version WHERE version > 1;
+"""
 
 
 def test_v1_warehouse_migrates_forward_with_its_data(tmp_path):
     path = tmp_path / "w.duckdb"
     c = schema.connect(path)
-    assert schema.migrate(c, target=1) == 1
+    schema.migrate(c)
     stage(tmp_path, "scjgj", "2026-01", penalties([org(1, "罚1"), org(2, "罚2")]), sha="a")
     load(c, tmp_path, "scjgj", "2026-01")
+    c.execute(_BACK_TO_V1)
     c.close()
     c = schema.connect(path)
     assert schema.current_version(c) == 1
@@ -82,6 +94,10 @@ def test_v1_warehouse_migrates_forward_with_its_data(tmp_path):
     assert c.execute("SELECT count(*) FROM core.current_record").fetchone()[0] == 2
     assert c.execute("SELECT count(*) FROM core.subject_resolved").fetchone()[0] == 2
     assert c.execute("SELECT rows_loaded FROM ops.partition_status").fetchone()[0] == 2
+    # versions loaded before values as written were kept have none; reloading the partition changes nothing
+    assert c.execute("SELECT count(*) FROM core.credit_record WHERE written IS NULL").fetchone()[0] == 2
+    again = load(c, tmp_path, "scjgj", "2026-01", now=T0 + timedelta(days=1))
+    assert (again.inserted_new, again.inserted_corrected, again.unchanged) == (0, 0, 2)
 
 
 def test_first_load_then_identical_reload_changes_nothing(conn, tmp_path):

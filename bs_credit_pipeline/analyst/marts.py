@@ -81,7 +81,7 @@ COMMON = ["record_id", "version", "kind", "kind_zh", "domain", "subject_id", "re
           "subject_class", "subject_class_zh", "subject_name", "department", "department_name", "record_date",
           "end_date", "category", "severity", "status", "status_zh", "status_reason", "status_as_of",
           "display_from", "display_last_day", "repair_possible_from", "rule_id", "reason_text", "document_no",
-          "submission_month", "submission_id", "file_name", "sheet", "excel_row"]
+          "submission_month", "submission_id", "file_name", "sheet", "excel_row", "written"]
 
 
 def _base_sql(registry: Registry, catalog: Catalog) -> str:
@@ -95,7 +95,7 @@ def _base_sql(registry: Registry, catalog: Catalog) -> str:
                r.record_date AS display_from, CAST(s.display_max_end - 1 AS DATE) AS display_last_day,
                s.display_min_end AS repair_possible_from, s.rule_id, {reason} AS reason_text,
                {documents} AS document_no, r.month AS submission_month, r.submission_id, r.file_name, r.sheet,
-               r.excel_row, r.payload
+               r.excel_row, r.written, r.payload
         FROM core.current_record AS r
         LEFT JOIN mart.record_status AS s ON s.record_id = r.record_id
         LEFT JOIN {SCHEMA}.record_kind AS k ON k.kind = r.kind

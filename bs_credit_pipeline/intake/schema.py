@@ -177,6 +177,39 @@ def subject_identified(df: pd.DataFrame, *, org_columns: tuple, person_column: s
     return has_org | has_person
 
 
+def id_type_column(contract: Contract, name: str) -> str | None:
+    """The column giving the ID type of `id_number` column `name` (the subject's or the legal representative's)."""
+    if name == contract.subject.person_id:
+        return contract.subject.person_id_type
+    if name == contract.subject.legal_rep_id:
+        return next((x.name for x in contract.columns if x.name == "legal_rep_id_type"), None)
+    return None
+
+
+def first_generation_ids(frame: pd.DataFrame, contract: Contract) -> dict[str, np.ndarray]:
+    """Rows of each ID column holding a 15-digit first-generation citizen ID (an `id_number` only where its ID
+    type is a citizen ID or blank): intake stores them as their 18-digit form and keeps the value as written."""
+    out = {}
+    for col in contract.columns:
+        if col.type not in ("citizen_id", "id_number", "subject_code") or col.name not in frame:
+            continue
+        arr = _to_arrow(frame[col.name])
+        rows = np.flatnonzero(pc.fill_null(pc.equal(pc.utf8_length(arr), 15), False).to_numpy(zero_copy_only=False))
+        if not len(rows):
+            continue
+        take = pyarrow.array(rows)
+        hit = pc.fill_null(pc.equal(ids.classify_code(arr.take(take)), "citizen_id"), False)
+        type_col = id_type_column(contract, col.name) if col.type == "id_number" else None
+        if type_col and type_col in frame:
+            kind = pc.fill_null(_to_arrow(frame[type_col]).take(take), "")
+            hit = pc.and_(hit, pc.is_in(kind, value_set=pyarrow.array(sorted(PERSON_ID_TYPES))))
+        mask = np.zeros(len(arr), dtype=bool)
+        mask[rows] = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+        if mask.any():
+            out[col.name] = mask
+    return out
+
+
 def _column_checks(col: ColumnSpec) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if col.type == "enum" and col.values:
@@ -221,9 +254,7 @@ def compile_contract(contract: Contract) -> CompiledContract:
             rules.append(("E_REQUIRED_IF", c.name, (c.name, when), pa.DataFrameSchema(checks=[
                 pa.Check.required_if(column=c.name, when_column=when, values=values)])))
         if c.type == "id_number":
-            type_col = contract.subject.person_id_type if c.name == contract.subject.person_id else None
-            if c.name == contract.subject.legal_rep_id:
-                type_col = next((x.name for x in contract.columns if x.name == "legal_rep_id_type"), None)
+            type_col = id_type_column(contract, c.name)
             needed = (c.name,) + ((type_col,) if type_col else ())
             rules.append((CELL, c.name, needed, pa.DataFrameSchema(checks=[
                 pa.Check.id_number(column=c.name, type_column=type_col)])))
@@ -408,8 +439,10 @@ def future_dates(dates: dict[str, pyarrow.Array], contract: Contract, today: dt.
 
 def warnings_for(frame: pd.DataFrame, contract: Contract) -> Problems:
     """Warnings that never reject: citizen IDs with an unknown or retired address code, or shaped like a number
-    Excel rounded to 15 significant digits."""
-    found: list[tuple[int, str, str]] = []
+    Excel rounded to 15 significant digits; 15-digit citizen IDs stored as their 18-digit form."""
+    found: list[tuple[int, str, str]] = [(int(i), name, "W_ID_15_CONVERTED")
+                                         for name, rows in first_generation_ids(frame, contract).items()
+                                         for i in np.flatnonzero(rows)]
     for col in contract.columns:
         if col.type in ("citizen_id", "id_number", "subject_code") and col.name in frame:
             arr = _to_arrow(frame[col.name])

@@ -1,5 +1,5 @@
 """Stage: subject ids and natural keys; duplicates within the file (by natural key); the typed form of the valid
-rows with their record ids and content hashes, and the rejected rows as read. Staged columns are documented in
+rows with their record ids, content hashes and values as written (written.py), and the rejected rows as read. Staged columns are documented in
 docs/ARCHITECTURE.md.
 
 A dry run (`bs-credit check`) stages nothing: it needs the duplicates, not the ids or hashes of staged rows."""
@@ -13,10 +13,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import identifiers as ids
 from ..contracts import Contract
 from ..parsing import parse_numbers
 from . import subjects
+from .schema import first_generation_ids
 from .validate import SheetRun
+from .written import as_written, compared_columns
 
 KEY_SEP = "\x1f"
 
@@ -110,6 +113,7 @@ def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: n
     def pick(values: pa.Array) -> pa.Array:
         return values if everything else values.take(take)
 
+    legacy = first_generation_ids(run.frame, contract)
     cols: dict[str, pa.Array] = {}
     for spec in contract.columns:
         if spec.name in run.dates:
@@ -122,9 +126,12 @@ def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: n
                 cols[spec.name] = parse_numbers(text)
             elif spec.type == "integer":
                 cols[spec.name] = pc.cast(parse_numbers(text), pa.int64())
+            elif spec.name in legacy:  # 15-digit citizen IDs: their 18-digit form
+                cols[spec.name] = pc.if_else(pa.array(legacy[spec.name][rows]), ids.id15_to_18(text), text)
             else:
                 cols[spec.name] = text
     table = pa.table(cols)
+    raw = {name: pick(values) for name, values in run.raw.items()}
     record_date = run.dates.get(contract.record_date)
     extra = {
         "_kind": pa.repeat(pa.scalar(contract.kind), n),
@@ -140,6 +147,7 @@ def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: n
         "_natural_key": pick(keys["_natural_key"]),
         "_record_id": _digest(pa.table({"k": pick(keys["_natural_key"])}), length=32),
         "_content_hash": _digest(table, "md5"),  # change detection only: md5 is twice as fast here
+        "_written": as_written(raw, cols, compared_columns(contract)),  # provenance: not in the content hash
     }
     for k, v in extra.items():
         table = table.append_column(k, v)

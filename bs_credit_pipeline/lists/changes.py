@@ -1,4 +1,5 @@
-"""List snapshots and mart.list_change (entries added / removed since the previous as-of).
+"""List snapshots and mart.list_change (entries added / removed since the previous as-of); SQL in
+lists/queries/list_snapshot.sql and list_diff.sql.
 
 Entry keys are built from IDs, never from names: a person named without an ID (a legal representative) is
 keyed by a token keyed with a random salt kept in internal.entry_salt, a schema that never leaves the warehouse.
@@ -9,20 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from . import rule_tables, sqlfiles
 from .sql import lit
 
 # A person without an ID in an entry key: NOID: + 16 hex of sha256(salt || name); unguessable without the salt.
 _NO_ID = "'NOID:' || substr(sha256((SELECT value FROM internal.entry_salt) || subject_name), 1, 16)"
-# list table -> SQL expression of the entry key (unique within one as-of)
-LIST_KEYS = {
-    "black_list": "subject_id || '|' || rule_id",
-    # one measure can reach a person through two lists of the same subject (court and serious-dishonesty)
-    "punishment_measure": f"coalesce(subject_id, {_NO_ID}) || '|' || listed_subject_id || '|' || list_type"
-                          " || '|' || rule_id",
-    "watch_list": "subject_id || '|' || rule_id",
-    "red_list": "subject_id || '|' || rule_id",
-    "green_channel": "subject_id || '|' || rule_id",
-}
 
 
 def ensure_tables(conn) -> None:
@@ -50,69 +42,25 @@ def ensure_tables(conn) -> None:
             WHERE list_name = 'punishment_measure' AND subject_id IS NULL AND NOT starts_with(entry_key, 'NOID:')""")
 
 
-def take_snapshot(conn, as_of: dt.date, retention: int) -> None:
-    """Replace the snapshot of as_of with the current list tables; keep the last `retention` as-of dates."""
-    a = lit(as_of)
-    conn.execute(f"DELETE FROM mart.list_snapshot WHERE as_of = {a}")
-    for name, key in LIST_KEYS.items():
-        conn.execute(f"""
-            INSERT INTO mart.list_snapshot
-            SELECT as_of, {lit(name)}, {key}, subject_id, subject_type, subject_name, rule_id,
-                   CAST(json_extract_string(reasons, '$[*].record_id') AS VARCHAR[])
-            FROM mart.{name}
-        """)
-    conn.execute(f"""
-        DELETE FROM mart.list_snapshot WHERE as_of NOT IN (
-            SELECT DISTINCT as_of FROM mart.list_snapshot ORDER BY as_of DESC LIMIT {int(retention)})
-    """)
-
-
-def diff_sql(before: dt.date | None, after: dt.date, texts: dict) -> str:
-    """Changes between two snapshots; removal reasons (lists.yaml texts.removal_reasons: status of a former
-    reason record -> reason code and text, first match wins) read from mart.record_status (evaluated at `after`)."""
-    b, a = lit(before), lit(after)
-    removal = texts["removal_reasons"]
-    reason = " ".join(f"WHEN list_contains(statuses, {lit(status)}) THEN {lit(code)}" for status, code, _ in removal)
-    text = " ".join(f"WHEN list_contains(statuses, {lit(status)}) THEN {lit(txt)}" for status, _, txt in removal)
-    return f"""
-        WITH old AS (SELECT * FROM mart.list_snapshot WHERE as_of = {b}),
-             new AS (SELECT * FROM mart.list_snapshot WHERE as_of = {a}),
-        added AS (
-            SELECT n.* FROM new n ANTI JOIN old o ON o.list_name = n.list_name AND o.entry_key = n.entry_key
-        ), gone AS (
-            SELECT o.* FROM old o ANTI JOIN new n ON n.list_name = o.list_name AND n.entry_key = o.entry_key
-        ), gone_record AS (
-            SELECT list_name, entry_key, unnest(record_ids) AS record_id FROM gone
-        ), gone_status AS (
-            SELECT g.list_name, g.entry_key, list(rs.status) FILTER (WHERE rs.status IS NOT NULL) AS statuses,
-                   count(rs.record_id) < count(*) AS lost_record
-            FROM gone_record g LEFT JOIN mart.record_status rs ON rs.record_id = g.record_id
-            GROUP BY g.list_name, g.entry_key
-        ), removed AS (
-            SELECT g.*, s.statuses, s.lost_record FROM gone g LEFT JOIN gone_status s USING (list_name, entry_key)
-        )
-        SELECT {a} AS as_of, {b} AS previous_as_of, list_name, 'added' AS change, entry_key, subject_id,
-               subject_type, subject_name, rule_id, 'new' AS reason, {lit(texts['added'])} AS reason_text
-        FROM added
-        UNION ALL
-        SELECT {a}, {b}, list_name, 'removed', entry_key, subject_id, subject_type, subject_name, rule_id,
-               CASE {reason} WHEN lost_record THEN 'corrected' ELSE 'disqualified' END,
-               CASE {text} WHEN lost_record THEN {lit(texts['record_lost'])} ELSE {lit(texts['disqualified'])} END
-        FROM removed
-        ORDER BY list_name, change, entry_key
-    """
+def _change_params(conn, before: dt.date | None, after: dt.date) -> None:
+    conn.execute("CREATE OR REPLACE TEMP TABLE change_params AS"
+                 f" SELECT {lit(after)} AS as_of, CAST({lit(before)} AS DATE) AS previous_as_of")
 
 
 def build_list_change(conn, as_of: dt.date, rules: dict) -> None:
     """Snapshot today's lists and record the changes against the latest earlier as-of (history kept)."""
+    rule_tables.create(conn, rule_tables.list_statements(as_of, rules))
     ensure_tables(conn)
-    take_snapshot(conn, as_of, rules["lists"].get("snapshot_retention", 10))
+    sqlfiles.run(conn, "list_snapshot")
     previous = conn.execute(
         f"SELECT max(as_of) FROM mart.list_snapshot WHERE as_of < {lit(as_of)}").fetchone()[0]
+    _change_params(conn, previous, as_of)
     conn.execute(f"DELETE FROM mart.list_change WHERE as_of = {lit(as_of)}")
-    conn.execute(f"INSERT INTO mart.list_change {diff_sql(previous, as_of, rules['lists']['texts'])}")
+    conn.execute("INSERT INTO mart.list_change " + sqlfiles.statements("list_diff")[0])
 
 
-def list_changes(conn, before: dt.date | None, after: dt.date, texts: dict) -> list[tuple]:
+def list_changes(conn, before: dt.date | None, after: dt.date, rules: dict) -> list[tuple]:
     """The change rows between two stored snapshots (empty when before == after)."""
-    return conn.execute(diff_sql(before, after, texts)).fetchall()
+    rule_tables.create(conn, rule_tables.list_statements(after, rules))
+    _change_params(conn, before, after)
+    return conn.execute(sqlfiles.statements("list_diff")[0]).fetchall()

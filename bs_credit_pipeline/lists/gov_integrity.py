@@ -3,7 +3,8 @@
 -> mart.gov_integrity (latest evaluation), mart.gov_integrity_history (one evaluation per as_of, so the
 previous one is available) and mart.gov_warning (red: a body on a black list; orange/yellow: a county's
 score fell since the latest earlier evaluation). Rules: data_contracts/rules/gov_integrity.yaml.
-The government records are few (bodies, their staff), so scoring runs in Python over one SQL read.
+The government records are few (bodies, their staff), so scoring runs in Python over one SQL read
+(lists/queries/gov_integrity_records.sql; gov_integrity_bodies.sql, gov_integrity_previous.sql).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import pyarrow as pa
 import yaml
 
-from .sql import in_list
+from . import rule_tables, sqlfiles
+from .sql import in_list, lit
 
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "data_contracts" / "rules" / "gov_integrity.yaml"
 
@@ -49,37 +50,12 @@ DDL = [
         rule_id      VARCHAR NOT NULL
     )""",
 ]
-COLUMNS = ["as_of", "evaluated_id", "evaluated_type", "name", "division_code", "score", "stars", "rank",
-           "indicators", "rule_id"]
-WARNING_COLUMNS = ["as_of", "evaluated_id", "name", "level", "warning_type", "message", "reasons", "rule_id"]
-
-# Records of bodies (by subject), plus records naming a division or a body employer in their payload; the
-# payload conditions read core.credit_record alone (its kind is the record's), so they filter its scan; a cheap
-# substring test comes before the JSON parse (payload keys are written plain). The kinds are a literal list
-# ({kinds}): DuckDB pushes an IN list into the scan, a list_contains over a parameter it evaluates per row.
-READ_SQL = """
-WITH st AS NOT MATERIALIZED (
-    SELECT * FROM mart.record_status s WHERE s.as_of = $as_of AND s.kind IN {kinds}
-),
-body AS (SELECT version_id FROM st WHERE subject_type = 'org' AND starts_with(subject_id, $prefix)),
-named AS (
-    SELECT version_id FROM core.credit_record c
-    WHERE (contains(CAST(c.payload AS VARCHAR), $division_field) AND (c.payload ->> $division_field) IS NOT NULL)
-       OR (list_contains($employer_kinds, c.kind) AND starts_with(upper(trim(c.payload ->> $employer_field)), $prefix))
-)
-SELECT s.record_id, s.kind, s.subject_id, s.subject_type, s.subject_name, s.department, s.file_name, s.sheet,
-       s.excel_row, s.category, s.record_date, s.status,
-       c.payload ->> $division_field AS division, upper(trim(c.payload ->> $employer_field)) AS employer,
-       c.payload ->> $employer_name_field AS employer_name
-FROM (SELECT version_id FROM body UNION SELECT version_id FROM named) v  -- few: the hash side, st probes
-JOIN st s ON s.version_id = v.version_id JOIN core.credit_record c ON c.version_id = s.version_id
-ORDER BY s.record_date, s.record_id
-"""
-SUBJECT_SQL = """
-SELECT subject_id, canonical_name FROM core.subject
-WHERE subject_type = 'org' AND starts_with(subject_id, $prefix) AND merged_into IS NULL
-"""
-
+# the tables' columns, as in DDL (rows are computed in Python and inserted with rule_tables.insert_rows)
+COLUMNS = [("as_of", "DATE"), ("evaluated_id", "VARCHAR"), ("evaluated_type", "VARCHAR"), ("name", "VARCHAR"),
+           ("division_code", "VARCHAR"), ("score", "DOUBLE"), ("stars", "VARCHAR"), ("rank", "INTEGER"),
+           ("indicators", "JSON"), ("rule_id", "VARCHAR")]
+WARNING_COLUMNS = [("as_of", "DATE"), ("evaluated_id", "VARCHAR"), ("name", "VARCHAR"), ("level", "VARCHAR"),
+                   ("warning_type", "VARCHAR"), ("message", "VARCHAR"), ("reasons", "JSON"), ("rule_id", "VARCHAR")]
 
 @dataclass
 class Evaluated:
@@ -120,13 +96,20 @@ def _provenance(row: dict) -> dict:
             "record_date": row["record_date"].isoformat() if row["record_date"] else None}
 
 
-def _read(conn, as_of: date, rules: dict) -> list[dict]:
-    indicators = rules["indicators"]
-    kinds = sorted({i["kind"] for i in indicators} | {w["kind"] for w in rules["warnings"]["red"]})
-    params = {"as_of": as_of, "prefix": rules["body_prefix"], "division_field": rules["division_field"],
-              "employer_kinds": sorted({i["kind"] for i in indicators if i.get("via") == "employer"}),
-              "employer_field": rules["employer_field"], "employer_name_field": rules["employer_name_field"]}
-    cur = conn.execute(READ_SQL.replace("{kinds}", in_list(kinds)), params)
+def record_fragments(rules: dict) -> dict[str, str]:
+    """The rendered fragments of gov_integrity_records.sql (see its header)."""
+    kinds = {i["kind"] for i in rules["indicators"]} | {w["kind"] for w in rules["warnings"]["red"]}
+    return {
+        "kinds": in_list(sorted(kinds)),
+        "employer_kinds": in_list(sorted({i["kind"] for i in rules["indicators"] if i.get("via") == "employer"})),
+        "body_prefix": lit(rules["body_prefix"]), "division_field": lit(rules["division_field"]),
+        "division_path": lit("$." + rules["division_field"]), "employer_path": lit("$." + rules["employer_field"]),
+        "employer_name_path": lit("$." + rules["employer_name_field"]),
+    }
+
+
+def _read(conn, rules: dict) -> list[dict]:
+    cur = sqlfiles.run(conn, "gov_integrity_records", **record_fragments(rules))
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
@@ -134,7 +117,7 @@ def _read(conn, as_of: date, rules: dict) -> list[dict]:
 def _evaluated(conn, rows: list[dict], rules: dict) -> tuple[dict[str, Evaluated], dict[str, Evaluated]]:
     """Bodies seen anywhere (core.subject, records, employers) and the configured counties."""
     names: dict[str, str] = {}
-    for sid, name in conn.execute(SUBJECT_SQL, {"prefix": rules["body_prefix"]}).fetchall():
+    for sid, name in sqlfiles.run(conn, "gov_integrity_bodies").fetchall():
         names[sid] = name
     for row in reversed(rows):  # latest record's name wins after core.subject
         if row["subject_type"] == "org" and _is_body(row["subject_id"], rules):
@@ -226,14 +209,10 @@ def _red_warnings(as_of, rows, bodies, rules) -> list[dict]:
     return out
 
 
-def _previous(conn, as_of: date) -> dict[str, dict]:
+def _previous(conn) -> dict[str, dict]:
     """County rows of the latest stored evaluation before as_of."""
-    cur = conn.execute("""
-        SELECT evaluated_id, score, indicators FROM mart.gov_integrity_history
-        WHERE evaluated_type = 'county'
-          AND as_of = (SELECT max(as_of) FROM mart.gov_integrity_history WHERE as_of < $as_of)""",
-                       {"as_of": as_of})
-    return {eid: {"score": score, "indicators": json.loads(ind)} for eid, score, ind in cur.fetchall()}
+    return {eid: {"score": score, "indicators": json.loads(ind)}
+            for eid, score, ind in sqlfiles.run(conn, "gov_integrity_previous").fetchall()}
 
 
 def _drop_reasons(previous: list[dict], current: list[dict]) -> list[dict]:
@@ -274,17 +253,9 @@ def _drop_warnings(as_of, evaluation, previous, rules) -> list[dict]:
     return out
 
 
-def _insert(conn, table: str, rows: list[dict], columns: list[str], json_column: str) -> None:
-    if not rows:
-        return
-    data = pa.Table.from_pylist([{c: (json.dumps(r[c], ensure_ascii=False) if c == json_column else r[c])
-                                  for c in columns} for r in rows])
-    conn.register("_gov_rows", data)
-    try:
-        select = ", ".join(f"CAST({c} AS JSON)" if c == json_column else c for c in columns)
-        conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM _gov_rows")
-    finally:
-        conn.unregister("_gov_rows")
+def _insert(conn, table: str, rows: list[dict], columns: list[tuple[str, str]], json_column: str) -> None:
+    rule_tables.insert_rows(conn, table, columns, [
+        {c: (json.dumps(r[c], ensure_ascii=False) if c == json_column else r[c]) for c, _ in columns} for r in rows])
 
 
 def build(conn, as_of: date, rules: dict) -> int:
@@ -295,12 +266,14 @@ def build(conn, as_of: date, rules: dict) -> int:
     """
     for ddl in DDL:
         conn.execute(ddl)
-    rows = _read(conn, as_of, rules)
+    rule_tables.create(conn, [rule_tables.run_params(as_of), f"CREATE OR REPLACE TEMP TABLE rule_gov_integrity AS"
+                              f" SELECT {lit(rules['body_prefix'])} AS body_prefix"])
+    rows = _read(conn, rules)
     bodies, counties = _evaluated(conn, rows, rules)
     _attribute(rows, bodies, counties, rules)
     evaluation = _evaluate(as_of, bodies, counties, rules)
     warnings = (_red_warnings(as_of, rows, bodies, rules)
-                + _drop_warnings(as_of, evaluation, _previous(conn, as_of), rules))
+                + _drop_warnings(as_of, evaluation, _previous(conn), rules))
     conn.execute("DELETE FROM mart.gov_integrity")
     conn.execute("DELETE FROM mart.gov_integrity_history WHERE as_of = ?", [as_of])
     conn.execute("DELETE FROM mart.gov_warning")

@@ -1,6 +1,8 @@
 """Department scorecard -> mart.department_scorecard: per department and month, did it submit, on time,
 with how many rows loaded and rejected, and which errors. Reads ops.submission and ops.rejected_row,
 the department registry (data_contracts/departments.yaml) and data_contracts/rules/scorecard.yaml.
+The reads are lists/queries/scorecard_files.sql and scorecard_errors.sql; the few rows (departments x months)
+are computed in Python.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 
-import pyarrow as pa
 import yaml
+
+from . import rule_tables, sqlfiles
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "data_contracts"
 DEFAULT_RULES = CONTRACTS / "rules" / "scorecard.yaml"
@@ -41,32 +44,14 @@ CREATE TABLE IF NOT EXISTS mart.department_scorecard (
     rule_id         VARCHAR NOT NULL
 )
 """
-COLUMNS = ["as_of", "department", "department_name", "month", "status", "submitted", "on_time", "deadline",
-           "delivered_at", "days_late", "files", "files_rejected", "rows_read", "rows_loaded", "rows_rejected",
-           "reject_rate", "top_errors", "file_rejections", "note", "rule_id"]
-SCHEMA = pa.schema([
-    ("as_of", pa.date32()), ("department", pa.string()), ("department_name", pa.string()),
-    ("month", pa.string()), ("status", pa.string()), ("submitted", pa.bool_()), ("on_time", pa.bool_()),
-    ("deadline", pa.date32()), ("delivered_at", pa.timestamp("us")), ("days_late", pa.int32()),
-    ("files", pa.int32()), ("files_rejected", pa.int32()), ("rows_read", pa.int64()),
-    ("rows_loaded", pa.int64()), ("rows_rejected", pa.int64()), ("reject_rate", pa.float64()),
-    ("top_errors", pa.string()), ("file_rejections", pa.string()), ("note", pa.string()),
-    ("rule_id", pa.string())])
-
-RECEIVED = "CAST(timezone($tz, coalesce(s.received_at, s.processed_at)) AS TIMESTAMP)"
-FILES_SQL = f"""
-SELECT s.department, s.month, s.file_name, s.status, s.rows_read, s.rows_loaded, s.rows_rejected,
-       s.file_error_code, s.file_error, {RECEIVED} AS received
-FROM ops.submission s
-WHERE CAST({RECEIVED} AS DATE) <= $as_of
-ORDER BY s.department, s.month, received, s.submission_id
-"""
-ERRORS_SQL = f"""
-SELECT s.department, s.month, r.code, count(*) AS n
-FROM ops.rejected_row r JOIN ops.submission s ON s.submission_id = r.submission_id
-WHERE r.severity = 'error' AND s.status <> 'superseded' AND CAST({RECEIVED} AS DATE) <= $as_of
-GROUP BY ALL
-"""
+# the table's columns, as in DDL (rows are computed in Python and inserted with rule_tables.insert_rows)
+COLUMNS = [
+    ("as_of", "DATE"), ("department", "VARCHAR"), ("department_name", "VARCHAR"), ("month", "VARCHAR"),
+    ("status", "VARCHAR"), ("submitted", "BOOLEAN"), ("on_time", "BOOLEAN"), ("deadline", "DATE"),
+    ("delivered_at", "TIMESTAMP"), ("days_late", "INTEGER"), ("files", "INTEGER"), ("files_rejected", "INTEGER"),
+    ("rows_read", "BIGINT"), ("rows_loaded", "BIGINT"), ("rows_rejected", "BIGINT"), ("reject_rate", "DOUBLE"),
+    ("top_errors", "JSON"), ("file_rejections", "JSON"), ("note", "VARCHAR"), ("rule_id", "VARCHAR"),
+]
 
 
 def load_rules(path: str | Path | None = None) -> dict:
@@ -132,15 +117,16 @@ def _row(as_of, code, name, month, files, errors, rules) -> dict:
 
 def build(conn, as_of: date, rules: dict) -> int:
     """Replace mart.department_scorecard with the scorecard as of `as_of`; returns the rows written."""
-    params = {"as_of": as_of, "tz": rules["timezone"]}
-    cur = conn.execute(FILES_SQL, params)
+    rule_tables.create(conn, [rule_tables.run_params(as_of), rule_tables.relation(
+        "rule_scorecard", [("timezone", "VARCHAR")], [(rules["timezone"],)])])
+    cur = sqlfiles.run(conn, "scorecard_files")
     names = [d[0] for d in cur.description]
     files = defaultdict(list)
     for values in cur.fetchall():
         f = dict(zip(names, values))
         files[f["department"], f["month"]].append(f)
     errors = defaultdict(Counter)
-    for dept, month, code, n in conn.execute(ERRORS_SQL, params).fetchall():
+    for dept, month, code, n in sqlfiles.run(conn, "scorecard_errors").fetchall():
         errors[dept, month][code] = n
 
     departments = _departments(rules)
@@ -158,12 +144,5 @@ def build(conn, as_of: date, rules: dict) -> int:
 
     conn.execute(DDL)
     conn.execute("DELETE FROM mart.department_scorecard")
-    if rows:
-        conn.register("_scorecard_rows", pa.Table.from_pylist(rows, schema=SCHEMA))
-        try:
-            select = ", ".join(f"CAST({c} AS JSON)" if c in ("top_errors", "file_rejections") else c
-                               for c in COLUMNS)
-            conn.execute(f"INSERT INTO mart.department_scorecard SELECT {select} FROM _scorecard_rows")
-        finally:
-            conn.unregister("_scorecard_rows")
+    rule_tables.insert_rows(conn, "mart.department_scorecard", COLUMNS, rows)
     return len(rows)

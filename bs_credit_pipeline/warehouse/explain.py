@@ -40,6 +40,7 @@ def explain_audited(conn: duckdb.DuckDBPyConnection, subject_id: str, as_of: dt.
             explanation = explain_subject(conn, subject_id, as_of, rules, registry)
         finally:
             conn.execute("ROLLBACK")
+    _add_written(conn, explanation["records"])
     token = pseudonymise([subject_id], key)[0].as_py()
     conn.execute("BEGIN TRANSACTION")
     try:
@@ -51,3 +52,12 @@ def explain_audited(conn: duckdb.DuckDBPyConnection, subject_id: str, as_of: dt.
         conn.execute("ROLLBACK")
         raise
     return explanation
+
+
+def _add_written(conn: duckdb.DuckDBPyConnection, records: list[dict]) -> None:
+    """Each record's values as written ({field: value}) where intake stored another, standard form; else None."""
+    ids = [r["record_id"] for r in records]
+    written = dict(conn.execute("SELECT record_id, written FROM core.current_record "
+                                "WHERE list_contains($ids, record_id) AND written IS NOT NULL", {"ids": ids}).fetchall())
+    for r in records:
+        r["written"] = written.get(r["record_id"])

@@ -65,14 +65,15 @@ def collect(conn) -> Needles:
 
 
 def scan_database(path: str | Path, needles: Needles, schemas=COPIED_SCHEMAS) -> list[Finding]:
-    """Every text value (VARCHAR, JSON, lists of text) of every table and view of `schemas` in a DuckDB file."""
+    """Every text value (VARCHAR, JSON, lists and maps of text) of every table and view of `schemas` in a DuckDB file."""
     pattern = needles.pattern()
     findings = []
     conn = duckdb.connect(str(path), read_only=True)
     try:
         columns = conn.execute(
             "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
-            "WHERE list_contains(?, schema_name) AND (data_type IN ('VARCHAR', 'JSON') OR data_type LIKE '%[]') "
+            "WHERE list_contains(?, schema_name) AND (data_type IN ('VARCHAR', 'JSON') OR data_type LIKE '%[]' "
+            "OR data_type LIKE 'MAP(%') "
             "ORDER BY ALL", [list(schemas)]).fetchall()
         for schema, table, column, _ in columns:
             values = conn.execute(

@@ -10,6 +10,8 @@ Rules (documented for analysts in docs/WAREHOUSE.md):
   file the lowest-placed row (highest Excel row), remaining ties by sheet name then content hash.
 - Records are deduplicated against the warehouse on record_id across partitions: the same record from another
   partition supersedes the current version when its content differs, else nothing happens.
+- Content is the canonical values (content_hash); a version keeps the values as written of the row that made it
+  (`written`, like file_name and excel_row): a resubmission writing the same values in other words is unchanged.
 - Kinds credit_repair and objection go to core.repair / core.objection (see repairs.py).
 """
 
@@ -24,6 +26,7 @@ from datetime import datetime
 import duckdb
 
 from .. import faults
+from .privacy import shape_sql
 from .repairs import REPAIR_KINDS, load_repairs, match_targets
 from .staged import StagedFile
 from .subjects import refresh_subjects
@@ -37,7 +40,7 @@ CREATE OR REPLACE TEMP TABLE batch_raw (
     subject_type VARCHAR, subject_name VARCHAR, org_code VARCHAR, record_date DATE,
     category VARCHAR, end_date DATE, severity VARCHAR, legal_rep_name VARCHAR, legal_rep_id VARCHAR,
     payload JSON, submission_id VARCHAR, file_sha256 VARCHAR, file_name VARCHAR, sheet VARCHAR,
-    excel_row INTEGER, file_rank INTEGER)
+    excel_row INTEGER, file_rank INTEGER, written MAP(VARCHAR, VARCHAR))
 """
 
 
@@ -84,10 +87,11 @@ def _stage_records(conn, files: list[tuple[int, StagedFile]], department: str, m
                 promoted.append(f"{cast}({_quote(source)} AS {sql_type})")
             else:
                 promoted.append(f"NULL::{sql_type}")
+        written = "_written" if "_written" in columns else "NULL"  # staged before values as written were kept
         conn.execute(
             f"""INSERT INTO batch_raw SELECT _record_id, _content_hash, _kind, _domain, _subject_id,
                    _subject_type, _subject_name, _org_code, _record_date, {', '.join(promoted)}, {payload},
-                   $sid, _file_sha256, _file_name, _sheet, _excel_row, $rank
+                   $sid, _file_sha256, _file_name, _sheet, _excel_row, $rank, {written}
                 FROM read_parquet($path)""",
             {"sid": submission_id(department, month, staged.sha256), "rank": rank, "path": str(staged.rows)},
         )
@@ -145,7 +149,7 @@ def _apply_records(conn, department: str, month: str, now: datetime, archived: l
            SELECT b.record_id || '|' || p.new_version, b.record_id, p.new_version, b.kind, b.domain, b.subject_id,
                   b.subject_type, b.subject_name, b.record_date, b.end_date, b.category, b.severity,
                   b.legal_rep_name, b.legal_rep_id, b.payload, b.content_hash, $dept, $month, b.submission_id,
-                  b.file_sha256, b.file_name, b.sheet, b.excel_row, $now, NULL, p.action
+                  b.file_sha256, b.file_name, b.sheet, b.excel_row, $now, NULL, p.action, b.written
            FROM batch AS b JOIN plan AS p USING (record_id) WHERE p.action <> 'unchanged'""",
         {**params, "now": now},
     )
@@ -153,12 +157,6 @@ def _apply_records(conn, department: str, month: str, now: datetime, archived: l
     closed, withdrawn = conn.execute("SELECT count(*), count(*) FILTER (WHERE withdrawn) FROM closing").fetchone()
     return {"new": counts.get("new", 0) + counts.get("reinstated", 0), "corrected": counts.get("corrected", 0),
             "unchanged": counts.get("unchanged", 0), "closed": closed, "withdrawn": withdrawn}
-
-
-def _shape(expr: str) -> str:
-    """A value's shape without its content: digits -> #, ASCII letters -> A, other non-ASCII -> *."""
-    return (f"regexp_replace(regexp_replace(regexp_replace({expr}, '[0-9]', '#', 'g'), '[A-Za-z]', 'A', 'g'), "
-            f"'[^\\x00-\\x7F]', '*', 'g')")
 
 
 def _record_submissions(conn, files: Sequence[StagedFile], department: str, month: str, now: datetime,
@@ -190,8 +188,8 @@ def _record_submissions(conn, files: Sequence[StagedFile], department: str, mont
             conn.execute(
                 f"""INSERT INTO ops.rejected_row
                    SELECT $sid, $dept, $month, sheet, excel_row, excel_column, "column", header,
-                          CASE WHEN {hidden} THEN {_shape('raw_value')} ELSE raw_value END, code, severity,
-                          CASE WHEN {hidden} AND raw_value <> '' THEN replace(message, raw_value, {_shape('raw_value')})
+                          CASE WHEN {hidden} THEN {shape_sql('raw_value')} ELSE raw_value END, code, severity,
+                          CASE WHEN {hidden} AND raw_value <> '' THEN replace(message, raw_value, {shape_sql('raw_value')})
                                ELSE message END, hint
                    FROM read_parquet($path)""",
                 {"sid": sid, "dept": department, "month": month, "path": str(staged.rejections),

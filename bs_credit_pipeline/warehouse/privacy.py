@@ -17,7 +17,8 @@ DECLARATIONS = Path(__file__).with_name("privacy.yaml")
 COPIED_SCHEMAS = ("core", "mart", "ops")
 ANALYST_SCHEMA = "analyst"  # built in the snapshot from the masked copies (analyst.marts); declared here too
 CLASSES = frozenset({"none", "org", "subject_id", "person_id", "subject_name", "subject_attr", "person_name",
-                     "record_id", "version_id", "entry_key", "free_text", "record_payload"})
+                     "record_id", "version_id", "entry_key", "free_text", "record_payload", "as_written"})
+IDENTIFIER_TYPES = frozenset({"uscc", "org_code", "code", "subject_code", "id_number", "citizen_id"})
 _NEEDS_SUBJECT = frozenset({"subject_name", "subject_attr"})
 _MAY_HAVE_SUBJECT = frozenset({"free_text"})
 _TOKENISED = frozenset({"subject_id", "person_id"})
@@ -90,6 +91,19 @@ def check_analyst(columns: list[tuple[str, str]], kind_fields: dict[str, set[str
                          f"Declare each in {DECLARATIONS}.")
 
 
+def sensitive_fields(contracts) -> list[str]:
+    """Contract fields holding identifiers or personal data (every domain variant): their submitted values are kept
+    as their shape only, in ops.rejected_row and in the snapshot's values as written."""
+    variants = [v for c in contracts.values() for v in (c, *(c.for_domain(d) for d in c.domains))]
+    return sorted({col.name for v in variants for col in v.columns if col.pii or col.type in IDENTIFIER_TYPES})
+
+
+def shape_sql(expr: str) -> str:
+    """A value's shape without its content: digits -> #, ASCII letters -> A, other non-ASCII -> *."""
+    return (f"regexp_replace(regexp_replace(regexp_replace({expr}, '[0-9]', '#', 'g'), '[A-Za-z]', 'A', 'g'), "
+            f"'[^\\x00-\\x7F]', '*', 'g')")
+
+
 def person_id_sql(expr: str) -> str:
     """TRUE when the value is a natural person's ID: a citizen ID or an XID: key."""
     return f"(regexp_full_match({expr}, '{WHOLE_ID}') OR starts_with({expr}, '{PERSON_KEY_PREFIX}'))"
@@ -120,8 +134,11 @@ class Tokens:
         return f"coalesce({joined_token}, {fallback})" if joined_token else fallback
 
 
-def select_sql(schema: str, table: str, columns: list[tuple[str, str]], tokens: Tokens, source: str) -> str:
-    """SELECT over `source` (the warehouse table) applying each column's class; columns = (name, SQL type).
+def select_sql(schema: str, table: str, columns: list[tuple[str, str]], tokens: Tokens, source: str,
+               sensitive: list[str] | None = None) -> str:
+    """SELECT over `source` (the warehouse table) applying each column's class; columns = (name, SQL type);
+    `sensitive`: the contract fields whose values as written are kept as their shape (`sensitive_fields`),
+    required by an as_written column.
 
     A record_payload column still needs `residual_updates` once the table is written."""
     decl = declarations()[f"{schema}.{table}"]
@@ -171,6 +188,12 @@ def select_sql(schema: str, table: str, columns: list[tuple[str, str]], tokens: 
                 expr = residual_sql(q)
             if column in name_of:
                 expr = _replace_if(expr, f"length({name_of[column]}) >= 2", name_of[column], mask_sql(name_of[column]))
+        elif cls.name == "as_written":
+            if sensitive is None:
+                raise ValueError(f"{schema}.{table}.{column}: values as written need the sensitive fields")
+            fields = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in sensitive) + "]::VARCHAR[]"
+            value = f"CASE WHEN list_contains({fields}, e.key) THEN {shape_sql('e.value')} ELSE {residual_sql('e.value')} END"
+            expr = f"map_from_entries(list_transform(map_entries({q}), lambda e: {{'key': e.key, 'value': {value}}}))"
         else:  # record_payload
             subject = tokens.person("src.subject_id", token_of["subject_id"])
             rep = tokens.person("src.legal_rep_id", token_of["legal_rep_id"])

@@ -4,7 +4,8 @@ Every column of the copied schemas (core, mart, ops) goes through the privacy cl
 privacy.yaml (see privacy.py): natural persons' IDs become keyed tokens `P_` + 32 hex of HMAC-SHA256(key, id),
 the same person the same token in every table and every build; persons' names are masked to their first
 character; record ids and record-content hashes become keyed `R_` tokens; free text has ID-shaped substrings
-masked. A column without a declared class fails the build. Views are recreated over the masked tables.
+masked; values as written keep only their shape where the field is an identifier or personal. A column without a
+declared class fails the build. Views are recreated over the masked tables.
 snapshot_info holds a build id, build time, schema version and row counts, for readers to check. Then the
 analyst marts (schema analyst: typed views, lookups, history, quality; bs_credit_pipeline.analyst) are built
 over the masked copies, and every table and column gets its Chinese label as a COMMENT.
@@ -138,6 +139,7 @@ def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: b
         records = RecordTokens(key)
         conn.create_function("record_tokens_in", records.embedded, ["VARCHAR"], "VARCHAR", type="arrow")
         tokens = privacy.Tokens(record=records.sql)
+        sensitive = privacy.sensitive_fields(registry.contracts)
         _build_tokens(conn, pseudonymiser)
         tables = conn.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'wh' "
@@ -146,7 +148,7 @@ def build_snapshot(warehouse_path: str | Path, snapshot_path: str | Path, key: b
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for schema, table in tables:
             columns = [(c, t) for s, tb, c, t in catalog if (s, tb) == (schema, table)]
-            select = privacy.select_sql(schema, table, columns, tokens, f"wh.{schema}.{table}")
+            select = privacy.select_sql(schema, table, columns, tokens, f"wh.{schema}.{table}", sensitive)
             conn.execute(f"CREATE TABLE {schema}.{table} AS {select}")
             for update in privacy.residual_updates(schema, table):
                 conn.execute(update)
