@@ -10,7 +10,8 @@ over plain Parquet does not is mapped here, by statement type:
 - DELETE FROM s.t WHERE c: s.t rewritten with the rows where c is not true;
 - DROP TABLE of a temp table: its view dropped and uncached;
 - BEGIN / COMMIT / ROLLBACK: nothing (Spark has no transactions; build_all runs with transaction=False);
-- UPDATE, and anything else Spark cannot express: NotPortable, naming the statement.
+- UPDATE s.t SET ... WHERE c: s.t rewritten with the new values where c is true;
+- UPDATE ... FROM, and anything else Spark cannot express: NotPortable, naming the statement.
 Pyspark is imported only here (the optional `spark` dependency group).
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -47,7 +49,7 @@ def session(master: str = DEFAULT_MASTER, work_dir: Path | None = None, app: str
     builder = (SparkSession.builder.master(master).appName(app)
                .config("spark.sql.catalogImplementation", "in-memory")
                .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "8")
+               .config("spark.sql.shuffle.partitions", "2")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
                .config("spark.sql.jsonGenerator.ignoreNullFields", "false")
@@ -96,10 +98,12 @@ def register_lake(spark, root: Path) -> None:
 
 
 class Result:
-    """What execute returns: the rows of a query (or nothing), as tuples."""
+    """What execute returns: the rows of a query (or nothing), as tuples, and `description` (DB-API: one
+    (name, ...) tuple per column)."""
 
-    def __init__(self, rows: list[tuple] | None = None):
+    def __init__(self, rows: list[tuple] | None = None, columns: list[str] | None = None):
         self._rows = rows or []
+        self.description = [(c, None, None, None, None, None, None) for c in columns or []]
 
     def fetchone(self):
         return self._rows[0] if self._rows else None
@@ -140,19 +144,20 @@ class SparkConnection:
         if isinstance(tree, exp.Delete):
             return self._delete(tree)
         if isinstance(tree, exp.Update):
-            raise NotPortable("UPDATE: Parquet tables cannot be updated in place; the step needs its full-rebuild"
-                              " path on Spark")
+            return self._update(tree)
         if isinstance(tree, exp.Insert):
             self._sql(spark_sql(tree))
             self._sql(f"REFRESH TABLE {tree.this.sql(dialect='spark') if isinstance(tree.this, exp.Table) else tree.this.this.sql(dialect='spark')}")
             return Result()
-        rows = self._sql(spark_sql(tree)).collect()
-        return Result([tuple(r) for r in rows])
+        frame = self._sql(spark_sql(tree))
+        return Result([tuple(r) for r in frame.collect()], frame.columns)
 
     def _create(self, tree: exp.Create) -> Result:
         kind = (tree.args.get("kind") or "").upper()
         if kind in ("SCHEMA", "DATABASE"):
-            self._sql(f"CREATE DATABASE IF NOT EXISTS {tree.this.name if isinstance(tree.this, exp.Table) else tree.this.sql()}")
+            target = tree.this
+            name = (target.db or target.name) if isinstance(target, exp.Table) else target.sql(dialect="spark")
+            self._sql(f"CREATE DATABASE IF NOT EXISTS {name}")
             return Result()
         if kind == "VIEW":
             self._sql(spark_sql(tree))
@@ -168,7 +173,10 @@ class SparkConnection:
             if query is None:
                 raise NotPortable(f"CREATE TEMP TABLE {name} without AS SELECT")
             self._drop_temp(name)
-            self._sql(f"CACHE TABLE {name} AS {spark_sql(query)}")
+            if query.find(exp.Table) is None:  # literals only (run parameters, rule relations): nothing to compute
+                self._sql(f"CREATE TEMPORARY VIEW {name} AS {spark_sql(query)}")
+            else:
+                self._sql(f"CACHE TABLE {name} AS {spark_sql(query)}")
             self.temp_views.add(name)
             return Result()
         if query is None:  # CREATE TABLE [IF NOT EXISTS] s.t (columns)
@@ -197,7 +205,9 @@ class SparkConnection:
         then swapped in place of the table's folder and the table declared anew over it."""
         target = self._folder(name)
         scratch = self.root / ".scratch" / f"{name}-{uuid.uuid4().hex}"
+        started = time.perf_counter()
         frame.write.parquet(str(scratch))
+        log.debug("spark wrote %s in %.1f s", name, time.perf_counter() - started)
         self.spark.sql(f"DROP TABLE IF EXISTS {name}")
         old = scratch.with_name(scratch.name + "-old")
         if target.exists():
@@ -221,6 +231,22 @@ class SparkConnection:
             else:
                 self._sql(f"DROP {tree.args.get('kind') or 'TABLE'}{' IF EXISTS' if tree.args.get('exists') else ''}"
                           f" {name}")
+        return Result()
+
+    def _update(self, tree: exp.Update) -> Result:
+        """UPDATE s.t SET c = e WHERE w: s.t rewritten with CASE WHEN w THEN e ELSE c END for each set column.
+        UPDATE ... FROM (a join) is not supported."""
+        if tree.args.get("from") or tree.args.get("from_"):
+            raise NotPortable("UPDATE ... FROM: Parquet tables cannot be updated in place; make the step's write"
+                              " DuckDB-only or rebuild the table with CREATE OR REPLACE TABLE ... AS SELECT")
+        name = tree.this.sql(dialect="spark")
+        where = tree.args.get("where")
+        cond = "TRUE" if where is None else f"coalesce(({where.this.sql(dialect='spark')}), FALSE)"
+        sets = {s.this.name: s.expression.sql(dialect="spark") for s in tree.expressions}
+        columns = self.spark.table(name).columns
+        select = ", ".join(f"CASE WHEN {cond} THEN {sets[c]} ELSE `{c}` END AS `{c}`" if c in sets else f"`{c}`"
+                           for c in columns)
+        self._write(name, self._sql(f"SELECT {select} FROM {name}"))
         return Result()
 
     def _delete(self, tree: exp.Delete) -> Result:

@@ -197,6 +197,18 @@ def timezone_of_instant(tree: exp.Expression, sql: str) -> exp.Expression:
     return tree.transform(swap)
 
 
+def json_is_text(tree: exp.Expression, sql: str) -> exp.Expression:
+    """CAST(x AS JSON) -> x, and JSON column types -> STRING: Spark keeps JSON as text (sqlglot would write
+    TO_JSON(x), which quotes a string that already holds JSON)."""
+    def swap(node):
+        if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.JSON):
+            return node.this
+        if isinstance(node, exp.DataType) and node.is_type(exp.DataType.Type.JSON):
+            return exp.DataType.build("TEXT")
+        return node
+    return tree.transform(swap)
+
+
 def plain_cte(tree: exp.Expression, sql: str) -> exp.Expression:
     """WITH x AS [NOT] MATERIALIZED (...) -> WITH x AS (...): a DuckDB planning hint Spark's grammar lacks (Spark
     plans each CTE itself)."""
@@ -206,7 +218,7 @@ def plain_cte(tree: exp.Expression, sql: str) -> exp.Expression:
 
 
 TRANSFORMS: tuple[Callable[[exp.Expression, str], exp.Expression], ...] = (
-    plain_cte, list_bool_aggregates, list_len_is_size, json_wildcard_field_list, json_extract_list, nested_to_json,
+    json_is_text, plain_cte, list_bool_aggregates, list_len_is_size, json_wildcard_field_list, json_extract_list, nested_to_json,
     months_interval, ordered_list_aggregate, array_overlap, timezone_of_instant,
 )
 
