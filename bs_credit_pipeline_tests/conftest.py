@@ -79,3 +79,33 @@ def demo_home(tmp_path_factory):
 
 
 DEMO_TIMEOUT = 900  # the demo runs the nightly job twice and the list build thrice: minutes on a loaded machine
+
+
+def spark_missing() -> str | None:
+    """Why the Spark tests cannot run here (no Java runtime, or no pyspark), else None."""
+    import importlib.util
+    import shutil
+
+    if shutil.which("java") is None:
+        return "Spark tests skipped: no Java runtime (install Debian's openjdk-17-jre-headless; .ci/run does)"
+    if importlib.util.find_spec("pyspark") is None:
+        return "Spark tests skipped: pyspark not installed (pip install -c requirements.lock -e '.[spark]')"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = spark_missing()
+    if reason:
+        for item in items:
+            if "spark" in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory):
+    """One local[2] SparkSession for the whole test session (engines/spark.session)."""
+    from bs_credit_pipeline.engines import spark as engine
+
+    spark = engine.session("local[2]", tmp_path_factory.mktemp("spark"))
+    yield spark
+    spark.stop()

@@ -88,3 +88,19 @@ def test_lake_root_setting(tmp_path, monkeypatch):
         with pytest.raises(ConfigError) as err:
             lake.lake_root(home)
         assert lake.LAKE_VAR in err.value.zh
+
+
+def test_engine_and_master_settings(monkeypatch):
+    from bs_credit_pipeline import config
+
+    monkeypatch.delenv(config.ENGINE_VAR, raising=False)
+    monkeypatch.delenv(config.SPARK_MASTER_VAR, raising=False)
+    assert config.engine() == "duckdb" and config.spark_master() == "local[2]"
+    monkeypatch.setenv(config.ENGINE_VAR, "postgres")
+    with pytest.raises(ConfigError, match="duckdb or spark"):
+        config.engine()
+    monkeypatch.setenv(config.SPARK_MASTER_VAR, "local[two]")
+    with pytest.raises(ConfigError, match="not a Spark master"):
+        config.spark_master()
+    monkeypatch.setenv(config.SPARK_MASTER_VAR, "spark://master:7077")
+    assert config.spark_master() == "spark://master:7077"

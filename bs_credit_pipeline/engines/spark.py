@@ -41,21 +41,28 @@ _SPARK_TYPES = {"VARCHAR": "STRING", "INTEGER": "INT", "BIGINT": "BIGINT", "DOUB
                 "HUGEINT": "DECIMAL(38,0)"}
 
 
+# What the list SQL needs of a session: in-memory catalog, UTC, partition values as text, to_json keeping nulls.
+SPARK_CONF = {
+    "spark.sql.catalogImplementation": "in-memory",
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    "spark.sql.jsonGenerator.ignoreNullFields": "false",
+    "spark.sql.ansi.enabled": "false",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+}
+
+
 def session(master: str = DEFAULT_MASTER, work_dir: Path | None = None, app: str = "bs-credit-lists"):
     """A Spark session for the list SQL: in-memory catalog (no Hive), warehouse under work_dir, UTC session time,
     partition values kept as text, to_json keeping null fields (as DuckDB's does)."""
     from pyspark.sql import SparkSession
 
-    builder = (SparkSession.builder.master(master).appName(app)
-               .config("spark.sql.catalogImplementation", "in-memory")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "2")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
-               .config("spark.sql.jsonGenerator.ignoreNullFields", "false")
-               .config("spark.sql.ansi.enabled", "false")
-               .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
-               .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC"))
+    builder = SparkSession.builder.master(master).appName(app)
+    for key, value in SPARK_CONF.items():
+        builder = builder.config(key, value)
     if work_dir is not None:
         builder = builder.config("spark.sql.warehouse.dir", str(work_dir / "spark-warehouse"))
     spark = builder.getOrCreate()
@@ -131,7 +138,7 @@ class SparkConnection:
 
     def _sql(self, text: str):
         self.statements += 1
-        log.debug("spark sql: %s", text)
+        log.debug("spark statement %d: %s (%d chars)", self.statements, text.split(None, 1)[0], len(text))
         return self.spark.sql(text)
 
     def _run(self, tree: exp.Expression) -> Result:
