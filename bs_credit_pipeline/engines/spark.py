@@ -74,9 +74,12 @@ def _ddl(schema: dict[str, str], skip: tuple[str, ...] = ()) -> str:
     def typ(t: str) -> str:
         if t.startswith("DECIMAL"):
             return t
-        if t not in _SPARK_TYPES:
-            raise NotPortable(f"lake column type {t} has no Spark type")
-        return _SPARK_TYPES[t]
+        if t in _SPARK_TYPES:
+            return _SPARK_TYPES[t]
+        try:  # composite types (MAP(VARCHAR, VARCHAR), STRUCT(...)): sqlglot writes them in Spark's words
+            return exp.DataType.build(t, dialect="duckdb").sql(dialect="spark")
+        except Exception as exc:  # noqa: BLE001 - any parse failure is the same user-facing problem
+            raise NotPortable(f"lake column type {t} has no Spark type") from exc
     return ", ".join(f"`{name}` {typ(t)}" for name, t in schema.items() if name not in skip)
 
 
