@@ -4,6 +4,7 @@ DuckDB's on the same warehouse, for three as-of dates (same count, same order-fr
 Marked `spark`: skipped, saying why, where Java or pyspark is missing (make test prints it; CI installs Java)."""
 
 import datetime as dt
+import json
 import shutil
 
 import duckdb
@@ -49,3 +50,12 @@ def test_demo_lists_equal_on_both_engines(demo_home, spark_session, tmp_path):
     finally:
         duck.close()
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.slow
+def test_generated_million_record_lists_equal_on_both_engines(tmp_path):
+    """The same on bench/lists.py's generated 1 M-record warehouse, three as-of dates (python -m bench.equality)."""
+    from bench.equality import run
+
+    result = run(1_000_000, tmp_path, [dt.date(2026, 6, 30), dt.date(2026, 7, 1), dt.date(2026, 7, 2)])
+    assert all(day["equal"] for day in result["days"]), json.dumps(result, ensure_ascii=False, indent=1)
