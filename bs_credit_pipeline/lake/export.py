@@ -24,6 +24,7 @@ from .layout import PARTITION_COLUMNS, TABLES, partition_path
 
 log = logging.getLogger(__name__)
 SCHEMA_FILE = "_schema.json"
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 # contract column type -> the lake's column type (payload values are JSON text, numbers or null)
 LAKE_TYPES = {"date": "DATE", "decimal": "DOUBLE", "integer": "BIGINT"}
 # columns every records/<kind> table starts with (a contract column of the same name is not repeated)
@@ -138,10 +139,12 @@ def export(conn, root: Path, registry: Registry, *, staging: Path | None = None,
             select = query
             if not partitioned:
                 conn.execute(f"COPY ({select}) TO {_lit(str(new / 'data_0.parquet'))} (FORMAT parquet)")
-            else:
+            else:  # a missing partition value is Hive's null partition (Spark reads NULL)
+                fixed = ", ".join(f"coalesce(nullif({c}, ''), {_lit(NULL_PARTITION)}) AS {c}" for c in PARTITION_COLUMNS)
+                select = f"SELECT * REPLACE ({fixed}) FROM ({query})"
                 if wanted is not None:
                     keys = ", ".join(f"({_lit(d)}, {_lit(m)})" for d, m in wanted) or "(NULL, NULL)"
-                    select = f"SELECT * FROM ({query}) WHERE (department, month) IN ({keys})"
+                    select = f"SELECT * FROM ({select}) WHERE (department, month) IN ({keys})"
                 conn.execute(f"COPY ({select}) TO {_lit(str(new))} (FORMAT parquet, PARTITION_BY"
                              f" ({', '.join(PARTITION_COLUMNS)}), OVERWRITE_OR_IGNORE)")
             written[folder] = conn.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
