@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,cluster]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,cluster,spark]'
 	touch $(STAMP)
 
 .PHONY: install demo test bench bench-peer
@@ -15,8 +15,9 @@ install: $(STAMP)
 demo: $(STAMP)  ## sample submissions -> warehouse -> lists, under ./var
 	$(BIN)/bs-credit demo
 
-test: $(STAMP)
-	$(BIN)/pytest -n 2 -q
+test: $(STAMP)  ## Spark tests (marker spark) run when java is present, else are skipped and said so
+	@command -v java >/dev/null || echo "make test: no Java runtime: the Spark tests are SKIPPED (install openjdk-17-jre-headless)"
+	$(BIN)/pytest -n 2 -q -rs
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -161,8 +161,48 @@ def sensor_seconds() -> int:
     return int(text)
 
 
+ENGINE_VAR = "BS_CREDIT_ENGINE"
+SPARK_MASTER_VAR = "BS_CREDIT_SPARK_MASTER"
+DEFAULT_SPARK_MASTER = "local[2]"
+
+
+def engine() -> str:
+    """BS_CREDIT_ENGINE: duckdb (default, embedded) or spark (the lists on Spark SQL over the lake, docs/LAKE.md);
+    spark needs pyspark (the optional `spark` group) and a Java runtime."""
+    text = os.environ.get(ENGINE_VAR, "").strip().lower() or "duckdb"
+    if text not in ("duckdb", "spark"):
+        raise ConfigError(f"环境变量 {ENGINE_VAR} 应为 duckdb 或 spark，现为“{text}”。",
+                          f"{ENGINE_VAR} must be duckdb or spark, got {text!r}")
+    if text == "spark":
+        import importlib.util
+
+        if importlib.util.find_spec("pyspark") is None:
+            raise ConfigError(f"{ENGINE_VAR}=spark 需要安装 Spark 组件：pip install -e '.[spark]'。",
+                              f"{ENGINE_VAR}=spark needs pyspark: pip install -c requirements.lock -e '.[spark]'")
+        if shutil.which("java") is None:
+            raise ConfigError(f"{ENGINE_VAR}=spark 需要 Java 运行环境：请安装 openjdk-17-jre-headless。",
+                              f"{ENGINE_VAR}=spark needs a Java runtime: install openjdk-17-jre-headless")
+    return text
+
+
+def spark_master() -> str:
+    """BS_CREDIT_SPARK_MASTER (default local[2]): local[N], local[*], spark://host:port, sc://host (Connect),
+    yarn or k8s://..."""
+    text = os.environ.get(SPARK_MASTER_VAR, "").strip() or DEFAULT_SPARK_MASTER
+    if not re.match(r"^(local(\[(\d+|\*)\])?|spark://\S+|sc://\S+|yarn|k8s://\S+)$", text):
+        raise ConfigError(f"环境变量 {SPARK_MASTER_VAR} 无效：“{text}”（例如 local[2] 或 spark://主机:7077）。",
+                          f"{SPARK_MASTER_VAR} {text!r} is not a Spark master (local[2], spark://host:7077, ...)")
+    return text
+
+
 def check_configuration(home: Home) -> None:
-    """Everything a pipeline run needs: a usable home with free space, valid waits and thresholds, the key."""
+    """Everything a pipeline run needs: a usable home with free space, valid waits and thresholds, the key, the
+    engine (and with Spark its master and the lake location)."""
+    if engine() == "spark":
+        from .lake import lake_root
+
+        spark_master()
+        lake_root(home)
     check_home(home)
     check_free_space(home)
     check_waits()

@@ -86,12 +86,36 @@ def demo_home(tmp_path_factory):
 DEMO_TIMEOUT = 900  # the demo runs the nightly job twice and the list build thrice: minutes on a loaded machine
 
 
+def spark_missing() -> str | None:
+    """Why the Spark tests cannot run here (no Java runtime, or no pyspark), else None."""
+    import importlib.util
+    import shutil
+
+    if shutil.which("java") is None:
+        return "Spark tests skipped: no Java runtime (install Debian's openjdk-17-jre-headless; .ci/run does)"
+    if importlib.util.find_spec("pyspark") is None:
+        return "Spark tests skipped: pyspark not installed (pip install -c requirements.lock -e '.[spark]')"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory):
+    """One local[2] SparkSession for the whole test session (engines/spark.session)."""
+    from bs_credit_pipeline.engines import spark as engine
+
+    spark = engine.session("local[2]", tmp_path_factory.mktemp("spark"))
+    yield spark
+    spark.stop()
+
+
 # Scheduling on the suite's xdist workers (sharedkit). Modules whose tests share one expensive module fixture run
-# on one worker: the scenario suite's home (intake, load and ~80 nightly builds).
-ONE_WORKER_MODULES = frozenset({"test_scenarios.py"})
+# on one worker: the scenario suite's home (intake, load and ~80 nightly builds) and the Spark equality tests
+# (one JVM, one session, one demo lake).
+ONE_WORKER_MODULES = frozenset({"test_scenarios.py", "test_spark_equality.py"})
 # The longest tests (node id prefixes, longest first, from `--durations`): started first, so that the two workers
 # run them side by side and finish together. The first demo_home user builds the demo.
 LONGEST = [
+    "bs_credit_pipeline_tests/test_spark_equality.py::",
     "bs_credit_pipeline_tests/test_privacy.py::test_demo_leaks_no_name_or_id",
     "bs_credit_pipeline_tests/test_kill.py::test_a_first_load_killed",
     "bs_credit_pipeline_tests/test_kill.py::test_a_resubmission_killed",
@@ -113,7 +137,12 @@ LONGEST = [
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    reason = spark_missing()
+    if reason:
+        for item in items:
+            if "spark" in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
     longest_first(items, LONGEST)
 
 

@@ -6,6 +6,7 @@ import dagster as dg
 
 from .. import publish
 from ..parsing import today_in_shanghai
+from ..config import engine
 from ..pipeline import build_lists, publish_lists, pseudonym_key, snapshot
 from ..warehouse import checks
 from .resources import PipelineResource
@@ -27,7 +28,13 @@ def as_of(context) -> dt.date:
           "scorecard, list changes — a pure function of warehouse, rules and as-of date.")
 def credit_lists(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
     day = as_of(context)
-    counts = build_lists(pipeline.home, day)
+    if engine() == "spark":  # the lists on Spark SQL over the lake (docs/LAKE.md)
+        from ..engines.nightly import build_lists_on_spark
+        from .resources import spark_resource
+
+        counts = build_lists_on_spark(pipeline.home, day, spark_resource().spark_session)
+    else:
+        counts = build_lists(pipeline.home, day)
     return dg.MaterializeResult(metadata={"as_of": day.isoformat(), **{f"rows/{k}": v for k, v in counts.items()},
                                           "dagster/row_count": counts.get("black_list", 0)})
 

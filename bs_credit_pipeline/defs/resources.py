@@ -36,3 +36,14 @@ class PipelineResource(dg.ConfigurableResource):
     @cached_property
     def registry(self) -> Registry:
         return Registry.load()
+
+
+def spark_resource():
+    """The Spark session as a dagster-pyspark resource, configured from BS_CREDIT_SPARK_MASTER and the session
+    settings the list SQL needs (engines/spark.SPARK_CONF). Only with BS_CREDIT_ENGINE=spark (optional group)."""
+    from dagster_pyspark import PySparkResource
+
+    from ..config import spark_master
+    from ..engines.spark import SPARK_CONF
+
+    return PySparkResource(spark_config={"spark.master": spark_master(), **SPARK_CONF})
