@@ -11,43 +11,32 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from . import basis
-from .sql import in_list, keyword_regex, lit, template, values
+from . import basis, engine, rule_tables, sqlfiles
+from .sql import in_list, keyword_regex, lit, template
 
 log = logging.getLogger(__name__)
 
 
-def _types_sql(column: str = "category") -> str:
-    """The 处罚类别 of `column` as a list (joined by 、 ; ； , ， at intake)."""
-    return (f"list_transform(string_split(regexp_replace(coalesce({column}, ''), '[;；,，]', '、', 'g'), '、'),"
-            " lambda x: trim(x))")
-
-
 def _all_in(types: list[str]) -> str:
     """SQL: every type of the category's list `t` is one of `types`."""
-    return f"list_bool_and(list_transform(t, lambda x: x IN {in_list(types)}))"
+    return f"array_length(list_filter(t, lambda x: NOT (x IN {in_list(types)}))) = 0"
 
 
 def _any_in(types: list[str]) -> str:
-    return f"list_bool_or(list_transform(t, lambda x: x IN {in_list(types)}))"
+    return f"array_length(list_filter(t, lambda x: x IN {in_list(types)})) > 0"
 
 
-def _category_sql(display: dict) -> str:
-    """Per distinct penalty category: highest tier rank (unknown types -> default_tier) and the type tests the
-    tier and period rules need."""
+def _category_columns(display: dict) -> str:
+    """Per distinct penalty category (its types as list t): highest tier rank (unknown types -> default_tier) and
+    the type tests the tier and period rules need."""
     rank = display["tier_rank"]
     cats = " ".join(f"WHEN {lit(k)} THEN {rank[v]}" for k, v in display["category_tiers"].items())
     proc, fine, special = display.get("minor_procedure") or {}, display.get("fine_tiers") or {}, display.get("special_serious") or {}
-    return f"""
-        SELECT category,
-               list_max(list_transform(t, lambda x: CASE x {cats} ELSE {rank[display['default_tier']]} END)) AS cat_rank,
+    return f"""list_max(list_transform(t, lambda x: CASE x {cats} ELSE {rank[display['default_tier']]} END)) AS cat_rank,
                {_all_in(proc.get('types', [])) if proc else 'FALSE'} AS proc_types,
                {_all_in(fine.get('minor_types', [])) if fine else 'FALSE'} AS fine_minor_types,
                {f"list_contains(t, {lit(fine['fine_type'])})" if fine else 'FALSE'} AS has_fine,
-               {_any_in(special.get('types', [])) if special else 'FALSE'} AS special_types
-        FROM (SELECT category, {_types_sql()} AS t FROM (SELECT DISTINCT category FROM {{rows}}
-              WHERE valid_to IS NULL AND kind IN {in_list(display['penalty_kinds'])}))
-    """
+               {_any_in(special.get('types', [])) if special else 'FALSE'} AS special_types"""
 
 
 def _payload_fields(display: dict) -> list[str]:
@@ -143,24 +132,6 @@ def _term_months_sql(display: dict) -> str:
     return f"CAST(CASE r.kind {' '.join(whens)} ELSE {base} END AS INTEGER)" if whens else f"CAST({base} AS INTEGER)"
 
 
-def _situations_sql(display: dict) -> str:
-    """Per distinct category of the kinds with court situations: whether a situation without a fixed term occurs,
-    the longest term and the number of situations matched (official wording matched as whole phrases)."""
-    rows = [(kind, s["match"], s.get("term_months"))
-            for kind, spec in display["kinds"].items() for s in spec.get("situations") or []]
-    sit = values(rows, [("kind", "VARCHAR"), ("phrase", "VARCHAR"), ("term_months", "INTEGER")])
-    return f"""
-        SELECT c.kind, c.category,
-               coalesce(bool_or(s.term_months IS NULL) FILTER (WHERE contains(c.category, s.phrase)), FALSE) AS no_term,
-               max(s.term_months) FILTER (WHERE contains(c.category, s.phrase)) AS max_term,
-               count(*) FILTER (WHERE contains(c.category, s.phrase)) AS n_match
-        FROM (SELECT DISTINCT kind, coalesce(category, '') AS category FROM {{rows}}
-              WHERE valid_to IS NULL AND kind IN {in_list(sorted({k for k, _, _ in rows}))}) c
-        JOIN {sit} s ON s.kind = c.kind
-        GROUP BY c.kind, c.category
-    """
-
-
 def _polarity_sql(display: dict) -> str:
     whens = []
     for kind, spec in display["kinds"].items():
@@ -215,92 +186,54 @@ def _one_year_sql(display: dict) -> str:
     return f"CASE {' '.join(whens)} END" if whens else "CAST(NULL AS INTEGER)"
 
 
-def _base_sql(display: dict, rows: str = "core.credit_record") -> str:
-    """Current record versions among `rows` (core.credit_record or a subset of its rows) with tier, rule and
-    period parameters (one row per record), resolved subject."""
+def base_fragments(display: dict, rows: str = "core.credit_record") -> dict[str, str]:
+    """The rendered fragments of display_base.sql (see its header) for the record versions `rows`."""
     penalties = in_list(display["penalty_kinds"])
-    tiers = values(
-        [
-            (p["id"], tier, t["min_months"], t["max_months"], t.get("displayed", True))
-            for p in display["penalty_rules"] for tier, t in p["tiers"].items()
-        ],
-        [("rule_id", "VARCHAR"), ("tier", "VARCHAR"), ("min_months", "INTEGER"),
-         ("max_months", "INTEGER"), ("displayed", "BOOLEAN")],
-    )
     fields = _payload_fields(display)
     pf = (f"json_extract_string(r.payload, [{', '.join(lit('$.' + f) for f in fields)}])" if fields
           else "CAST([] AS VARCHAR[])")
+    return {
+        "rows": rows, "penalty_kinds": penalties, "cat_columns": _category_columns(display),
+        "cur_columns": f"""CASE WHEN r.kind IN {penalties} THEN {pf} END AS pf,
+           CASE WHEN r.kind IN {penalties} THEN {_penalty_rule_sql(display)}
+                ELSE {_kind_case(display, 'rule_id', 'default-term')} END AS rule_id0,
+           {_polarity_sql(display)} AS polarity,
+           {_term_end_sql(display)} AS term_end,
+           {_kind_case(display, "end_date_role", "validity")} AS end_role,
+           {_kind_case(display, 'end_date_inclusive', True)} AS end_inclusive,
+           {_kind_case(display, 'end_status', 'expired')} AS end_status,
+           {_kind_case(display, 'repairable', True)} AS kind_repairable,
+           {_kind_case(display, 'min_months', 0)} AS kind_min_months,
+           {_term_months_sql(display)} AS kind_term_months""",
+        "tiered_columns": f"""CASE WHEN penalty THEN {_tier_sql(display)} END AS severity_tier,
+           CASE WHEN penalty THEN coalesce({_special_sql(display)}, FALSE) ELSE FALSE END AS special,
+           CASE WHEN penalty THEN {_one_year_sql(display)} END AS one_year_min""",
+    }
+
+
+def rule_statements(as_of: dt.date, display: dict) -> list[str]:
+    """run_params and the relations of display_periods.yaml the display SQL files read."""
     special = display.get("special_serious") or {}
-    roles = _kind_case(display, "end_date_role", "validity")
-    return f"""
-    WITH cat AS (  -- the category's rank and type tests, computed once per distinct category
-        {_category_sql(display).format(rows=rows)}
-    ), sit AS (  -- court situations, once per distinct category
-        {_situations_sql(display).format(rows=rows)}
-    ), cur AS (
-        SELECT r.record_id, r.version_id, r.kind, r.domain, r.subject_id, r.subject_type, r.subject_name,
-               r.department, r.record_date, r.end_date, r.category, r.legal_rep_name, r.legal_rep_id,
-               r.file_name, r.sheet, r.excel_row, r.version, r.change_reason,
-               CASE WHEN r.kind IN {penalties} THEN {pf} END AS pf,
-               cat.cat_rank, cat.proc_types, cat.fine_minor_types, cat.has_fine, cat.special_types AS cat_special,
-               r.severity AS explicit_severity,
-               CASE WHEN r.kind IN {penalties} THEN {_penalty_rule_sql(display)}
-                    ELSE {_kind_case(display, 'rule_id', 'default-term')} END AS rule_id0,
-               {_polarity_sql(display)} AS polarity,
-               {_term_end_sql(display)} AS term_end,
-               {roles} AS end_role,
-               {_kind_case(display, 'end_date_inclusive', True)} AS end_inclusive,
-               {_kind_case(display, 'end_status', 'expired')} AS end_status,
-               {_kind_case(display, 'repairable', True)} AS kind_repairable,
-               {_kind_case(display, 'min_months', 0)} AS kind_min_months,
-               {_term_months_sql(display)} AS kind_term_months
-        FROM {rows} r
-        LEFT JOIN cat ON cat.category IS NOT DISTINCT FROM r.category AND r.kind IN {penalties}
-        LEFT JOIN sit ON sit.kind = r.kind AND sit.category = coalesce(r.category, '')
-        WHERE r.valid_to IS NULL
-    ), tiered AS (
-        SELECT * EXCLUDE (pf, proc_types, fine_minor_types, has_fine, cat_special),
-               CASE WHEN kind IN {penalties} THEN {_tier_sql(display)} END AS severity_tier,
-               CASE WHEN kind IN {penalties} THEN coalesce({_special_sql(display)}, FALSE) ELSE FALSE END AS special,
-               CASE WHEN kind IN {penalties} THEN {_one_year_sql(display)} END AS one_year_min
-        FROM cur
-    ), params AS (
-        SELECT tiered.*, tiered.rule_id0 AS rule_id,
-               CASE WHEN tiered.special THEN {int(special.get('months', 36))}
-                    WHEN tiered.kind IN {penalties} THEN greatest(coalesce(tiered.one_year_min, 0), t.min_months)
-                    ELSE tiered.kind_min_months END AS min_months,
-               CASE WHEN tiered.special THEN {int(special.get('months', 36))}
-                    WHEN tiered.kind IN {penalties} THEN t.max_months
-                    ELSE tiered.kind_term_months END AS max_months,
-               coalesce(t.displayed, TRUE) AS displayed,
-               tiered.kind_repairable AND NOT (tiered.special AND NOT {lit(special.get('repairable', True))}) AS repairable
-        FROM tiered
-        LEFT JOIN {tiers} t ON tiered.kind IN {penalties} AND t.rule_id = tiered.rule_id0 AND t.tier = tiered.severity_tier
-    ), ends AS (
-        SELECT p.*,
-               CAST(p.record_date + to_months(p.min_months) AS DATE) AS display_min_end,
-               CAST(coalesce(p.term_end + 1, p.record_date + to_months(p.max_months)) AS DATE) AS term_stop,
-               CASE WHEN p.end_inclusive THEN p.end_date + 1 ELSE p.end_date END AS explicit_stop
-        FROM params p
-    ), ended AS (
-        SELECT e.*,
-               CASE WHEN NOT e.displayed AND e.explicit_stop IS NULL THEN e.record_date
-                    WHEN e.end_role = 'validity' THEN coalesce(e.explicit_stop, e.term_stop)
-                    ELSE least(e.term_stop, e.explicit_stop) END AS display_max_end,
-               CASE WHEN e.explicit_stop IS NULL THEN FALSE
-                    WHEN e.end_role = 'validity' THEN TRUE
-                    ELSE e.term_stop IS NULL OR e.explicit_stop < e.term_stop END AS cut_by_end_date,
-               e.displayed OR e.explicit_stop IS NOT NULL AS shown
-        FROM ends e
-    )
-    SELECT b.* EXCLUDE (subject_id, subject_type, subject_name),
-           coalesce(t.subject_id, s.merged_into, b.subject_id) AS subject_id,
-           coalesce(t.subject_type, b.subject_type) AS subject_type,
-           coalesce(t.canonical_name, b.subject_name) AS subject_name
-    FROM ended b
-    LEFT JOIN core.subject s ON s.subject_id = b.subject_id AND s.merged_into IS NOT NULL
-    LEFT JOIN core.subject t ON t.subject_id = s.merged_into
-    """
+    return [
+        rule_tables.run_params(as_of),
+        f"CREATE OR REPLACE TEMP TABLE rule_display AS SELECT {int(special.get('months', 36))} AS special_months,"
+        f" {lit(bool(special.get('repairable', True)))} AS special_repairable",
+        rule_tables.relation(
+            "rule_display_tier", [("rule_id", "VARCHAR"), ("tier", "VARCHAR"), ("min_months", "INTEGER"),
+                                  ("max_months", "INTEGER"), ("displayed", "BOOLEAN")],
+            [(p["id"], tier, t["min_months"], t["max_months"], t.get("displayed", True))
+             for p in display["penalty_rules"] for tier, t in p["tiers"].items()]),
+        rule_tables.relation(
+            "rule_display_situation", [("kind", "VARCHAR"), ("phrase", "VARCHAR"), ("term_months", "INTEGER")],
+            [(kind, s["match"], s.get("term_months"))
+             for kind, spec in display["kinds"].items() for s in spec.get("situations") or []]),
+    ]
+
+
+def _base_sql(display: dict, rows: str = "core.credit_record") -> str:
+    """Current record versions among `rows` (core.credit_record or a subset of its rows) with tier, rule and
+    period parameters (one row per record), resolved subject: display_base.sql."""
+    return sqlfiles.render("display_base", **base_fragments(display, rows))
 
 
 def _outcome_words(mapping: dict, meaning: str) -> str:
@@ -355,128 +288,70 @@ def _met_sql(repairs: dict) -> str:
     return f"array_to_string(list_transform({_preconditions_sql(repairs, 'met')}, lambda x: x.message), '，')"
 
 
-def build_repair_decisions(conn, as_of: dt.date, display: dict, repairs: dict) -> None:
-    """mart.repair_decision for as_of from core.repair and the targeted records; mirror status into core.repair.
-
-    A repair is granted only when the department deciding it may decide for the record (deciders), the outcome
-    word means grant, the record is repairable and every precondition of the rule in force holds; each unmet
-    precondition is listed with the record's display rule id."""
-    a = lit(as_of)
-    conn.execute("CREATE OR REPLACE TEMP TABLE temp_repair_rows AS "
-                 + _rows_where("record_id IN (SELECT record_id FROM core.repair)"))
-    targets = _base_sql(display, "temp_repair_rows")  # the rows once: _base_sql reads them three times
-    outcomes = repairs["repair_outcomes"]
-    titles = rule_titles(display)
-    title = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in titles.items())
-    texts = repairs["repair_reasons"]
+def repair_fragments(display: dict, repairs: dict) -> dict[str, str]:
+    """The rendered fragments of repair_decision.sql (see its header)."""
+    keys = ("unmatched", "special_serious", "not_repairable", "wrong_decider", "decided_refuse", "unmet", "pending",
+            "granted")  # the reason keys repair_decision.sql gives
+    texts = {k: repairs["repair_reasons"][k] for k in keys}
+    by_kind = repairs["repair_reasons"].get("not_repairable_by_kind") or {}
 
     def t(text: str) -> str:
         return template(text, rule_title="rule_title", rule_id="rule_id", department="department",
                         record_department="record_department", met="met",
                         unmet="array_to_string(list_transform(unmet, lambda u: u.message), '；')")
-    by_kind = " ".join(f"WHEN NOT repairable AND record_kind = {lit(k)} THEN {t(v)}"
-                       for k, v in (texts.get("not_repairable_by_kind") or {}).items())
-    conn.execute(f"""
-        CREATE OR REPLACE TABLE mart.repair_decision AS
-        WITH b AS ({targets}), x AS (
-            SELECT rp.*, coalesce(rp.department, split_part(rp.submission_id, '|', 1)) AS dep FROM core.repair rp
-        ), d AS (
-            SELECT rp.repair_id, rp.record_id, coalesce(b.subject_id, rp.subject_id) AS subject_id,
-                   rp.target_kind, rp.target_ref, rp.received_date, rp.decided_date, rp.outcome, rp.dep AS department,
-                   rp.deciding_unit, b.department AS record_department, b.rule_id, b.display_min_end,
-                   b.record_id IS NOT NULL AS matched,
-                   coalesce({_decider_sql(repairs)}, FALSE) AS decider_ok,
-                   rp.outcome IN {_outcome_words(outcomes, 'grant')} AS grant_word,
-                   coalesce(b.repairable, TRUE) AS repairable,
-                   coalesce(b.special, FALSE) AS special, b.kind AS record_kind,
-                   CASE WHEN b.record_id IS NOT NULL THEN {_unmet_sql(repairs)} END AS unmet,
-                   CASE WHEN b.record_id IS NOT NULL THEN {_met_sql(repairs)} END AS met,
-                   CASE b.rule_id {title} ELSE b.rule_id END AS rule_title
-            FROM x rp LEFT JOIN b ON b.record_id = rp.record_id
-        )
-        SELECT {a} AS as_of, repair_id, record_id, subject_id, target_kind, target_ref, received_date, decided_date,
-               outcome, department, record_department, rule_id, display_min_end,
-               CASE
-                 WHEN NOT matched THEN 'unmatched'
-                 WHEN NOT repairable THEN 'refused'
-                 WHEN NOT decider_ok THEN 'flagged'
-                 WHEN NOT grant_word THEN 'refused'
-                 WHEN len(unmet) > 0 THEN 'refused'
-                 WHEN coalesce(decided_date, received_date) > {a} THEN 'pending'
-                 ELSE 'granted' END AS status,
-               CASE WHEN matched AND decider_ok AND grant_word AND repairable THEN list_transform(unmet, lambda u: u.id)
-                    ELSE CAST([] AS VARCHAR[]) END AS unmet_preconditions,
-               CASE
-                 WHEN NOT matched THEN {t(texts['unmatched'])}
-                 WHEN NOT repairable AND special THEN {t(texts['special_serious'])}
-                 {by_kind}
-                 WHEN NOT repairable THEN {t(texts['not_repairable'])}
-                 WHEN NOT decider_ok THEN {t(texts['wrong_decider'])}
-                 WHEN NOT grant_word THEN {t(texts['decided_refuse'])}
-                 WHEN len(unmet) > 0 THEN {t(texts['unmet'])}
-                 WHEN coalesce(decided_date, received_date) > {a} THEN {t(texts['pending'])}
-                 ELSE {t(texts['granted'])}
-               END AS status_reason
-        FROM d
-        ORDER BY repair_id
-    """)
+    kinds = " ".join(f"WHEN reason_key = 'not_repairable' AND record_kind = {lit(k)} THEN {t(v)}"
+                     for k, v in by_kind.items())
+    title = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in rule_titles(display).items())
+    return {
+        "base": _base_sql(display, "temp_repair_rows"), "decider_ok": _decider_sql(repairs),
+        "grant_words": _outcome_words(repairs["repair_outcomes"], "grant"),
+        "unmet": _unmet_sql(repairs), "met": _met_sql(repairs), "rule_title": f"CASE b.rule_id {title} ELSE b.rule_id END",
+        "reason_text": f"CASE {kinds} ELSE {_reason_case('reason_key', texts, t)} END" if kinds
+                       else _reason_case("reason_key", texts, t),
+    }
+
+
+def build_repair_decisions(conn, as_of: dt.date, display: dict, repairs: dict) -> None:
+    """mart.repair_decision for as_of from core.repair and the targeted records (repair_decision.sql); on DuckDB,
+    mirror the status into core.repair.
+
+    A repair is granted only when the department deciding it may decide for the record (deciders), the outcome
+    word means grant, the record is repairable and every precondition of the rule in force holds; each unmet
+    precondition is listed with the record's display rule id."""
+    rule_tables.create(conn, rule_statements(as_of, display))
+    # the rows once: the display base reads them three times
+    conn.execute("CREATE OR REPLACE TEMP TABLE temp_repair_rows AS "
+                 + _rows_where("record_id IN (SELECT record_id FROM core.repair)"))
+    conn.execute("CREATE OR REPLACE TABLE mart.repair_decision AS "
+                 + sqlfiles.statements("repair_decision", **repair_fragments(display, repairs))[0])
     conn.execute("DROP TABLE temp_repair_rows")
-    conn.execute("""
-        UPDATE core.repair SET status = d.status, status_reason = d.status_reason
-        FROM mart.repair_decision d
-        WHERE d.repair_id = core.repair.repair_id
-          AND (core.repair.status IS DISTINCT FROM d.status OR core.repair.status_reason IS DISTINCT FROM d.status_reason)
-    """)
+    if engine.writes_core(conn):
+        conn.execute("""
+            UPDATE core.repair SET status = d.status, status_reason = d.status_reason
+            FROM mart.repair_decision d
+            WHERE d.repair_id = core.repair.repair_id
+              AND (core.repair.status IS DISTINCT FROM d.status OR core.repair.status_reason IS DISTINCT FROM d.status_reason)
+        """)
+
+
+def objection_fragments(repairs: dict) -> dict[str, str]:
+    """The rendered fragment of objection_state.sql (see its header)."""
+    def t(text: str) -> str:
+        return template(text, received="strftime(received_date, '%Y-%m-%d')", outcome="outcome")
+    return {"reason_text": _reason_case("reason_key", repairs["objection_reasons"], t)}
 
 
 def build_objection_state(conn, as_of: dt.date, repairs: dict) -> None:
     """temp_objection_state: per record, as of the date: deleted date, pending-since date (no outcome yet, or
     decided after the date) and the date a correction (更正) was decided; and mart.objection_decision, one row
-    per objection with its meaning."""
-    a = lit(as_of)
-    words = repairs["objection_outcomes"]
-    known = in_list(words)
-    conn.execute(f"""
-        CREATE OR REPLACE TEMP TABLE temp_objection_state AS
-        SELECT record_id,
-               min(decided_date) FILTER (WHERE outcome IN {_outcome_words(words, 'delete')} AND decided_date <= {a})
-                   AS deleted_on,
-               min(coalesce(received_date, decided_date))
-                   FILTER (WHERE decided_date IS NULL OR decided_date > {a} OR outcome IS NULL
-                           OR outcome NOT IN {known}) AS pending_since,
-               max(decided_date) FILTER (WHERE outcome IN {_outcome_words(words, 'correct')} AND decided_date <= {a})
-                   AS corrected_on
-        FROM core.objection
-        WHERE record_id IS NOT NULL AND coalesce(received_date, decided_date, DATE '1900-01-01') <= {a}
-        GROUP BY record_id
-    """)
-    meaning = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in words.items())
-    texts = repairs["objection_reasons"]
+    per objection with its meaning (objection_state.sql)."""
+    rule_tables.create(conn, [
+        rule_tables.run_params(as_of),
+        rule_tables.relation("rule_objection_outcome", [("word", "VARCHAR"), ("meaning", "VARCHAR")],
+                             repairs["objection_outcomes"].items()),
+    ])
+    sqlfiles.run(conn, "objection_state", **objection_fragments(repairs))
 
-    def t(text: str) -> str:
-        return template(text, received="strftime(received_date, '%Y-%m-%d')", outcome="outcome")
-    by_meaning = " ".join(f"WHEN outcome IN {_outcome_words(words, m)} THEN {t(texts[m])}"
-                          for m in dict.fromkeys(words.values()))
-    conn.execute(f"""
-        CREATE OR REPLACE TABLE mart.objection_decision AS
-        SELECT {a} AS as_of, objection_id, record_id, subject_id, target_kind, target_ref, received_date,
-               decided_date, outcome,
-               CASE WHEN record_id IS NULL THEN 'unmatched'
-                    WHEN received_date > {a} THEN 'future'
-                    WHEN decided_date IS NULL OR decided_date > {a} OR outcome IS NULL THEN 'pending'
-                    ELSE coalesce(CASE outcome {meaning} END, 'pending') END AS status,
-               CASE WHEN record_id IS NULL THEN {t(texts['unmatched'])}
-                    WHEN received_date > {a} THEN {t(texts['future'])}
-                    WHEN decided_date IS NULL OR decided_date > {a} OR outcome IS NULL THEN {t(texts['pending'])}
-                    {by_meaning}
-                    ELSE {t(texts['unknown_word'])} END AS status_reason
-        FROM core.objection
-        ORDER BY objection_id
-    """)
-
-
-# A record corrected after an objection (更正): its current version is a correction of an earlier one.
-CORRECTED = "(b.version > 1 AND b.change_reason = 'corrected')"
 
 # Columns of mart.record_status (as_of last: a nightly run replaces that column, see _update_changed).
 STATUS_COLUMNS = (
@@ -484,9 +359,6 @@ STATUS_COLUMNS = (
     "record_date", "end_date", "category", "polarity", "severity_tier", "rule_id", "display_min_end",
     "display_max_end", "status", "status_reason", "file_name", "sheet", "excel_row", "as_of",
 )
-# Statuses that objections and repairs decide: such a row is recomputed even when its objection or repair is gone.
-DECIDED_STATUSES = ("deleted", "repaired", "withheld")
-
 UPDATE_DDL = """
 CREATE TABLE IF NOT EXISTS mart.record_status_merge (  -- the legacy-key merges record_status was computed with
     subject_id     VARCHAR NOT NULL,
@@ -498,140 +370,77 @@ CREATE TABLE IF NOT EXISTS mart.record_status_change (  -- subjects whose rows t
     subject_id     VARCHAR NOT NULL
 )
 """
-# how each merged subject resolves (display._base_sql: subject_id, subject_type, subject_name of its records)
-MERGES_SQL = """
-SELECT s.subject_id, s.merged_into, t.subject_type AS target_type, t.canonical_name AS target_name
-FROM core.subject s LEFT JOIN core.subject t ON t.subject_id = s.merged_into
-WHERE s.merged_into IS NOT NULL
-"""
-
-
 def _rows_where(condition: str) -> str:
     """The current core.credit_record rows matching `condition` (a relation for _base_sql)."""
     return f"(SELECT * FROM core.credit_record WHERE valid_to IS NULL AND {condition})"
 
 
-def _status_sql(display: dict, as_of: dt.date, rows: str = "core.credit_record") -> str:
-    """One row per current record version (among `rows`): its display parameters and its status as of the date."""
-    a = lit(as_of)
+def _reason_case(key: str, texts: dict[str, str], render) -> str:
+    """CASE over the column `key` giving each key's text (a template rendered by `render`)."""
+    return f"CASE {key} " + " ".join(f"WHEN {lit(k)} THEN {render(v)}" for k, v in texts.items()) + " END"
+
+
+def status_fragments(display: dict, rows: str = "core.credit_record") -> dict[str, str]:
+    """The rendered fragments of record_status.sql (see its header)."""
     day = "strftime({}, '%Y-%m-%d')"
-    texts = display["status_reasons"]
 
     def t(text: str) -> str:
-        return template(text, record_date=day.format("b.record_date"), deleted_on=day.format("o.deleted_on"),
-                        repaired_on=day.format("rep.repaired_on"), rule_title=_rule_title_sql(display),
+        return template(text, record_date=day.format("b.record_date"), deleted_on=day.format("b.deleted_on"),
+                        repaired_on=day.format("b.repaired_on"), rule_title=_rule_title_sql(display),
                         end_date=day.format("b.end_date"), last_day=day.format("b.display_max_end - 1"),
-                        pending_since=day.format("o.pending_since"), corrected_on=day.format("o.corrected_on"))
-    return f"""
-        WITH b AS ({_base_sql(display, rows)}), rep AS (
-            SELECT record_id, min(coalesce(decided_date, received_date)) AS repaired_on
-            FROM mart.repair_decision WHERE status = 'granted' GROUP BY record_id
-        )
-        SELECT b.record_id, b.version_id, b.kind, b.domain,
-               b.subject_id, b.subject_type, b.subject_name, b.department,
-               b.record_date, b.end_date, b.category, b.polarity, b.severity_tier, b.rule_id,
-               b.display_min_end, b.display_max_end,
-               CASE
-                 WHEN b.record_date > {a} THEN 'future'
-                 WHEN o.deleted_on IS NOT NULL THEN 'deleted'
-                 WHEN rep.repaired_on IS NOT NULL THEN 'repaired'
-                 WHEN NOT b.shown THEN 'not_displayed'
-                 WHEN b.display_max_end <= {a} AND b.cut_by_end_date THEN b.end_status
-                 WHEN b.display_max_end <= {a} THEN 'expired'
-                 WHEN o.pending_since IS NOT NULL THEN 'withheld'
-                 WHEN o.corrected_on IS NOT NULL AND NOT {CORRECTED} THEN 'withheld'
-                 ELSE 'active' END AS status,
-               CASE
-                 WHEN b.record_date > {a} THEN {t(texts['future'])}
-                 WHEN o.deleted_on IS NOT NULL THEN {t(texts['deleted'])}
-                 WHEN rep.repaired_on IS NOT NULL THEN {t(texts['repaired'])}
-                 WHEN NOT b.shown THEN {t(texts['not_displayed'])}
-                 WHEN b.display_max_end <= {a} AND b.cut_by_end_date AND b.end_status = 'removed'
-                   THEN {t(texts['removed'])}
-                 WHEN b.display_max_end <= {a} AND b.cut_by_end_date AND b.polarity = 'good'
-                   THEN {t(texts['validity_passed'])}
-                 WHEN b.display_max_end <= {a} AND b.cut_by_end_date THEN {t(texts['end_date_passed'])}
-                 WHEN b.display_max_end <= {a} THEN {t(texts['expired'])}
-                 WHEN o.pending_since IS NOT NULL THEN {t(texts['objection_pending'])}
-                 WHEN o.corrected_on IS NOT NULL AND NOT {CORRECTED} THEN {t(texts['objection_corrected'])}
-                 WHEN b.display_max_end IS NULL THEN {t(texts['active_no_end'])}
-                 ELSE {t(texts['active'])} END AS status_reason,
-               b.file_name, b.sheet, b.excel_row, {a} AS as_of
-        FROM b
-        LEFT JOIN temp_objection_state o ON o.record_id = b.record_id
-        LEFT JOIN rep ON rep.record_id = b.record_id
-    """
+                        pending_since=day.format("b.pending_since"), corrected_on=day.format("b.corrected_on"))
+    return {"base": _base_sql(display, rows), "reason_text": _reason_case("b.reason_key", display["status_reasons"], t)}
+
+
+def _status_sql(display: dict, rows: str = "core.credit_record") -> str:
+    """One row per current record version (among `rows`): its display parameters and its status as of
+    run_params.as_of (record_status.sql)."""
+    return sqlfiles.render("record_status", **status_fragments(display, rows))
 
 
 def _query_md5(display: dict) -> str:
-    """Fingerprint of the status query: it changes with the display rules and with this module's SQL."""
-    return basis.md5(_status_sql(display, dt.date.min))
+    """Fingerprint of the status query: it changes with the display rules and with the SQL files."""
+    return basis.md5(_status_sql(display) + "".join(rule_statements(dt.date.min, display)[1:]))
 
 
 def _update_changed(conn, display: dict, as_of: dt.date, stored_as_of: dt.date) -> int:
-    """Bring mart.record_status from stored_as_of to as_of by recomputing only the rows whose status can differ;
-    returns their number. A stored row keeps its status unless its version is no longer current, its record has
-    objections or repairs (or had: a status they decided), its subject's merge changed, or the date moved across
-    its record date or its end of display. New current versions are computed. Everything else in a status is fixed
-    by the version and the rules, which the basis fingerprint pins."""
-    lo, hi = (lit(d) for d in sorted((stored_as_of, as_of)))
-    changed = ("SELECT DISTINCT subject_id FROM mart.record_status"
-               " WHERE version_id IN (SELECT version_id FROM temp_status_todo)")
-    conn.execute(f"""
-        CREATE OR REPLACE TEMP TABLE temp_status_todo AS
-        SELECT coalesce(n.version_id, o.version_id) AS version_id  -- new, or no longer current
-        FROM (SELECT version_id FROM core.credit_record WHERE valid_to IS NULL) n
-        FULL JOIN (SELECT version_id FROM mart.record_status) o ON o.version_id = n.version_id
-        WHERE n.version_id IS NULL OR o.version_id IS NULL
-        UNION
-        SELECT version_id FROM mart.record_status
-        WHERE status IN {in_list(DECIDED_STATUSES)}
-           OR (record_date > {lo} AND record_date <= {hi})
-           OR (display_max_end > {lo} AND display_max_end <= {hi})
-           OR record_id IN (SELECT record_id FROM core.objection UNION SELECT record_id FROM core.repair)  -- nulls: no match
-    """)
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE temp_status_merge AS {MERGES_SQL}")
-    conn.execute("""
-        INSERT INTO temp_status_todo
-        SELECT version_id FROM core.credit_record
-        WHERE valid_to IS NULL AND subject_id IN (
-            SELECT subject_id FROM (FROM temp_status_merge EXCEPT FROM mart.record_status_merge)
-            UNION SELECT subject_id FROM (FROM mart.record_status_merge EXCEPT FROM temp_status_merge))
-    """)
-    conn.execute("DELETE FROM mart.record_status_change")
-    conn.execute(f"INSERT INTO mart.record_status_change {changed}")  # the subjects of the rows replaced ...
-    conn.execute("""DELETE FROM mart.record_status
-                    WHERE version_id IN (SELECT version_id FROM temp_status_todo)""")
+    """Bring mart.record_status from stored_as_of to as_of by recomputing only the rows whose status can differ
+    (record_status_update.sql, record_status.sql over those rows, record_status_update_end.sql); returns their
+    number. Everything else in a status is fixed by the version and the rules, which the basis fingerprint pins."""
+    lo, hi = sorted((stored_as_of, as_of))
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE status_update_params AS SELECT {lit(lo)} AS lo, {lit(hi)} AS hi")
+    conn.execute("CREATE OR REPLACE TEMP TABLE temp_status_merge AS " + sqlfiles.text("record_status_merges"))
+    sqlfiles.run(conn, "record_status_update")
     basis.swap_as_of(conn, "record_status", as_of)
-    conn.execute("CREATE OR REPLACE TEMP TABLE temp_status_rows AS "
-                 + _rows_where("version_id IN (SELECT version_id FROM temp_status_todo)"))  # read once, used thrice
-    computed = conn.execute(f"INSERT INTO mart.record_status BY NAME {_status_sql(display, as_of, 'temp_status_rows')}"
+    computed = conn.execute(f"INSERT INTO mart.record_status BY NAME {_status_sql(display, 'temp_status_rows')}"
                             ).fetchone()[0]
-    conn.execute("DROP TABLE temp_status_rows")
-    conn.execute(f"INSERT INTO mart.record_status_change {changed} EXCEPT FROM mart.record_status_change")  # ... and new
-    conn.execute("DROP TABLE temp_status_todo")
-    conn.execute("DROP TABLE temp_status_merge")
+    sqlfiles.run(conn, "record_status_update_end")
     return computed
 
 
 def build_record_status(conn, as_of: dt.date, rules: dict) -> int:
     """Create or bring up to date mart.record_status (and mart.repair_decision) for as_of; returns the number of
     rows computed. Runs inside the caller's transaction. The table is the same either way: one row per current
-    record version, as a fresh computation gives it."""
+    record version, as a fresh computation gives it. The update in place (_update_changed) is DuckDB's
+    (engine.incremental); another engine computes the table anew."""
     display, repairs = rules["display_periods"], rules["repairs"]
+    rule_tables.create(conn, rule_statements(as_of, display))
     build_repair_decisions(conn, as_of, display, repairs)
     build_objection_state(conn, as_of, repairs)
+    if not engine.incremental(conn):  # another engine: the full rebuild, nothing kept for an update
+        conn.execute(f"CREATE OR REPLACE TABLE mart.record_status AS {_status_sql(display)}")
+        return conn.execute("SELECT count(*) FROM mart.record_status").fetchone()[0]
     query_md5 = _query_md5(display)
     conn.execute(UPDATE_DDL)
     stored_as_of = basis.stored(conn, "record_status", query_md5)
     if stored_as_of is None:
-        conn.execute(f"CREATE OR REPLACE TABLE mart.record_status AS {_status_sql(display, as_of)}")
+        conn.execute(f"CREATE OR REPLACE TABLE mart.record_status AS {_status_sql(display)}")
         conn.execute("DELETE FROM mart.record_status_change")
         computed = conn.execute("SELECT count(*) FROM mart.record_status").fetchone()[0]
     else:
         computed = _update_changed(conn, display, as_of, stored_as_of)
     conn.execute("DELETE FROM mart.record_status_merge")
-    conn.execute(f"INSERT INTO mart.record_status_merge {MERGES_SQL}")
+    conn.execute("INSERT INTO mart.record_status_merge " + sqlfiles.text("record_status_merges"))
     basis.record(conn, "record_status", as_of, query_md5, changes_since=stored_as_of)
     log.info("record_status as of %s: %d rows computed (%s)", as_of, computed,
              "full" if stored_as_of is None else f"update from {stored_as_of}")

@@ -17,3 +17,9 @@ def name(conn) -> str:
 def incremental(conn) -> bool:
     """Whether mart tables are updated in place from the previous run (DuckDB only)."""
     return name(conn) == "duckdb"
+
+
+def writes_core(conn) -> bool:
+    """Whether list steps may write back into core tables (core.repair's status): on DuckDB they are the
+    warehouse; on another engine core.* is the lake export, read-only input."""
+    return name(conn) == "duckdb"

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import pyarrow as pa
 import yaml
 
 from . import rule_tables, sqlfiles
@@ -51,9 +50,12 @@ DDL = [
         rule_id      VARCHAR NOT NULL
     )""",
 ]
-COLUMNS = ["as_of", "evaluated_id", "evaluated_type", "name", "division_code", "score", "stars", "rank",
-           "indicators", "rule_id"]
-WARNING_COLUMNS = ["as_of", "evaluated_id", "name", "level", "warning_type", "message", "reasons", "rule_id"]
+# the tables' columns, as in DDL (rows are computed in Python and inserted with rule_tables.insert_rows)
+COLUMNS = [("as_of", "DATE"), ("evaluated_id", "VARCHAR"), ("evaluated_type", "VARCHAR"), ("name", "VARCHAR"),
+           ("division_code", "VARCHAR"), ("score", "DOUBLE"), ("stars", "VARCHAR"), ("rank", "INTEGER"),
+           ("indicators", "JSON"), ("rule_id", "VARCHAR")]
+WARNING_COLUMNS = [("as_of", "DATE"), ("evaluated_id", "VARCHAR"), ("name", "VARCHAR"), ("level", "VARCHAR"),
+                   ("warning_type", "VARCHAR"), ("message", "VARCHAR"), ("reasons", "JSON"), ("rule_id", "VARCHAR")]
 
 @dataclass
 class Evaluated:
@@ -94,27 +96,20 @@ def _provenance(row: dict) -> dict:
             "record_date": row["record_date"].isoformat() if row["record_date"] else None}
 
 
-def kinds_fragment(rules: dict) -> str:
-    """The kinds of the indicators and red warnings as a literal IN list (gov_integrity_records.sql)."""
-    return in_list(sorted({i["kind"] for i in rules["indicators"]} | {w["kind"] for w in rules["warnings"]["red"]}))
-
-
-def _rule_statements(as_of: date, rules: dict) -> list[str]:
-    """run_params and the relations gov_integrity_*.sql read."""
-    return [
-        rule_tables.run_params(as_of),
-        f"""CREATE OR REPLACE TEMP TABLE rule_gov_integrity AS
-            SELECT {lit(rules['body_prefix'])} AS body_prefix, {lit(rules['division_field'])} AS division_field,
-                   {lit('$.' + rules['division_field'])} AS division_path,
-                   {lit('$.' + rules['employer_field'])} AS employer_path,
-                   {lit('$.' + rules['employer_name_field'])} AS employer_name_path""",
-        rule_tables.relation("rule_gov_employer_kind", [("kind", "VARCHAR")],
-                             [(k,) for k in sorted({i["kind"] for i in rules["indicators"] if i.get("via") == "employer"})]),
-    ]
+def record_fragments(rules: dict) -> dict[str, str]:
+    """The rendered fragments of gov_integrity_records.sql (see its header)."""
+    kinds = {i["kind"] for i in rules["indicators"]} | {w["kind"] for w in rules["warnings"]["red"]}
+    return {
+        "kinds": in_list(sorted(kinds)),
+        "employer_kinds": in_list(sorted({i["kind"] for i in rules["indicators"] if i.get("via") == "employer"})),
+        "body_prefix": lit(rules["body_prefix"]), "division_field": lit(rules["division_field"]),
+        "division_path": lit("$." + rules["division_field"]), "employer_path": lit("$." + rules["employer_field"]),
+        "employer_name_path": lit("$." + rules["employer_name_field"]),
+    }
 
 
 def _read(conn, rules: dict) -> list[dict]:
-    cur = sqlfiles.run(conn, "gov_integrity_records", kinds=kinds_fragment(rules))
+    cur = sqlfiles.run(conn, "gov_integrity_records", **record_fragments(rules))
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
@@ -258,17 +253,9 @@ def _drop_warnings(as_of, evaluation, previous, rules) -> list[dict]:
     return out
 
 
-def _insert(conn, table: str, rows: list[dict], columns: list[str], json_column: str) -> None:
-    if not rows:
-        return
-    data = pa.Table.from_pylist([{c: (json.dumps(r[c], ensure_ascii=False) if c == json_column else r[c])
-                                  for c in columns} for r in rows])
-    conn.register("_gov_rows", data)
-    try:
-        select = ", ".join(f"CAST({c} AS JSON)" if c == json_column else c for c in columns)
-        conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM _gov_rows")
-    finally:
-        conn.unregister("_gov_rows")
+def _insert(conn, table: str, rows: list[dict], columns: list[tuple[str, str]], json_column: str) -> None:
+    rule_tables.insert_rows(conn, table, columns, [
+        {c: (json.dumps(r[c], ensure_ascii=False) if c == json_column else r[c]) for c, _ in columns} for r in rows])
 
 
 def build(conn, as_of: date, rules: dict) -> int:
@@ -279,7 +266,8 @@ def build(conn, as_of: date, rules: dict) -> int:
     """
     for ddl in DDL:
         conn.execute(ddl)
-    rule_tables.create(conn, _rule_statements(as_of, rules))
+    rule_tables.create(conn, [rule_tables.run_params(as_of), f"CREATE OR REPLACE TEMP TABLE rule_gov_integrity AS"
+                              f" SELECT {lit(rules['body_prefix'])} AS body_prefix"])
     rows = _read(conn, rules)
     bodies, counties = _evaluated(conn, rows, rules)
     _attribute(rows, bodies, counties, rules)

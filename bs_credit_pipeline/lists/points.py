@@ -41,21 +41,6 @@ def load_rules(path: str | Path | None = None) -> dict:
     return yaml.safe_load(Path(path or DEFAULT_RULES).read_text(encoding="utf-8"))
 
 
-def _todo_sql(since: date, as_of: date, months: int) -> str:
-    """The persons whose score can differ from the one stored for `since`: those whose record statuses changed
-    (mart.record_status_change, kept by the record_status update from `since`) and those with volunteer records
-    entering or leaving the hours window."""
-    lo, hi = sorted((since, as_of))
-    return f"""
-        SELECT subject_id FROM mart.record_status_change
-        UNION
-        SELECT subject_id FROM mart.record_status
-        WHERE kind = (SELECT volunteer_kind FROM rule_points) AND subject_type = 'person'
-          AND record_date > {rule_tables.months_before(lo, months)}
-          AND record_date <= {rule_tables.months_before(hi, months)}
-    """
-
-
 def build(conn, as_of: date, rules: dict) -> int:
     """Bring mart.integrity_score to the scores as of `as_of`; returns the number of persons scored. When the table
     holds the scores of the date mart.record_status was just updated from (same rules), only the persons whose
@@ -71,8 +56,11 @@ def build(conn, as_of: date, rules: dict) -> int:
     stored = basis.stored(conn, "integrity_score", query_md5)
     since = basis.changes_since(conn, "record_status", as_of)
     if stored is not None and stored == since:
-        todo = _todo_sql(since, as_of, int(rules["volunteer"]["window_months"]))
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE temp_points_todo AS {todo}")
+        lo, hi = sorted((since, as_of))
+        months = int(rules["volunteer"]["window_months"])
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE points_update_params AS SELECT"
+                     f" {rule_tables.months_before(lo, months)} AS since_lo, {rule_tables.months_before(hi, months)} AS since_hi")
+        conn.execute("CREATE OR REPLACE TEMP TABLE temp_points_todo AS " + sqlfiles.text("integrity_score_todo"))
         conn.execute("DELETE FROM mart.integrity_score WHERE subject_id IN (SELECT subject_id FROM temp_points_todo)")
         basis.swap_as_of(conn, "integrity_score", as_of)
         persons = "s.subject_id IN (SELECT subject_id FROM temp_points_todo)"

@@ -130,6 +130,18 @@ def points_statements(as_of: dt.date, rules: dict) -> list[str]:
     ]
 
 
+def insert_rows(conn, table: str, columns: Sequence[tuple[str, str]], rows: Iterable[dict], chunk: int = 500) -> int:
+    """INSERT rows computed in Python into `table` as VALUES statements (any engine runs them), each value cast
+    to its column's SQL type [(name, type)]; returns the rows inserted."""
+    rows = list(rows)
+    names = ", ".join(c for c, _ in columns)
+    select = ", ".join(f"CAST({c} AS {t})" for c, t in columns)
+    for start in range(0, len(rows), chunk):
+        body = ", ".join("(" + ", ".join(lit(r[c]) for c, _ in columns) + ")" for r in rows[start:start + chunk])
+        conn.execute(f"INSERT INTO {table} ({names}) SELECT {select} FROM (VALUES {body}) AS v({names})")
+    return len(rows)
+
+
 def create(conn, statements: Iterable[str]) -> None:
     for statement in statements:
         conn.execute(statement)

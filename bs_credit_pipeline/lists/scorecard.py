@@ -12,7 +12,6 @@ from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 
-import pyarrow as pa
 import yaml
 
 from . import rule_tables, sqlfiles
@@ -45,17 +44,15 @@ CREATE TABLE IF NOT EXISTS mart.department_scorecard (
     rule_id         VARCHAR NOT NULL
 )
 """
-COLUMNS = ["as_of", "department", "department_name", "month", "status", "submitted", "on_time", "deadline",
-           "delivered_at", "days_late", "files", "files_rejected", "rows_read", "rows_loaded", "rows_rejected",
-           "reject_rate", "top_errors", "file_rejections", "note", "rule_id"]
-SCHEMA = pa.schema([
-    ("as_of", pa.date32()), ("department", pa.string()), ("department_name", pa.string()),
-    ("month", pa.string()), ("status", pa.string()), ("submitted", pa.bool_()), ("on_time", pa.bool_()),
-    ("deadline", pa.date32()), ("delivered_at", pa.timestamp("us")), ("days_late", pa.int32()),
-    ("files", pa.int32()), ("files_rejected", pa.int32()), ("rows_read", pa.int64()),
-    ("rows_loaded", pa.int64()), ("rows_rejected", pa.int64()), ("reject_rate", pa.float64()),
-    ("top_errors", pa.string()), ("file_rejections", pa.string()), ("note", pa.string()),
-    ("rule_id", pa.string())])
+# the table's columns, as in DDL (rows are computed in Python and inserted with rule_tables.insert_rows)
+COLUMNS = [
+    ("as_of", "DATE"), ("department", "VARCHAR"), ("department_name", "VARCHAR"), ("month", "VARCHAR"),
+    ("status", "VARCHAR"), ("submitted", "BOOLEAN"), ("on_time", "BOOLEAN"), ("deadline", "DATE"),
+    ("delivered_at", "TIMESTAMP"), ("days_late", "INTEGER"), ("files", "INTEGER"), ("files_rejected", "INTEGER"),
+    ("rows_read", "BIGINT"), ("rows_loaded", "BIGINT"), ("rows_rejected", "BIGINT"), ("reject_rate", "DOUBLE"),
+    ("top_errors", "JSON"), ("file_rejections", "JSON"), ("note", "VARCHAR"), ("rule_id", "VARCHAR"),
+]
+
 
 def load_rules(path: str | Path | None = None) -> dict:
     """Read scorecard.yaml (default: data_contracts/rules/scorecard.yaml of this repository)."""
@@ -147,12 +144,5 @@ def build(conn, as_of: date, rules: dict) -> int:
 
     conn.execute(DDL)
     conn.execute("DELETE FROM mart.department_scorecard")
-    if rows:
-        conn.register("_scorecard_rows", pa.Table.from_pylist(rows, schema=SCHEMA))
-        try:
-            select = ", ".join(f"CAST({c} AS JSON)" if c in ("top_errors", "file_rejections") else c
-                               for c in COLUMNS)
-            conn.execute(f"INSERT INTO mart.department_scorecard SELECT {select} FROM _scorecard_rows")
-        finally:
-            conn.unregister("_scorecard_rows")
+    rule_tables.insert_rows(conn, "mart.department_scorecard", COLUMNS, rows)
     return len(rows)

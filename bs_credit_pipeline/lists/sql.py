@@ -1,34 +1,26 @@
-"""Small helpers to render rule data as SQL literals (rules are trusted repository data, still quoted)."""
+"""Small helpers to render rule data as SQL literals, for the rule relations (rule_tables.py) and the few rendered
+fragments of the SQL files (rules are trusted repository data, still quoted)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 
 def lit(value) -> str:
-    """SQL literal for None, bool, int, float, str or date."""
+    """SQL literal for None, bool, int, float, str, date or datetime."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, dt.datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
     if isinstance(value, dt.date):
         return f"DATE '{value.isoformat()}'"
     return "'" + str(value).replace("'", "''") + "'"
-
-
-def values(rows: Iterable[Sequence], columns: Sequence[tuple[str, str]]) -> str:
-    """A typed inline relation ``(SELECT ...)`` with the given (name, SQL type) columns; may be empty."""
-    casts = ", ".join(f"CAST({name} AS {typ}) AS {name}" for name, typ in columns)
-    names = ", ".join(name for name, _ in columns)
-    body = ", ".join("(" + ", ".join(lit(v) for v in row) + ")" for row in rows)
-    if not body:
-        nulls = ", ".join(f"CAST(NULL AS {typ}) AS {name}" for name, typ in columns)
-        return f"(SELECT {nulls} WHERE FALSE)"
-    return f"(SELECT {casts} FROM (VALUES {body}) AS v({names}))"
 
 
 def in_list(items: Iterable) -> str:

@@ -1,0 +1,231 @@
+"""Spark SQL as a list-building connection: the small surface the list steps use (`execute(sql, params)` with
+fetchone/fetchall), over the Parquet lake registered as core.* and ops.* tables in an in-memory catalog.
+
+Statements arrive in DuckDB SQL and are translated by engines/transpile.py. What DuckDB does natively and Spark
+over plain Parquet does not is mapped here, by statement type:
+
+- CREATE OR REPLACE TABLE s.t AS q: q is written to a new table, which then replaces s.t (q may read s.t);
+- CREATE [OR REPLACE] TEMP TABLE t AS q: CACHE TABLE t AS q (a cached temporary view, computed once);
+- CREATE SCHEMA: CREATE DATABASE; CREATE TABLE ... (columns): a Parquet table;
+- DELETE FROM s.t WHERE c: s.t rewritten with the rows where c is not true;
+- DROP TABLE of a temp table: its view dropped and uncached;
+- BEGIN / COMMIT / ROLLBACK: nothing (Spark has no transactions; build_all runs with transaction=False);
+- UPDATE, and anything else Spark cannot express: NotPortable, naming the statement.
+Pyspark is imported only here (the optional `spark` dependency group).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import uuid
+from pathlib import Path
+
+from sqlglot import exp
+
+from ..lake.export import SCHEMA_FILE
+from ..lake.layout import TABLES
+from .transpile import NotPortable, parse, spark_sql, to_spark
+
+log = logging.getLogger(__name__)
+DEFAULT_MASTER = "local[2]"
+SCHEMAS = ("core", "ops", "mart", "internal")
+WRITTEN_SCHEMAS = ("mart", "internal")  # tables the list steps write: <lake>/<schema>/<table>
+# DuckDB column types in the lake's _schema.json -> Spark DDL types
+_SPARK_TYPES = {"VARCHAR": "STRING", "INTEGER": "INT", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "DATE": "DATE",
+                "BOOLEAN": "BOOLEAN", "TIMESTAMP WITH TIME ZONE": "TIMESTAMP", "TIMESTAMP": "TIMESTAMP_NTZ",
+                "VARCHAR[]": "ARRAY<STRING>", "JSON": "STRING", "FLOAT": "FLOAT", "SMALLINT": "SMALLINT",
+                "HUGEINT": "DECIMAL(38,0)"}
+
+
+def session(master: str = DEFAULT_MASTER, work_dir: Path | None = None, app: str = "bs-credit-lists"):
+    """A Spark session for the list SQL: in-memory catalog (no Hive), warehouse under work_dir, UTC session time,
+    partition values kept as text, to_json keeping null fields (as DuckDB's does)."""
+    from pyspark.sql import SparkSession
+
+    builder = (SparkSession.builder.master(master).appName(app)
+               .config("spark.sql.catalogImplementation", "in-memory")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "8")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+               .config("spark.sql.jsonGenerator.ignoreNullFields", "false")
+               .config("spark.sql.ansi.enabled", "false")
+               .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+               .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC"))
+    if work_dir is not None:
+        builder = builder.config("spark.sql.warehouse.dir", str(work_dir / "spark-warehouse"))
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _ddl(schema: dict[str, str], skip: tuple[str, ...] = ()) -> str:
+    def typ(t: str) -> str:
+        if t.startswith("DECIMAL"):
+            return t
+        if t not in _SPARK_TYPES:
+            raise NotPortable(f"lake column type {t} has no Spark type")
+        return _SPARK_TYPES[t]
+    return ", ".join(f"`{name}` {typ(t)}" for name, t in schema.items() if name not in skip)
+
+
+def register_lake(spark, root: Path) -> None:
+    """Declare the lake's tables over their folders: core.* and ops.* (lake/layout.TABLES) with the columns of their
+    _schema.json and their partitions found; and every table already under <lake>/mart and <lake>/internal
+    (tables the list steps keep from run to run, e.g. mart.list_snapshot; the export may seed them)."""
+    for schema in SCHEMAS:
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema}")
+    for name, table in TABLES.items():
+        folder = root / table.folder
+        columns = json.loads((folder / SCHEMA_FILE).read_text(encoding="utf-8"))
+        spark.sql(f"DROP TABLE IF EXISTS {name}")
+        parts = "PARTITIONED BY (department, month)" if table.partitioned else ""
+        ordered = {k: v for k, v in columns.items() if k not in ("department", "month")}
+        if table.partitioned:
+            ordered |= {"department": "VARCHAR", "month": "VARCHAR"}
+        spark.sql(f"CREATE TABLE {name} ({_ddl(ordered)}) USING parquet {parts} LOCATION '{folder}'")
+        if table.partitioned:
+            spark.sql(f"ALTER TABLE {name} RECOVER PARTITIONS")
+    for schema in WRITTEN_SCHEMAS:
+        for folder in sorted((root / schema).glob("*")) if (root / schema).is_dir() else []:
+            if folder.is_dir() and not folder.name.startswith((".", "_")):
+                spark.sql(f"DROP TABLE IF EXISTS {schema}.{folder.name}")
+                spark.sql(f"CREATE TABLE {schema}.{folder.name} USING parquet LOCATION '{folder}'")
+
+
+class Result:
+    """What execute returns: the rows of a query (or nothing), as tuples."""
+
+    def __init__(self, rows: list[tuple] | None = None):
+        self._rows = rows or []
+
+    def fetchone(self):
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[tuple]:
+        return list(self._rows)
+
+
+class SparkConnection:
+    """A DuckDB-like connection to Spark SQL (see the module docstring for what each statement becomes)."""
+
+    engine = "spark"
+
+    def __init__(self, spark, root: Path):
+        self.spark = spark
+        self.root = root
+        self.temp_views: set[str] = set()
+        self.statements = 0
+
+    def execute(self, sql: str, params=None) -> Result:
+        result = Result()
+        for tree in parse(sql):
+            result = self._run(to_spark(tree, sql, params))
+        return result
+
+    def _sql(self, text: str):
+        self.statements += 1
+        log.debug("spark sql: %s", text)
+        return self.spark.sql(text)
+
+    def _run(self, tree: exp.Expression) -> Result:
+        if isinstance(tree, exp.Transaction) or isinstance(tree, (exp.Commit, exp.Rollback)):
+            return Result()
+        if isinstance(tree, exp.Create):
+            return self._create(tree)
+        if isinstance(tree, exp.Drop):
+            return self._drop(tree)
+        if isinstance(tree, exp.Delete):
+            return self._delete(tree)
+        if isinstance(tree, exp.Update):
+            raise NotPortable("UPDATE: Parquet tables cannot be updated in place; the step needs its full-rebuild"
+                              " path on Spark")
+        if isinstance(tree, exp.Insert):
+            self._sql(spark_sql(tree))
+            self._sql(f"REFRESH TABLE {tree.this.sql(dialect='spark') if isinstance(tree.this, exp.Table) else tree.this.this.sql(dialect='spark')}")
+            return Result()
+        rows = self._sql(spark_sql(tree)).collect()
+        return Result([tuple(r) for r in rows])
+
+    def _create(self, tree: exp.Create) -> Result:
+        kind = (tree.args.get("kind") or "").upper()
+        if kind in ("SCHEMA", "DATABASE"):
+            self._sql(f"CREATE DATABASE IF NOT EXISTS {tree.this.name if isinstance(tree.this, exp.Table) else tree.this.sql()}")
+            return Result()
+        if kind == "VIEW":
+            self._sql(spark_sql(tree))
+            return Result()
+        if kind != "TABLE":
+            raise NotPortable(f"CREATE {kind}: not supported on Spark")
+        table = tree.this if isinstance(tree.this, exp.Table) else tree.this.this
+        name = table.sql(dialect="spark")
+        props = tree.args.get("properties")
+        temporary = bool(props and any(isinstance(p, exp.TemporaryProperty) for p in props.expressions))
+        query = tree.expression
+        if temporary or (not table.db and name.startswith("temp_")):
+            if query is None:
+                raise NotPortable(f"CREATE TEMP TABLE {name} without AS SELECT")
+            self._drop_temp(name)
+            self._sql(f"CACHE TABLE {name} AS {spark_sql(query)}")
+            self.temp_views.add(name)
+            return Result()
+        if query is None:  # CREATE TABLE [IF NOT EXISTS] s.t (columns)
+            if tree.args.get("exists") and self._exists(name):
+                return Result()
+            columns = tree.this.expressions if isinstance(tree.this, exp.Schema) else []
+            ddl = ", ".join(f"{c.this.sql(dialect='spark')} {c.args['kind'].sql(dialect='spark')}" for c in columns)
+            self._write(name, self.spark.createDataFrame([], ddl))
+            return Result()
+        if tree.args.get("exists") and self._exists(name):
+            return Result()
+        self._write(name, self._sql(spark_sql(query)))
+        return Result()
+
+    def _exists(self, name: str) -> bool:
+        return self.spark.catalog.tableExists(name)
+
+    def _folder(self, name: str) -> Path:
+        schema, _, table = name.rpartition(".")
+        if schema not in WRITTEN_SCHEMAS:
+            raise NotPortable(f"writing {name}: Spark writes only the {', '.join(WRITTEN_SCHEMAS)} schemas")
+        return self.root / schema / table
+
+    def _write(self, name: str, frame) -> None:
+        """Write a DataFrame as table `name` (replacing it; the frame may read it): Parquet into a scratch folder,
+        then swapped in place of the table's folder and the table declared anew over it."""
+        target = self._folder(name)
+        scratch = self.root / ".scratch" / f"{name}-{uuid.uuid4().hex}"
+        frame.write.parquet(str(scratch))
+        self.spark.sql(f"DROP TABLE IF EXISTS {name}")
+        old = scratch.with_name(scratch.name + "-old")
+        if target.exists():
+            target.rename(old)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+        self.spark.sql(f"CREATE TABLE {name} USING parquet LOCATION '{target}'")
+
+    def _drop_temp(self, name: str) -> None:
+        if name in self.temp_views or self.spark.catalog.tableExists(name):
+            self._sql(f"UNCACHE TABLE IF EXISTS {name}")
+            self._sql(f"DROP VIEW IF EXISTS {name}")
+        self.temp_views.discard(name)
+
+    def _drop(self, tree: exp.Drop) -> Result:
+        for table in tree.args.get("tables") or [tree.this]:
+            name = table.sql(dialect="spark")
+            if name in self.temp_views:
+                self._drop_temp(name)
+            else:
+                self._sql(f"DROP {tree.args.get('kind') or 'TABLE'}{' IF EXISTS' if tree.args.get('exists') else ''}"
+                          f" {name}")
+        return Result()
+
+    def _delete(self, tree: exp.Delete) -> Result:
+        name = tree.this.sql(dialect="spark")
+        where = tree.args.get("where")
+        keep = "FALSE" if where is None else f"NOT coalesce(({where.this.sql(dialect='spark')}), FALSE)"
+        self._write(name, self._sql(f"SELECT * FROM {name} WHERE {keep}"))
+        return Result()
