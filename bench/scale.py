@@ -140,7 +140,39 @@ def child_duckdb(db: Path) -> dict:
     return {"build_s": round(build, 1), "rows": counts}
 
 
-CHILDREN = {"generate": child_generate, "duckdb": child_duckdb}
+def child_lake(db: Path) -> dict:
+    """Export the warehouse to the Parquet lake beside it (lake/export.py, every table whole)."""
+    import duckdb
+
+    from bs_credit_pipeline import lake
+    from bs_credit_pipeline.contracts import Registry
+
+    conn = duckdb.connect(str(db), read_only=True)
+    conn.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    conn.execute("SET enable_progress_bar = false")
+    written = lake.export(conn, db.parent / "lake", Registry.load())
+    conn.close()
+    return {"lake_rows": written}
+
+
+def child_spark(db: Path) -> dict:
+    """The full list build on Spark SQL, local mode, over the lake beside the warehouse; marts written there."""
+    from bs_credit_pipeline.engines.spark import SparkConnection, register_lake, session
+    from bs_credit_pipeline.lists import build_all, load_rules
+
+    root, scratch = db.parent / "lake", db.parent / "spark"
+    spark = session(SPARK_MASTER, work_dir=scratch)
+    try:
+        register_lake(spark, root)
+        conn = SparkConnection(spark, root)
+        t = time.perf_counter()
+        counts = build_all(conn, AS_OF, load_rules(), extra_steps=_steps(), transaction=False)
+        return {"build_s": round(time.perf_counter() - t, 1), "rows": counts, "statements": conn.statements}
+    finally:
+        spark.stop()
+
+
+CHILDREN = {"generate": child_generate, "duckdb": child_duckdb, "lake": child_lake, "spark": child_spark}
 
 
 def run_size(records: int, engines: list[str], work: Path) -> list[dict]:
@@ -152,9 +184,14 @@ def run_size(records: int, engines: list[str], work: Path) -> list[dict]:
     if not db.exists():
         rows.append(measured([*me, "generate", "--db", str(db), "--records", str(records)], "generate"))
         rows[-1]["warehouse_gib"] = round(disk_bytes(db) / 2**30, 2)
+    if "spark" in engines and not (work / "lake").exists():
+        rows.append(measured([*me, "lake", "--db", str(db)], "export to the lake"))
     for engine in engines:
         row = measured([*me, engine, "--db", str(db)], f"lists on {engine}")
-        row["warehouse_gib"] = round(disk_bytes(db) / 2**30, 2)  # DuckDB: core + ops + the mart tables built
+        # DuckDB: core + ops + the mart tables it built; Spark: the lake (its marts under mart/) and its scratch
+        row["warehouse_gib"] = round(disk_bytes(db) / 2**30, 2)
+        row["lake_gib"] = round(disk_bytes(work / "lake") / 2**30, 2)
+        row["spark_scratch_gib"] = round(disk_bytes(work / "spark") / 2**30, 2)
         rows.append(row)
     for row in rows:
         row["records"] = records
@@ -183,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-ENGINES = ("duckdb",)
+ENGINES = ("duckdb", "spark")
 
 if __name__ == "__main__":
     main()
