@@ -23,7 +23,7 @@ from . import lists as bench_lists
 
 def _jvm_cpu(spark) -> float:
     """CPU seconds of the Spark JVM (the py4j gateway's child process)."""
-    pid = spark.sparkContext._gateway.java_process.pid  # noqa: SLF001 - the only handle on the JVM's pid
+    pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()  # noqa: SLF001 - the JVM's own pid
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
