@@ -111,6 +111,21 @@ def test_scan_finds_raw_ids_in_files_and_database(published, tmp_path):
     assert {"core.credit_record.subject_id", "core.credit_record.legal_rep_id", "mart.black_list.subject_id"} <= locations
 
 
+
+def test_scan_reads_lists_and_maps_of_base_tables_not_views(tmp_path):
+    """A raw ID inside a list or a map column is found; a view over the table adds no second finding (it can
+    only show the table's values)."""
+    raw = w.person_id(78)
+    db = tmp_path / "snapshot.duckdb"
+    conn = duckdb.connect(str(db))
+    conn.execute("CREATE TABLE t (ids VARCHAR[], written MAP(VARCHAR, VARCHAR), note VARCHAR, n INTEGER)")
+    conn.execute("INSERT INTO t VALUES (['x', ?], MAP {'cert_no': ?}, 'clean', 1)", [raw, raw])
+    conn.execute("CREATE VIEW v AS SELECT ids, written, upper(note) AS note FROM t")
+    conn.close()
+    findings = scan_for_raw_ids([], db_path=db)
+    assert sorted(f.location.rsplit(":", 1)[1] for f in findings) == ["main.t.ids", "main.t.written"]
+    assert all(f.count == 1 and raw not in repr(f) for f in findings)
+
 def test_publish_is_repeatable(published):
     root, out, manifest = published
     conn = duckdb.connect(str(root / "warehouse.duckdb"))
