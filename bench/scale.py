@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from bench.lists import AS_OF, MEMORY_LIMIT
+from bs_credit_pipeline.engines import ENGINES
 
 SPARK_MASTER = "local[2]"
 
@@ -219,8 +220,6 @@ def main(argv: list[str] | None = None) -> None:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
 
-
-ENGINES = ("duckdb", "spark")
 
 if __name__ == "__main__":
     main()

@@ -169,8 +169,10 @@ DEFAULT_SPARK_MASTER = "local[2]"
 def engine() -> str:
     """BS_CREDIT_ENGINE: duckdb (default, embedded) or spark (the lists on Spark SQL over the lake, docs/LAKE.md);
     spark needs pyspark (the optional `spark` group) and a Java runtime."""
+    from .engines import ENGINES
+
     text = os.environ.get(ENGINE_VAR, "").strip().lower() or "duckdb"
-    if text not in ("duckdb", "spark"):
+    if text not in ENGINES:
         raise ConfigError(f"环境变量 {ENGINE_VAR} 应为 duckdb 或 spark，现为“{text}”。",
                           f"{ENGINE_VAR} must be duckdb or spark, got {text!r}")
     if text == "spark":

@@ -5,7 +5,6 @@ import datetime as dt
 
 import pytest
 
-from bs_credit_pipeline.engines import engine_of
 from bs_credit_pipeline.engines.transpile import NotPortable, parse, spark_sql, to_spark
 
 
@@ -65,4 +64,6 @@ def test_list_has_any_and_timezone_and_cte_hints():
 def test_engine_of_a_duckdb_connection():
     import duckdb
 
-    assert engine_of(duckdb.connect()) == "duckdb"
+    from bs_credit_pipeline.lists import engine
+
+    assert engine.name(duckdb.connect()) == "duckdb"

@@ -418,7 +418,7 @@ def _numeric_flags(path: str, index: int, part: str | None = None) -> dict[int, 
 
 
 # Number values that may be 10^15 or more in an xlsx cell: 16+ digits before any point, or any exponent form
-# (`1.10101199001011E+17`, LibreOffice's `5.30502198001048E+017`); `_numeric_long_numbers` then keeps the cells whose
+# (`1.10101199001011E+17`, LibreOffice's `1.10101199001011E+017`); `_numeric_long_numbers` then keeps the cells whose
 # text has 16-20 digits, as for a parsed sheet. The cell's start tag is at most three tags back (`<f>` between).
 _LONG_VALUE = re.compile(rb"v>([0-9]{16,}[0-9.]*|[0-9]*\.?[0-9]+[eE][+-]?[0-9]+)</")
 _CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..contracts import Registry
+from ..lists.sql import lit
 from ..warehouse.staged import StagedFile
 from .layout import PARTITION_COLUMNS, TABLES, partition_path
 
@@ -32,10 +33,6 @@ RECORD_KEYS = ("record_id", "version_id", "version", "subject_id", "subject_type
                "valid_from", "department", "month")
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def record_tables(registry: Registry) -> dict[str, str]:
     """records/<kind> folder -> query: the kind's current record versions with every contract column (domain
     columns included) as a typed column read out of the JSON payload."""
@@ -45,10 +42,10 @@ def record_tables(registry: Registry) -> dict[str, str]:
         for col in [*contract.columns, *(c for d in contract.domains.values() for c in d.columns)]:
             if col.name not in RECORD_KEYS:
                 columns.setdefault(col.name, LAKE_TYPES.get(col.type, "VARCHAR"))
-        typed = "".join(f", TRY_CAST(json_extract_string(payload, {_lit('$.' + name)}) AS {typ}) AS \"{name}\""
+        typed = "".join(f", TRY_CAST(json_extract_string(payload, {lit('$.' + name)}) AS {typ}) AS \"{name}\""
                         for name, typ in columns.items())
         out[f"records/{kind}"] = (f"SELECT {', '.join(RECORD_KEYS)}{typed} FROM core.credit_record"
-                                  f" WHERE valid_to IS NULL AND kind = {_lit(kind)}")
+                                  f" WHERE valid_to IS NULL AND kind = {lit(kind)}")
     return out
 
 
@@ -63,7 +60,7 @@ def staged_tables(staging: Path | None) -> dict[str, str]:
                 by_kind.setdefault(staged.kind, []).append(str(staged.rows))
     out = {}
     for kind, files in sorted(by_kind.items()):
-        listed = ", ".join(_lit(f) for f in files)
+        listed = ", ".join(lit(f) for f in files)
         out[f"staged/{kind}"] = (
             "SELECT * EXCLUDE (filename), regexp_extract(filename, '([^/]+)/([^/]+)/[^/]+$', 1) AS department,"
             " regexp_extract(filename, '([^/]+)/([^/]+)/[^/]+$', 2) AS month"
@@ -138,14 +135,14 @@ def export(conn, root: Path, registry: Registry, *, staging: Path | None = None,
             schema = _schema(conn, query)
             select = query
             if not partitioned:
-                conn.execute(f"COPY ({select}) TO {_lit(str(new / 'data_0.parquet'))} (FORMAT parquet)")
+                conn.execute(f"COPY ({select}) TO {lit(str(new / 'data_0.parquet'))} (FORMAT parquet)")
             else:  # a missing partition value is Hive's null partition (Spark reads NULL)
-                fixed = ", ".join(f"coalesce(nullif({c}, ''), {_lit(NULL_PARTITION)}) AS {c}" for c in PARTITION_COLUMNS)
+                fixed = ", ".join(f"coalesce(nullif({c}, ''), {lit(NULL_PARTITION)}) AS {c}" for c in PARTITION_COLUMNS)
                 select = f"SELECT * REPLACE ({fixed}) FROM ({query})"
                 if wanted is not None:
-                    keys = ", ".join(f"({_lit(d)}, {_lit(m)})" for d, m in wanted) or "(NULL, NULL)"
+                    keys = ", ".join(f"({lit(d)}, {lit(m)})" for d, m in wanted) or "(NULL, NULL)"
                     select = f"SELECT * FROM ({select}) WHERE (department, month) IN ({keys})"
-                conn.execute(f"COPY ({select}) TO {_lit(str(new))} (FORMAT parquet, PARTITION_BY"
+                conn.execute(f"COPY ({select}) TO {lit(str(new))} (FORMAT parquet, PARTITION_BY"
                              f" ({', '.join(PARTITION_COLUMNS)}), OVERWRITE_OR_IGNORE)")
             written[folder] = conn.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
             (new / SCHEMA_FILE).write_text(json.dumps(schema, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -17,11 +17,16 @@ from collections.abc import Iterable, Sequence
 from .sql import lit
 
 
+def _values(rows: Iterable[Sequence]) -> str:
+    """The rows of a VALUES list: (a, b), (c, d) as SQL literals."""
+    return ", ".join("(" + ", ".join(lit(v) for v in row) + ")" for row in rows)
+
+
 def relation(name: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence]) -> str:
     """CREATE OR REPLACE TEMP TABLE name with typed columns [(name, SQL type)] holding rows (may be none)."""
     rows = list(rows)
     if rows:
-        body = ", ".join("(" + ", ".join(lit(v) for v in row) + ")" for row in rows)
+        body = _values(rows)
         select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns)
         source = f"FROM (VALUES {body}) AS v({', '.join(c for c, _ in columns)})"
     else:
@@ -137,7 +142,7 @@ def insert_rows(conn, table: str, columns: Sequence[tuple[str, str]], rows: Iter
     names = ", ".join(c for c, _ in columns)
     select = ", ".join(f"CAST({c} AS {t})" for c, t in columns)
     for start in range(0, len(rows), chunk):
-        body = ", ".join("(" + ", ".join(lit(r[c]) for c, _ in columns) + ")" for r in rows[start:start + chunk])
+        body = _values([r[c] for c, _ in columns] for r in rows[start:start + chunk])
         conn.execute(f"INSERT INTO {table} ({names}) SELECT {select} FROM (VALUES {body}) AS v({names})")
     return len(rows)
 
