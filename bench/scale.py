@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -29,6 +30,9 @@ from bench.lists import AS_OF, MEMORY_LIMIT
 from bs_credit_pipeline.engines import ENGINES
 
 SPARK_MASTER = "local[2]"
+# Spark local mode's sizing for this machine (24 GiB, 2 cores): the driver is the executor; 16 shuffle partitions
+# keep each task's share of a 50 M-row join in memory, adaptive execution merges the small ones.
+SPARK_SIZING = {"spark.driver.memory": "8g", "spark.sql.shuffle.partitions": "16"}
 
 
 def disk_bytes(path: Path) -> int:
@@ -112,6 +116,21 @@ def measured(cmd: list[str], label: str) -> dict:
             "load_average_end": [round(x, 1) for x in os.getloadavg()], **result}
 
 
+class StepTimes(logging.Handler):
+    """The per-step seconds build_all logs ("lists <step> as of <date>: <s> s"), collected for the result."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.seconds: dict[str, float] = {}
+        logger = logging.getLogger("bs_credit_pipeline.lists")
+        logger.setLevel(logging.INFO)
+        logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg.startswith("lists %s as of"):
+            self.seconds[record.args[0]] = round(record.args[2], 1)
+
+
 def child_generate(db: Path, records: int) -> dict:
     from bench.lists import generate
 
@@ -134,11 +153,12 @@ def child_duckdb(db: Path) -> dict:
     conn = duckdb.connect(str(db))
     conn.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     conn.execute("SET enable_progress_bar = false")
+    steps = StepTimes()
     t = time.perf_counter()
     counts = build_all(conn, AS_OF, load_rules(), extra_steps=_steps())
     build = time.perf_counter() - t
     conn.close()
-    return {"build_s": round(build, 1), "rows": counts}
+    return {"build_s": round(build, 1), "rows": counts, "step_s": steps.seconds}
 
 
 def child_lake(db: Path) -> dict:
@@ -162,13 +182,15 @@ def child_spark(db: Path) -> dict:
     from bs_credit_pipeline.lists import build_all, load_rules
 
     root, scratch = db.parent / "lake", db.parent / "spark"
-    spark = session(SPARK_MASTER, work_dir=scratch)
+    spark = session(SPARK_MASTER, work_dir=scratch, conf=SPARK_SIZING)
     try:
         register_lake(spark, root)
         conn = SparkConnection(spark, root)
+        steps = StepTimes()
         t = time.perf_counter()
         counts = build_all(conn, AS_OF, load_rules(), extra_steps=_steps(), transaction=False)
-        return {"build_s": round(time.perf_counter() - t, 1), "rows": counts, "statements": conn.statements}
+        return {"build_s": round(time.perf_counter() - t, 1), "rows": counts, "statements": conn.statements,
+                "step_s": steps.seconds, "spark_conf": SPARK_SIZING}
     finally:
         spark.stop()
 
