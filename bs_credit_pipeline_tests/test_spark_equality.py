@@ -1,5 +1,6 @@
 """Every mart table built by build_all (+ points, gov integrity, scorecard) on Spark local[2] over the lake equals
-DuckDB's on the same warehouse, for three as-of dates (same count, same order-free hash; a readable diff when not).
+DuckDB's on the same warehouse, for three as-of dates (same count, same order-free hash; a readable diff when not);
+and the Dagster nightly list asset on the Spark engine writes the same lists into the lake.
 
 Marked `spark`: skipped, saying why, where Java or pyspark is missing (make test prints it; CI installs Java)."""
 
@@ -7,13 +8,18 @@ import datetime as dt
 import json
 import shutil
 
+import dagster as dg
 import duckdb
 import pytest
 
-from bs_credit_pipeline import lake, lists, pipeline
+from bs_credit_pipeline import config, lake, lists, pipeline
 from bs_credit_pipeline.contracts import Registry
+from bs_credit_pipeline.defs.lists import AS_OF_TAG, credit_lists
+from bs_credit_pipeline.defs.resources import PipelineResource
 from bs_credit_pipeline.engines.equality import compare
 from bs_credit_pipeline.lists import MART_TABLES
+from bs_credit_pipeline.paths import Home
+from bs_credit_pipeline_tests.conftest import DEMO_AS_OF
 
 pytestmark = [pytest.mark.spark, pytest.mark.timeout(1800)]
 EXTRA_TABLES = ("integrity_score", "gov_integrity", "gov_warning", "department_scorecard", "list_snapshot")
@@ -22,6 +28,21 @@ EXTRA_TABLES = ("integrity_score", "gov_integrity", "gov_warning", "department_s
 def _build(conn, as_of):
     extra = [pipeline.evaluation_step(m) for m in pipeline.EVALUATIONS]
     return lists.build_all(conn, as_of, lists.load_rules(), extra_steps=extra, transaction=False)
+
+
+def _differences(duck, spark_table, as_of) -> list[str]:
+    """The readable diff of every mart table that differs between the DuckDB connection and Spark
+    (spark_table(name) -> its DataFrame)."""
+    failures = []
+    for table in (*MART_TABLES, *EXTRA_TABLES):
+        cur = duck.execute(f"SELECT * FROM mart.{table}")
+        columns = [d[0] for d in cur.description]
+        frame = spark_table(table)
+        result = compare(f"mart.{table} as of {as_of}", columns, cur.fetchall(), frame.columns,
+                         [tuple(r) for r in frame.collect()])
+        if not result.equal:
+            failures.append(result.diff())
+    return failures
 
 
 def test_demo_lists_equal_on_both_engines(demo_home, spark_session, tmp_path):
@@ -39,17 +60,40 @@ def test_demo_lists_equal_on_both_engines(demo_home, spark_session, tmp_path):
         for as_of in (dt.date(2026, 6, 30), dt.date(2026, 11, 30), dt.date(2026, 12, 5)):
             _build(duck, as_of)
             _build(sconn, as_of)
-            for table in (*MART_TABLES, *EXTRA_TABLES):
-                cur = duck.execute(f"SELECT * FROM mart.{table}")
-                columns = [d[0] for d in cur.description]
-                frame = spark_session.table(f"mart.{table}")
-                result = compare(f"mart.{table} as of {as_of}", columns, cur.fetchall(), frame.columns,
-                                 [tuple(r) for r in frame.collect()])
-                if not result.equal:
-                    failures.append(result.diff())
+            failures += _differences(duck, lambda table: spark_session.table(f"mart.{table}"), as_of)
     finally:
         duck.close()
     assert not failures, "\n\n".join(failures)
+
+
+def test_dagster_nightly_lists_on_spark_equal_duckdb(demo_home, spark_session, tmp_path, monkeypatch):
+    """credit_lists materialised in process with BS_CREDIT_ENGINE=spark: its dagster-pyspark resource is
+    initialised for the step (the session getOrCreate finds is the suite's local[2] one), the demo warehouse is
+    exported to <home>/lake, and the lists it writes there equal DuckDB's of the same warehouse and as-of date."""
+    home = Home(tmp_path / "home").ensure()
+    shutil.copy(demo_home.warehouse, home.warehouse)
+    shutil.copytree(demo_home.staging, home.staging, dirs_exist_ok=True)
+    monkeypatch.setenv("BS_CREDIT_PSEUDONYM_KEY", "test-key-not-secret")
+    monkeypatch.setenv(config.ENGINE_VAR, "spark")
+    monkeypatch.setenv(config.SPARK_MASTER_VAR, "local[2]")
+    monkeypatch.delenv(lake.LAKE_VAR, raising=False)
+    result = dg.materialize([credit_lists], resources={"pipeline": PipelineResource(home_dir=str(home.root))},
+                            tags={AS_OF_TAG: DEMO_AS_OF.isoformat()})
+    assert result.success
+    rows = result.asset_materializations_for_node("credit_lists")[0].metadata
+    root = home.root / "lake"
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(demo_home.warehouse, warehouse)
+    duck = duckdb.connect(str(warehouse))
+    try:
+        counts = _build(duck, DEMO_AS_OF)
+        failures = _differences(duck, lambda table: spark_session.read.parquet(str(root / "mart" / table)),
+                                DEMO_AS_OF)
+    finally:
+        duck.close()
+    assert not failures, "\n\n".join(failures)
+    assert rows["rows/black_list"].value == counts["black_list"] > 0
 
 
 @pytest.mark.slow

@@ -32,7 +32,8 @@ def credit_lists(context: dg.AssetExecutionContext, pipeline: PipelineResource) 
         from ..engines.nightly import build_lists_on_spark
         from .resources import spark_resource
 
-        counts = build_lists_on_spark(pipeline.home, day, spark_resource().spark_session)
+        with spark_resource(pipeline.home.root).process_config_and_initialize_cm() as pyspark:
+            counts = build_lists_on_spark(pipeline.home, day, pyspark.spark_session)
     else:
         counts = build_lists(pipeline.home, day)
     return dg.MaterializeResult(metadata={"as_of": day.isoformat(), **{f"rows/{k}": v for k, v in counts.items()},

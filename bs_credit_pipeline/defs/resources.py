@@ -1,6 +1,8 @@
-"""The one resource: where the pipeline's files live (BS_CREDIT_HOME) and the data contracts."""
+"""The resources: where the pipeline's files live (BS_CREDIT_HOME) and the data contracts; the Spark engine's
+session."""
 
 from functools import cached_property
+from pathlib import Path
 
 import dagster as dg
 
@@ -38,12 +40,14 @@ class PipelineResource(dg.ConfigurableResource):
         return Registry.load()
 
 
-def spark_resource():
-    """The Spark session as a dagster-pyspark resource, configured from BS_CREDIT_SPARK_MASTER and the session
-    settings the list SQL needs (engines/spark.SPARK_CONF). Only with BS_CREDIT_ENGINE=spark (optional group)."""
+def spark_resource(work_dir: Path):
+    """The nightly lists' Spark session as a dagster-pyspark resource: BS_CREDIT_SPARK_MASTER and the session
+    settings the list SQL needs (engines/spark.session_conf). Only with BS_CREDIT_ENGINE=spark: pyspark is the
+    optional `spark` group, so the resource is not in the Definitions (which load without it); the Spark branch
+    of credit_lists initialises it for its step with `process_config_and_initialize_cm`."""
     from dagster_pyspark import PySparkResource
 
     from ..config import spark_master
-    from ..engines.spark import SPARK_CONF
+    from ..engines.spark import session_conf
 
-    return PySparkResource(spark_config={"spark.master": spark_master(), **SPARK_CONF})
+    return PySparkResource(spark_config=session_conf(spark_master(), work_dir))

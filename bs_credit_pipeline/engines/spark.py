@@ -41,10 +41,12 @@ _SPARK_TYPES = {"VARCHAR": "STRING", "INTEGER": "INT", "BIGINT": "BIGINT", "DOUB
                 "HUGEINT": "DECIMAL(38,0)"}
 
 
-# What the list SQL needs of a session: in-memory catalog, UTC, partition values as text, to_json keeping nulls.
+# What the list SQL needs of a session: in-memory catalog, UTC, partition values as text, to_json keeping nulls;
+# few shuffle partitions (a city's lists are small; a cluster sets its own in spark-defaults.conf or here).
 SPARK_CONF = {
     "spark.sql.catalogImplementation": "in-memory",
     "spark.ui.enabled": "false",
+    "spark.log.level": "ERROR",
     "spark.sql.shuffle.partitions": "2",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
@@ -55,21 +57,26 @@ SPARK_CONF = {
 }
 
 
+def session_conf(master: str = DEFAULT_MASTER, work_dir: Path | str | None = None,
+                 app: str = "bs-credit-lists") -> dict[str, str]:
+    """Every setting of a list-building session: master, application name, SPARK_CONF, and the folder CREATE
+    DATABASE writes to (spark.sql.warehouse.dir: <work_dir>/spark-warehouse, else Spark's ./spark-warehouse)."""
+    conf = {"spark.master": master, "spark.app.name": app, **SPARK_CONF}
+    if work_dir is not None:
+        conf["spark.sql.warehouse.dir"] = f"{str(work_dir).rstrip('/')}/spark-warehouse"
+    return conf
+
+
 def session(master: str = DEFAULT_MASTER, work_dir: Path | None = None, app: str = "bs-credit-lists",
             conf: dict[str, str] | None = None):
-    """A Spark session for the list SQL: in-memory catalog (no Hive), warehouse under work_dir, UTC session time,
-    partition values kept as text, to_json keeping null fields (as DuckDB's does). `conf` adds or overrides
-    sizing settings (spark.driver.memory, spark.sql.shuffle.partitions, ...)."""
+    """A Spark session with session_conf's settings, `conf` adding or overriding sizing settings
+    (spark.driver.memory, spark.sql.shuffle.partitions, ...); getOrCreate: an existing session is reused."""
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.master(master).appName(app)
-    for key, value in {**SPARK_CONF, **(conf or {})}.items():
+    builder = SparkSession.builder
+    for key, value in {**session_conf(master, work_dir, app), **(conf or {})}.items():
         builder = builder.config(key, value)
-    if work_dir is not None:
-        builder = builder.config("spark.sql.warehouse.dir", str(work_dir / "spark-warehouse"))
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
+    return builder.getOrCreate()
 
 
 def _ddl(schema: dict[str, str], skip: tuple[str, ...] = ()) -> str:
