@@ -70,9 +70,9 @@ def write_inputs(n: int) -> dict[str, Path]:
 
 def table_schema() -> Path:
     """The contract's columns as a frictionless Table Schema (only the columns the file has)."""
-    import yaml
+    from bs_credit_pipeline import yamlfile
 
-    contract = yaml.safe_load(KIND.read_text(encoding="utf-8"))
+    contract = yamlfile.read(KIND)
     fields = []
     for c in contract["columns"]:
         if c["header"] not in COLUMNS:

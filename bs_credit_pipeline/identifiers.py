@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import yaml
+
+from . import yamlfile
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -34,7 +35,7 @@ PROVINCE_CODES = frozenset(
 # Baoshan address codes no longer in GB/T 2260 (DOMAIN.md §3), from data_contracts/divisions.yaml.
 DIVISIONS = Path(__file__).resolve().parents[1] / "data_contracts" / "divisions.yaml"
 RETIRED_DIVISION_PREFIXES = tuple(
-    str(d["prefix"]) for d in yaml.safe_load(DIVISIONS.read_text(encoding="utf-8"))["retired"])
+    str(d["prefix"]) for d in yamlfile.read(DIVISIONS)["retired"])
 MIN_BIRTH_YEAR, MAX_BIRTH_YEAR = 1880, 2099  # our default: other years are typos, not dates
 
 COMPOUND_SURNAMES = frozenset(

@@ -25,9 +25,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import yaml
 
-from . import faults
+from . import faults, yamlfile
 from .xlsx import Workbook, new_format, write_table
 from .identifiers import PROVINCE_CODES, citizen_id_check_char, mask_id, mask_name
 from .lists.sql import lit
@@ -37,7 +36,7 @@ DEPARTMENTS = KINDS_DIR.parent / "departments.yaml"
 SHUANGGONGSHI_KINDS = ("admin_penalty", "admin_licence")
 XLSX_MAX_ROWS = 100_000
 # Titles and column words of the published lists (data_contracts/rules/lists.yaml `publication`).
-PUBLICATION = yaml.safe_load((KINDS_DIR.parent / "rules" / "lists.yaml").read_text(encoding="utf-8"))["publication"]
+PUBLICATION = yamlfile.read(KINDS_DIR.parent / "rules" / "lists.yaml")["publication"]
 _TYPES, _TITLES, _CHANGES = PUBLICATION["subject_types"], PUBLICATION["titles"], PUBLICATION["changes"]
 SUBJECT_TYPE_ZH = f"CASE subject_type WHEN 'person' THEN {lit(_TYPES['person'])} ELSE {lit(_TYPES['org'])} END"
 ID_TYPES = {"id_number", "citizen_id"}
@@ -51,7 +50,7 @@ def department_names(registry: Path = DEPARTMENTS) -> dict[str, str]:
     """Department code -> Chinese name from the registry (empty when absent)."""
     if not registry.exists():
         return {}
-    data = yaml.safe_load(registry.read_text(encoding="utf-8")) or {}
+    data = yamlfile.read(registry) or {}
     return {d["code"]: d["name"] for d in data.get("departments", [])}
 
 
@@ -83,7 +82,7 @@ LIST_QUERIES = {
 def load_contract(kind: str, kinds_dir: Path = KINDS_DIR) -> dict | None:
     """The data contract of a kind, or None when the repository has none."""
     path = kinds_dir / f"{kind}.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    return yamlfile.read(path) if path.exists() else None
 
 
 def _mask_person_columns(table: pa.Table, masking: dict, names: list[str], ids: list[str],

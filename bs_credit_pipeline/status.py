@@ -12,8 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from . import yamlfile
 from .config import ConfigError
 from .lists import scorecard
 from .paths import MONTH_RE
@@ -40,7 +39,7 @@ class Cell:
 
 def expectations(path: Path = DEPARTMENTS_FILE) -> dict[str, str | None]:
     """Department code -> first expected month (None: not expected monthly)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yamlfile.read(path)
 
     def month_of(value, where: str) -> str | None:
         if value in (None, "none"):

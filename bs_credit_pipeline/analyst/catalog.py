@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from .. import yamlfile
 from ..contracts import Registry
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data_contracts" / "analyst.yaml"
@@ -52,7 +51,7 @@ class Catalog:
 
 
 def load(registry: Registry, path: Path = DEFAULT_PATH) -> Catalog:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raw = yamlfile.read(path)
     catalog = Catalog(
         units=raw["units"], subject_classes=raw["subject_classes"], statuses=raw["statuses"], lists=raw["lists"],
         reasons=raw["reasons"], tables=raw["tables"],

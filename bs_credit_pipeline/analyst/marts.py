@@ -12,9 +12,7 @@ import logging
 import re
 from pathlib import Path
 
-import yaml
-
-from .. import status
+from .. import status, yamlfile
 from ..contracts import Registry
 from ..contracts.model import ColumnSpec
 from ..lists.sql import lit
@@ -154,7 +152,7 @@ def rules(rules_dir: Path) -> list[tuple]:
     """(rule_id, title, legal basis, file) of every rule with an id in the rules files, sources resolved."""
     out, seen = [], set()
     for path in sorted(rules_dir.glob("*.yaml")):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.read(path)
         sources = raw.get("sources", {}) if isinstance(raw, dict) else {}
 
         def walk(node, name=None):
@@ -178,7 +176,7 @@ def rules(rules_dir: Path) -> list[tuple]:
 
 
 def _deadline_sql(month: str) -> str:
-    rules_ = yaml.safe_load((RULES_DIR / "scorecard.yaml").read_text(encoding="utf-8"))["deadline"]
+    rules_ = yamlfile.read(RULES_DIR / "scorecard.yaml")["deadline"]
     return (f"CAST(strptime({month} || '-01', '%Y-%m-%d') + INTERVAL {int(rules_['months_after'])} MONTH "
             f"+ INTERVAL {int(rules_['day']) - 1} DAY AS DATE)")
 

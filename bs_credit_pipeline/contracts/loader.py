@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from .. import yamlfile
 from .kinds import KindsMixin
 from .model import Contract, ContractError, Department, Domain, Message, Occupation, normalise_header
 from .registry import Registry
@@ -20,7 +21,6 @@ _SEVERITY_BY_PREFIX = {"E": "error", "F": "error", "W": "warning", "N": "notice"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _MESSAGE_CODE_RE = re.compile(r"^[EFWN]_[A-Z0-9_]+$")
 _UNSAFE_LOG_FIELDS = ("value", "raw_value")
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DEPARTMENT_KEYS = {"code", "name", "aliases", "kinds", "domains", "default_domains"}
 _MESSAGE_KEYS = {"severity", "title", "zh", "hint", "en"}
 _TITLE_MAX_CHARS = 16
@@ -56,7 +56,7 @@ class Loader(KindsMixin):
         if not path.is_file():
             raise ContractError(f"{rel}: file not found in {self.root}")
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+            data = yamlfile.read(path)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

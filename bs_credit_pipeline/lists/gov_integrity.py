@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import yaml
-
+from .. import yamlfile
 from . import rule_tables, sqlfiles
 from .sql import in_list, lit
 
@@ -69,7 +68,7 @@ class Evaluated:
 
 def load_rules(path: str | Path | None = None) -> dict:
     """Read gov_integrity.yaml (default: data_contracts/rules/gov_integrity.yaml of this repository)."""
-    return yaml.safe_load(Path(path or DEFAULT_RULES).read_text(encoding="utf-8"))
+    return yamlfile.read(path or DEFAULT_RULES)
 
 
 def _is_body(subject_id: str | None, rules: dict) -> bool:

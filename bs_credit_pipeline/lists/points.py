@@ -14,8 +14,7 @@ import logging
 from datetime import date
 from pathlib import Path
 
-import yaml
-
+from .. import yamlfile
 from . import basis, engine, rule_tables, sqlfiles
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ CREATE TABLE IF NOT EXISTS mart.integrity_score (
 
 def load_rules(path: str | Path | None = None) -> dict:
     """Read points.yaml (default: data_contracts/rules/points.yaml of this repository)."""
-    return yaml.safe_load(Path(path or DEFAULT_RULES).read_text(encoding="utf-8"))
+    return yamlfile.read(path or DEFAULT_RULES)
 
 
 def build(conn, as_of: date, rules: dict) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
+from .. import yamlfile
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "data_contracts" / "rules"
 REQUIRED = {
@@ -36,7 +36,7 @@ class RulesError(ValueError):
 def load_rules(directory: str | Path | None = None) -> dict[str, dict]:
     """Every ``*.yaml`` of the rules directory, keyed by file stem; the list rule files are checked."""
     root = Path(directory) if directory else RULES_DIR
-    rules = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) or {} for p in sorted(root.glob("*.yaml"))}
+    rules = {p.stem: yamlfile.read(p) or {} for p in sorted(root.glob("*.yaml"))}
     for stem, keys in REQUIRED.items():
         if stem not in rules:
             raise RulesError(f"missing rule file {stem}.yaml in {root}")

@@ -12,8 +12,7 @@ from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 
-import yaml
-
+from .. import yamlfile
 from . import rule_tables, sqlfiles
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "data_contracts"
@@ -56,13 +55,13 @@ COLUMNS = [
 
 def load_rules(path: str | Path | None = None) -> dict:
     """Read scorecard.yaml (default: data_contracts/rules/scorecard.yaml of this repository)."""
-    return yaml.safe_load(Path(path or DEFAULT_RULES).read_text(encoding="utf-8"))
+    return yamlfile.read(path or DEFAULT_RULES)
 
 
 def _departments(rules: dict) -> dict[str, str]:
     """Registry code -> name, from the departments file named by the rules."""
     path = CONTRACTS / rules["departments_file"]  # an absolute departments_file replaces the base
-    registry = yaml.safe_load(path.read_text(encoding="utf-8"))
+    registry = yamlfile.read(path)
     return {d["code"]: d["name"] for d in registry["departments"]}
 
 

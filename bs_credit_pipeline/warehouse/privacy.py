@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
+from .. import yamlfile
 
 DECLARATIONS = Path(__file__).with_name("privacy.yaml")
 COPIED_SCHEMAS = ("core", "mart", "ops")
@@ -45,7 +45,7 @@ class ColumnClass:
 @cache
 def declarations() -> dict[str, dict[str, ColumnClass]]:
     """'schema.table' -> column -> class, from privacy.yaml (validated)."""
-    raw = yaml.safe_load(DECLARATIONS.read_text(encoding="utf-8"))
+    raw = yamlfile.read(DECLARATIONS)
     out: dict[str, dict[str, ColumnClass]] = {}
     problems = []
     for table, columns in raw.items():
