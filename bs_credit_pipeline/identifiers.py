@@ -154,6 +154,14 @@ def _rows_with_bytes(arr: pa.StringArray, predicate) -> np.ndarray:
     return rows
 
 
+def rows_with_any_byte(values, chars: bytes) -> np.ndarray:
+    """Boolean per row: its UTF-8 text holds one of the ASCII `chars` (null and '' rows: False). One pass over the
+    column's bytes, whatever the number of `chars`."""
+    lut = np.zeros(256, dtype=bool)
+    lut[list(chars)] = True
+    return _rows_with_bytes(_as_string_array(values), lut.__getitem__)
+
+
 def _byte_lengths(arr: pa.StringArray) -> np.ndarray:
     """UTF-8 byte length per row, -1 for null."""
     offsets, _ = string_buffers(arr)

@@ -478,3 +478,14 @@ def test_excel_rounded_id_that_passes_the_check_char_gets_a_warning():
     assert damaged != original
     assert codes(ids.citizen_id_warnings([damaged, original, "533001197202161000"])) == [
         "W_ID_MAYBE_EXCEL_NUMBER", None, "W_ID_MAYBE_EXCEL_NUMBER"]
+
+
+def test_rows_with_any_byte_matches_the_substring_search_it_replaces():
+    """Chunked input, nulls, '' and non-ASCII text: the same rows as `match_substring` for '.' or 'e' (any case)."""
+    import pyarrow.compute as pc
+
+    cells = ["110101199001011008.0", "1.10101E+17", "91530500MA6K0001X", None, "", "abcé", "e", " 1.1e5 ", "ＥＥ", "x."]
+    column = pa.chunked_array([pa.array(cells[:4], pa.string()), pa.array(cells[4:], pa.string())])
+    expected = pc.or_(pc.match_substring(column, "."), pc.match_substring(column, "e", ignore_case=True))
+    assert ids.rows_with_any_byte(column, b".eE").tolist() == pc.fill_null(expected, False).to_pylist()
+    assert ids.rows_with_any_byte(pa.array([], pa.string()), b".").tolist() == []

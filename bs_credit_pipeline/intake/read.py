@@ -695,6 +695,8 @@ def _csv_arrow(body: bytes, delimiter: str) -> tuple[pa.Table, np.ndarray] | Non
         return None
     if any(t != pa.string() for t in table.schema.types):  # first record spans lines: more fields than typed
         return None
+    # One chunk per column instead of one per 1 MB block: every later pass works on whole columns.
+    table = table.combine_chunks()
     n = table.num_rows
     if not has_quote:  # every record is one physical line (a blank line is a record too)
         return _string_table(table.columns), np.arange(1, n + 1, dtype=np.int64)

@@ -78,18 +78,18 @@ def _keys(run: SheetRun, contract: Contract) -> dict[str, pa.Array]:
 
 def _repeats(keys: list[pa.Array], bad: list[np.ndarray]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
     """Per run: its accepted rows whose natural key an earlier accepted row of the file (in this run or an earlier
-    one) already has, and for each such row the (run, row) of that first occurrence. One pass over the file's keys."""
+    one) already has, and for each such row the (run, row) of that first occurrence. One hash pass over the file's
+    keys (dictionary encoding numbers them in order of first occurrence)."""
     positions = [np.flatnonzero(~b) for b in bad]
     out = [(np.zeros(len(b), dtype=bool), []) for b in bad]
-    candidates = pa.chunked_array([k if len(p) == len(k) else k.take(pa.array(p)) for k, p in zip(keys, positions)],
-                                  pa.string())
-    if pc.count_distinct(candidates).as_py() == len(candidates):
+    candidates = pa.concat_arrays([k if len(p) == len(k) else k.take(pa.array(p)) for k, p in zip(keys, positions)])
+    encoded = pc.dictionary_encode(candidates)
+    if len(encoded.dictionary) == len(candidates):
         return out  # the usual case: nothing repeats
+    group = encoded.indices.to_numpy()
+    first_pos = np.unique(group, return_index=True)[1][group]  # each row's first row with the same key
     run_of = np.repeat(np.arange(len(keys)), [len(p) for p in positions])
     row_of = np.concatenate(positions)
-    table = pa.table({"key": candidates, "pos": pa.array(np.arange(len(candidates)))})
-    first = table.group_by("key", use_threads=False).aggregate([("pos", "min")])
-    first_pos = first["pos_min"].take(pc.index_in(table["key"], value_set=first["key"].combine_chunks())).to_numpy()
     for g in np.flatnonzero(first_pos != np.arange(len(candidates))):
         f = first_pos[g]
         mask, firsts = out[run_of[g]]

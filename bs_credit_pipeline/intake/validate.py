@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..contracts import Contract, Registry
-from ..identifiers import normalise_text
+from ..identifiers import normalise_text, rows_with_any_byte
 from ..paths import MONTH_RE
 from .header import SCAN_ROWS, TEMPLATE_SHEETS, HeaderMatch, _has_text, footer_or_blank, match_sheet
 from .read import SheetData
@@ -288,8 +288,7 @@ def _refuse_numeric_identifiers(match: HeaderMatch, table_rows: np.ndarray, raw:
             damaged += [(int(i), column) for i in np.flatnonzero(np.isin(table_rows, rows))]
     for column in codes & set(raw):
         values = raw[column]
-        maybe = pc.or_(pc.match_substring(values, "."), pc.match_substring(values, "e", ignore_case=True))
-        rows = np.flatnonzero(pc.fill_null(maybe, False).to_numpy(zero_copy_only=False))
+        rows = np.flatnonzero(rows_with_any_byte(values, b".eE"))  # what the pattern needs: one pass over the bytes
         if len(rows):
             text = pc.utf8_trim_whitespace(values.take(pa.array(rows)))
             hit = pc.fill_null(pc.match_substring_regex(text, _NUMBER_TEXT), False).to_numpy(zero_copy_only=False)
