@@ -188,8 +188,8 @@ def engine() -> str:
 
 
 def spark_master() -> str:
-    """BS_CREDIT_SPARK_MASTER (default local[2]): local[N], local[*], spark://host:port, sc://host (Connect),
-    yarn or k8s://..."""
+    """BS_CREDIT_SPARK_MASTER (default local[2]): local[N], local[*], spark://host:port, sc://host (Connect; not
+    with an object-store lake), yarn or k8s://..."""
     text = os.environ.get(SPARK_MASTER_VAR, "").strip() or DEFAULT_SPARK_MASTER
     if not re.match(r"^(local(\[(\d+|\*)\])?|spark://\S+|sc://\S+|yarn|k8s://\S+)$", text):
         raise ConfigError(f"环境变量 {SPARK_MASTER_VAR} 无效：“{text}”（例如 local[2] 或 spark://主机:7077）。",
@@ -199,12 +199,13 @@ def spark_master() -> str:
 
 def check_configuration(home: Home) -> None:
     """Everything a pipeline run needs: a usable home with free space, valid waits and thresholds, the key, the
-    engine (and with Spark its master and the lake location)."""
-    if engine() == "spark":
-        from .lake import lake_root
+    engine (with Spark its master) and the lake location (an object-store lake only with Spark, not over Spark
+    Connect: lake.lake_root)."""
+    from .lake import lake_root
 
+    if engine() == "spark":
         spark_master()
-        lake_root(home)
+    lake_root(home)
     check_home(home)
     check_free_space(home)
     check_waits()

@@ -129,3 +129,25 @@ def test_the_configmap_and_env_file_name_the_same_settings():
     assert configmap["kind"] == "ConfigMap" and configmap["metadata"]["name"] == "bs-credit-env"
     celery = _env_file(DEPLOY / "bs-credit.celery.env")
     assert set(configmap["data"]) <= set(celery)
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("name", ["bs-credit-env.k8s.yaml", "bs-credit.celery.env"])
+def test_the_deployments_engine_master_and_lake_pass_the_configuration_check(name, monkeypatch, tmp_path):
+    """The settings each deployment gives the code location pass the engine, master and lake checks (an
+    object-store lake with the Spark engine, a master with a driver JVM); the same lake over Spark Connect does not.
+    Needs java and pyspark only for the engine check."""
+    from bs_credit_pipeline import config, lake
+    from bs_credit_pipeline.config import ConfigError
+    from bs_credit_pipeline.paths import Home
+
+    path = DEPLOY / name
+    env = yaml.safe_load(path.read_text(encoding="utf-8"))["data"] if name.endswith(".yaml") else _env_file(path)
+    for key in (config.ENGINE_VAR, config.SPARK_MASTER_VAR, lake.LAKE_VAR):
+        monkeypatch.setenv(key, env[key])
+    home = Home(tmp_path / "home")
+    assert config.engine() == "spark" and config.spark_master() == env[config.SPARK_MASTER_VAR]
+    assert lake.lake_root(home) == env[lake.LAKE_VAR].rstrip("/")
+    monkeypatch.setenv(config.SPARK_MASTER_VAR, "sc://spark-connect:15002")
+    with pytest.raises(ConfigError, match="Spark Connect"):
+        lake.lake_root(home)

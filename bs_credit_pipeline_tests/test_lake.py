@@ -78,16 +78,52 @@ def test_seeded_marts_and_internal_tables(warehouse, tmp_path):
 
 
 def test_lake_root_setting(tmp_path, monkeypatch):
+    from bs_credit_pipeline import config
+
     home = Home(tmp_path / "home")
     monkeypatch.delenv(lake.LAKE_VAR, raising=False)
+    monkeypatch.delenv(config.ENGINE_VAR, raising=False)
     assert lake.lake_root(home) == home.root / "lake"
     monkeypatch.setenv(lake.LAKE_VAR, f"file://{tmp_path}/elsewhere")
     assert lake.lake_root(home) == tmp_path / "elsewhere"
-    for bad in ("s3://bucket/lake", "relative/lake"):
+    for bad, words in (("s3://bucket/lake", "s3a://"), ("relative/lake", "absolute"), ("hdfs://", "s3a://")):
         monkeypatch.setenv(lake.LAKE_VAR, bad)
-        with pytest.raises(ConfigError) as err:
+        with pytest.raises(ConfigError, match=words) as err:
             lake.lake_root(home)
         assert lake.LAKE_VAR in err.value.zh
+
+
+def test_an_object_store_lake_is_refused_with_duckdb_before_any_work(tmp_path, monkeypatch):
+    from bs_credit_pipeline import config
+
+    home = Home(tmp_path / "home")
+    monkeypatch.setenv("BS_CREDIT_PSEUDONYM_KEY", "test-key-not-secret")
+    monkeypatch.delenv(config.ENGINE_VAR, raising=False)
+    for uri in ("s3a://bucket/lake", "hdfs://namenode:8020/lake", "abfss://c@account.dfs.core.windows.net/lake",
+                "gs://bucket/lake", "viewfs://cluster/lake", "wasbs://c@account.blob.core.windows.net/lake"):
+        monkeypatch.setenv(lake.LAKE_VAR, uri)
+        with pytest.raises(ConfigError) as err:
+            config.check_configuration(home)
+        assert "BS_CREDIT_ENGINE=spark" in err.value.en and "BS_CREDIT_ENGINE=spark" in err.value.zh
+    assert not home.root.exists()  # refused before anything was created
+
+
+@pytest.mark.spark
+def test_an_object_store_lake_with_spark_but_not_over_spark_connect(tmp_path, monkeypatch):
+    """Needs java and pyspark only for the engine check (no JVM is started)."""
+    from bs_credit_pipeline import config
+
+    home = Home(tmp_path / "home")
+    monkeypatch.setenv(config.ENGINE_VAR, "spark")
+    monkeypatch.setenv(lake.LAKE_VAR, "s3a://yn-credit-lake/province/")
+    monkeypatch.setenv(config.SPARK_MASTER_VAR, "k8s://https://kubernetes.default.svc:443")
+    assert lake.lake_root(home) == "s3a://yn-credit-lake/province"
+    monkeypatch.setenv(config.SPARK_MASTER_VAR, "sc://spark-connect:15002")
+    with pytest.raises(ConfigError, match="Spark Connect") as err:
+        lake.lake_root(home)
+    assert "k8s://" in err.value.zh
+    monkeypatch.setenv(lake.LAKE_VAR, str(tmp_path / "mounted"))  # a mounted lake: Connect is not refused
+    assert lake.lake_root(home) == tmp_path / "mounted"
 
 
 def test_engine_and_master_settings(monkeypatch):

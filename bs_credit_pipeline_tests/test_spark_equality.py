@@ -17,6 +17,8 @@ from bs_credit_pipeline.contracts import Registry
 from bs_credit_pipeline.defs.lists import AS_OF_TAG, credit_lists
 from bs_credit_pipeline.defs.resources import PipelineResource
 from bs_credit_pipeline.engines.equality import compare
+from bs_credit_pipeline.lake.files import lake_files
+from bs_credit_pipeline.lake.layout import partition_path
 from bs_credit_pipeline.lists import MART_TABLES
 from bs_credit_pipeline.paths import Home
 from bs_credit_pipeline_tests.conftest import DEMO_AS_OF
@@ -94,6 +96,61 @@ def test_dagster_nightly_lists_on_spark_equal_duckdb(demo_home, spark_session, t
         duck.close()
     assert not failures, "\n\n".join(failures)
     assert rows["rows/black_list"].value == counts["black_list"] > 0
+
+
+def _lake_tables(spark, root) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Every table register_lake declares over the lake at `root`: columns and rows."""
+    from bs_credit_pipeline.engines import spark as engine
+
+    engine.register_lake(spark, root)
+    files = lake_files(root, spark)
+    names = [*lake.TABLES, *(f"{s}.{t}" for s in engine.WRITTEN_SCHEMAS for t in files.folders(s))]
+    return {name: (spark.table(name).columns, [tuple(r) for r in spark.table(name).collect()]) for name in names}
+
+
+def _lake_equal(left: dict, right: dict) -> list[str]:
+    assert left.keys() == right.keys()
+    diffs = [compare(name, *left[name], *right[name]) for name in left]
+    return [d.diff() for d in diffs if not d.equal]
+
+
+def test_a_uri_lake_through_hadoop_equals_the_plain_path_lake(demo_home, spark_session, tmp_path):
+    """The demo exported to a file:// URI (every file operation through Hadoop's FileSystem in the Spark JVM:
+    upload, partition swap, schema files) and read by Spark equals the same export to a plain path, after a
+    department-month export that empties one partition and Spark's rewrite of a mart table in each lake."""
+    from bs_credit_pipeline.engines import spark as engine
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(demo_home.warehouse, warehouse)
+    duck = duckdb.connect(str(warehouse))
+    plain, uri = tmp_path / "plain", (tmp_path / "uri").as_uri()
+    registry = Registry.load()
+    try:
+        for root in (plain, uri):
+            lake.export(duck, root, registry, staging=demo_home.staging, spark=spark_session)
+        department, month, records = duck.execute(
+            "SELECT department, month, count(*) FROM core.credit_record WHERE valid_to IS NULL GROUP BY ALL"
+            " ORDER BY 3 DESC, 1, 2 LIMIT 1").fetchone()
+
+        duck.execute("UPDATE core.credit_record SET valid_to = now() WHERE department = ? AND month = ?",
+                     [department, month])
+        for root in (plain, uri):
+            lake.export(duck, root, registry, partitions=[(department, month)], spark=spark_session)
+            sconn = engine.SparkConnection(spark_session, root)
+            engine.register_lake(spark_session, root)
+            sconn.execute("CREATE OR REPLACE TABLE mart.per_department AS SELECT department, count(*) AS n"
+                          " FROM core.credit_record GROUP BY department")
+            sconn.execute("DELETE FROM mart.per_department WHERE n < 2")
+        left, right = _lake_tables(spark_session, plain), _lake_tables(spark_session, uri)
+        current = duck.execute("SELECT count(*) FROM core.credit_record WHERE valid_to IS NULL").fetchone()[0]
+    finally:
+        duck.close()
+    assert _lake_equal(left, right) == []
+    assert records > 0 and len(left["core.credit_record"][1]) == current
+    assert len(left["mart.per_department"][1]) > 0
+    partition = partition_path("core/credit_record", department, month)
+    assert not (plain / partition).exists() and not (tmp_path / "uri" / partition).exists()
+    assert not any((tmp_path / "uri" / ".scratch").iterdir())
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ import datetime as dt
 
 from .. import lake, lists
 from ..contracts import Registry
+from ..lake.files import lake_files
 from ..locking import writer_lock
 from ..paths import Home
 from ..warehouse import schema
@@ -21,10 +22,11 @@ def build_lists_on_spark(home: Home, as_of: dt.date, spark) -> dict[str, int]:
     from . import spark as engine
 
     root = lake.lake_root(home)
+    seed = not lake_files(root, spark).exists("mart")
     with writer_lock(home.root):
         conn = schema.connect(home.warehouse, read_only=True)
         try:
-            lake.export(conn, root, Registry.load(), staging=home.staging, seed_marts=not (root / "mart").is_dir())
+            lake.export(conn, root, Registry.load(), staging=home.staging, seed_marts=seed, spark=spark)
         finally:
             conn.close()
     engine.register_lake(spark, root)

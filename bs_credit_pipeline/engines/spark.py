@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 import uuid
 from pathlib import Path
@@ -27,7 +26,9 @@ from pathlib import Path
 from sqlglot import exp
 
 from ..lake.export import SCHEMA_FILE
+from ..lake.files import SCRATCH, lake_files
 from ..lake.layout import TABLES
+from ..lists.sql import lit
 from .transpile import NotPortable, parse, spark_sql, to_spark
 
 log = logging.getLogger(__name__)
@@ -92,28 +93,31 @@ def _ddl(schema: dict[str, str], skip: tuple[str, ...] = ()) -> str:
     return ", ".join(f"`{name}` {typ(t)}" for name, t in schema.items() if name not in skip)
 
 
-def register_lake(spark, root: Path) -> None:
+def register_lake(spark, root: Path | str) -> None:
     """Declare the lake's tables over their folders: core.* and ops.* (lake/layout.TABLES) with the columns of their
     _schema.json and their partitions found; and every table already under <lake>/mart and <lake>/internal
-    (tables the list steps keep from run to run, e.g. mart.list_snapshot; the export may seed them)."""
+    (tables the list steps keep from run to run, e.g. mart.list_snapshot; the export may seed them). `root` is a
+    local folder or an object-store URI (read through the session's Hadoop FileSystem)."""
+    files = lake_files(root, spark)
     for schema in SCHEMAS:
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema}")
     for name, table in TABLES.items():
-        folder = root / table.folder
-        columns = json.loads((folder / SCHEMA_FILE).read_text(encoding="utf-8"))
+        columns = json.loads(files.read_text(f"{table.folder}/{SCHEMA_FILE}"))
         spark.sql(f"DROP TABLE IF EXISTS {name}")
         parts = "PARTITIONED BY (department, month)" if table.partitioned else ""
         ordered = {k: v for k, v in columns.items() if k not in ("department", "month")}
         if table.partitioned:
             ordered |= {"department": "VARCHAR", "month": "VARCHAR"}
-        spark.sql(f"CREATE TABLE {name} ({_ddl(ordered)}) USING parquet {parts} LOCATION '{folder}'")
+        location = lit(files.uri(table.folder))
+        spark.sql(f"CREATE TABLE {name} ({_ddl(ordered)}) USING parquet {parts} LOCATION {location}")
         if table.partitioned:
             spark.sql(f"ALTER TABLE {name} RECOVER PARTITIONS")
     for schema in WRITTEN_SCHEMAS:
-        for folder in sorted((root / schema).glob("*")) if (root / schema).is_dir() else []:
-            if folder.is_dir() and not folder.name.startswith((".", "_")):
-                spark.sql(f"DROP TABLE IF EXISTS {schema}.{folder.name}")
-                spark.sql(f"CREATE TABLE {schema}.{folder.name} USING parquet LOCATION '{folder}'")
+        for folder in files.folders(schema):
+            if not folder.startswith((".", "_")):
+                spark.sql(f"DROP TABLE IF EXISTS {schema}.{folder}")
+                location = lit(files.uri(f"{schema}/{folder}"))
+                spark.sql(f"CREATE TABLE {schema}.{folder} USING parquet LOCATION {location}")
 
 
 class Result:
@@ -136,9 +140,9 @@ class SparkConnection:
 
     engine = "spark"
 
-    def __init__(self, spark, root: Path):
+    def __init__(self, spark, root: Path | str):
         self.spark = spark
-        self.root = root
+        self.files = lake_files(root, spark)
         self.temp_views: set[str] = set()
         self.statements = 0
 
@@ -213,28 +217,23 @@ class SparkConnection:
     def _exists(self, name: str) -> bool:
         return self.spark.catalog.tableExists(name)
 
-    def _folder(self, name: str) -> Path:
+    def _folder(self, name: str) -> str:
         schema, _, table = name.rpartition(".")
         if schema not in WRITTEN_SCHEMAS:
             raise NotPortable(f"writing {name}: Spark writes only the {', '.join(WRITTEN_SCHEMAS)} schemas")
-        return self.root / schema / table
+        return f"{schema}/{table}"
 
     def _write(self, name: str, frame) -> None:
         """Write a DataFrame as table `name` (replacing it; the frame may read it): Parquet into a scratch folder,
-        then swapped in place of the table's folder and the table declared anew over it."""
+        then swapped in place of the table's folder (lake/files.py) and the table declared anew over it."""
         target = self._folder(name)
-        scratch = self.root / ".scratch" / f"{name}-{uuid.uuid4().hex}"
+        scratch = f"{SCRATCH}/{name}-{uuid.uuid4().hex}"
         started = time.perf_counter()
-        frame.write.parquet(str(scratch))
+        frame.write.parquet(self.files.uri(scratch))
         log.debug("spark wrote %s in %.1f s", name, time.perf_counter() - started)
         self.spark.sql(f"DROP TABLE IF EXISTS {name}")
-        old = scratch.with_name(scratch.name + "-old")
-        if target.exists():
-            target.rename(old)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        scratch.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-        self.spark.sql(f"CREATE TABLE {name} USING parquet LOCATION '{target}'")
+        self.files.swap(scratch, target)
+        self.spark.sql(f"CREATE TABLE {name} USING parquet LOCATION {lit(self.files.uri(target))}")
 
     def _drop_temp(self, name: str) -> None:
         if name in self.temp_views or self.spark.catalog.tableExists(name):

@@ -5,22 +5,21 @@ each table's folder; an export of some partitions replaces exactly those partiti
 they are (what Spark's dynamic partition overwrite does): a resubmission replaces its department-month, and a
 partition left with no rows disappears. Each table folder holds `_schema.json` (column -> DuckDB type; Spark and
 Hive readers skip files starting with `_`), so a reader can declare the table even when it has no rows yet.
-Replacing is a rename of finished folders: a reader sees the old or the new partition, never a half-written one.
+Replacing is a rename of finished folders (lake/files.py): on a local lake, HDFS or ABFS a reader sees the old or
+the new partition, never a half-written one.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
-import uuid
 from collections.abc import Iterable
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..contracts import Registry
 from ..lists.sql import lit
 from ..warehouse.staged import StagedFile
+from .files import lake_files
 from .layout import PARTITION_COLUMNS, TABLES, partition_path
 
 log = logging.getLogger(__name__)
@@ -92,47 +91,27 @@ def lake_queries(registry: Registry, staging: Path | None, conn=None) -> dict[st
     return out
 
 
-@contextmanager
-def _scratch(root: Path):
-    """A scratch folder inside the lake (same file system: renames are atomic), removed afterwards."""
-    path = root / ".scratch" / uuid.uuid4().hex
-    path.mkdir(parents=True)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _swap(new: Path, target: Path, scratch: Path) -> None:
-    """Put folder `new` at `target` (replacing what is there); a missing `new` removes `target`."""
-    old = scratch / ("old-" + uuid.uuid4().hex)
-    if target.exists():
-        target.rename(old)
-    if new.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def _schema(conn, query: str) -> dict[str, str]:
     return {name: str(typ) for name, typ, *_ in conn.execute(f"DESCRIBE {query}").fetchall()}
 
 
-def export(conn, root: Path, registry: Registry, *, staging: Path | None = None,
-           partitions: Iterable[tuple[str, str]] | None = None, seed_marts: bool = False) -> dict[str, int]:
-    """Write the lake under `root` from the warehouse connection `conn`; returns rows written per folder.
+def export(conn, root: Path | str, registry: Registry, *, staging: Path | None = None,
+           partitions: Iterable[tuple[str, str]] | None = None, seed_marts: bool = False,
+           spark=None) -> dict[str, int]:
+    """Write the lake at `root` from the warehouse connection `conn`; returns rows written per folder.
 
     partitions=None: every table whole. Else only those (department, month) partitions of the partitioned tables
     are replaced (and unpartitioned tables rewritten, as they are small: core.subject). seed_marts: also the
-    warehouse's mart and internal tables (written_tables)."""
+    warehouse's mart and internal tables (written_tables). A URI root (object storage) is written through `spark`'s
+    Hadoop FileSystem (lake/files.py): DuckDB writes each table to a local temporary folder, which is uploaded."""
     wanted = None if partitions is None else sorted(set(partitions))
-    root.mkdir(parents=True, exist_ok=True)
+    files = lake_files(root, spark)
     written = {}
-    with _scratch(root) as scratch:
+    with files.scratch() as scratch:
         for folder, (query, partitioned) in lake_queries(registry, staging, conn if seed_marts else None).items():
-            target, new = root / folder, scratch / folder
+            new = scratch.local / folder
             new.mkdir(parents=True)
-            schema = _schema(conn, query)
+            schema = json.dumps(_schema(conn, query), ensure_ascii=False, indent=1)
             select = query
             if not partitioned:
                 conn.execute(f"COPY ({select}) TO {lit(str(new / 'data_0.parquet'))} (FORMAT parquet)")
@@ -145,15 +124,18 @@ def export(conn, root: Path, registry: Registry, *, staging: Path | None = None,
                 conn.execute(f"COPY ({select}) TO {lit(str(new))} (FORMAT parquet, PARTITION_BY"
                              f" ({', '.join(PARTITION_COLUMNS)}), OVERWRITE_OR_IGNORE)")
             written[folder] = conn.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
-            (new / SCHEMA_FILE).write_text(json.dumps(schema, ensure_ascii=False, indent=1), encoding="utf-8")
-            if wanted is None or not partitioned or not target.exists():  # whole table (or its first partitions)
-                _swap(new, target, scratch)
+            (new / SCHEMA_FILE).write_text(schema, encoding="utf-8")
+            files.upload(scratch, folder)
+            staged = f"{scratch.rel}/{folder}"
+            if wanted is None or not partitioned or not files.exists(folder):  # whole table (or its first partitions)
+                files.swap(staged, folder)
                 continue
             for department, month in wanted:
-                _swap(partition_path(new, department, month), partition_path(target, department, month), scratch)
-                parent = partition_path(target, department, month).parent
-                if parent.is_dir() and not any(parent.iterdir()):
-                    parent.rmdir()
-            (new / SCHEMA_FILE).replace(target / SCHEMA_FILE)
-    log.info("lake export to %s: %d tables, %d rows", root, len(written), sum(written.values()))
+                part = partition_path(folder, department, month)
+                files.swap(partition_path(staged, department, month), part)
+                parent = part.rsplit("/", 1)[0]
+                if files.exists(parent) and not files.folders(parent):
+                    files.delete(parent)
+            files.write_text(f"{folder}/{SCHEMA_FILE}", schema)
+    log.info("lake export: %d tables, %d rows", len(written), sum(written.values()))
     return written

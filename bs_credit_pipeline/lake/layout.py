@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import ConfigError
+from ..config import SPARK_MASTER_VAR, ConfigError, engine, spark_master
 from ..paths import Home
 
 LAKE_VAR = "BS_CREDIT_LAKE"
@@ -53,29 +53,47 @@ TABLES = {
         " FROM ops.submission"),
     "ops.rejected_row": Table("ops/rejected_row", "SELECT * FROM ops.rejected_row"),
 }
-def lake_root(home: Home) -> Path:
-    """BS_CREDIT_LAKE (a local or mounted folder, optionally written file:///...), else <home>/lake."""
+# URI schemes of the object stores and distributed file systems Hadoop's FileSystem reaches (engines/hadoop.py)
+OBJECT_STORE_SCHEMES = ("s3a", "hdfs", "abfs", "abfss", "gs", "viewfs", "wasbs")
+
+
+def lake_root(home: Home) -> Path | str:
+    """BS_CREDIT_LAKE, else <home>/lake: a local or mounted folder (absolute path, or file:///...) as a Path, or
+    an object-store URI (OBJECT_STORE_SCHEMES) as a string. An object-store lake needs the Spark engine (DuckDB
+    writes and reads local files; Spark reaches the store through Hadoop's FileSystem in its JVM), and so a classic
+    Spark session: not a Spark Connect master (sc://), whose client has no JVM."""
     text = os.environ.get(LAKE_VAR, "").strip()
     if not text:
         return home.root / "lake"
-    if text.startswith("file://"):
-        text = text.removeprefix("file://")
-    elif "://" in text:
-        raise ConfigError(
-            f"环境变量 {LAKE_VAR} 应为本机或挂载的文件夹路径，现为“{text}”（对象存储地址由集群部署的 Spark 配置）。",
-            f"{LAKE_VAR} must be a local or mounted folder, got {text!r} (object storage is configured on the"
-            " cluster's Spark, docs/LAKE.md)")
-    path = Path(text)
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme.lower() != "file":
+        if scheme.lower() not in OBJECT_STORE_SCHEMES or not rest.strip("/"):
+            raise ConfigError(
+                f"环境变量 {LAKE_VAR} 的地址“{text}”无效：应为本机或挂载的文件夹（绝对路径），或对象存储地址"
+                f"（{'、'.join(s + '://' for s in OBJECT_STORE_SCHEMES)}，如 s3a://桶/前缀）。",
+                f"{LAKE_VAR} {text!r} is neither an absolute folder nor an object-store URI"
+                f" ({', '.join(s + '://' for s in OBJECT_STORE_SCHEMES)}, e.g. s3a://bucket/prefix)")
+        if engine() != "spark":
+            raise ConfigError(
+                f"对象存储上的数据湖（{LAKE_VAR}={text}）只能配合 Spark 引擎使用：请设置 BS_CREDIT_ENGINE=spark，"
+                f"或把 {LAKE_VAR} 改为本机或挂载的文件夹。",
+                f"an object-store lake ({LAKE_VAR}={text}) needs BS_CREDIT_ENGINE=spark (DuckDB writes the lake"
+                " as local files); set the engine or make the lake a local or mounted folder")
+        if spark_master().startswith("sc://"):
+            raise ConfigError(
+                f"对象存储上的数据湖（{LAKE_VAR}={text}）不能使用 Spark Connect（{SPARK_MASTER_VAR}={spark_master()}）："
+                "湖的文件操作经由 Spark 驱动程序 JVM 中的 Hadoop 文件系统完成。请改用 k8s://、yarn 或 spark:// 主节点。",
+                f"an object-store lake ({LAKE_VAR}={text}) cannot be used with Spark Connect ({SPARK_MASTER_VAR}="
+                f"{spark_master()}): the lake's file operations go through Hadoop's FileSystem in the Spark driver's"
+                " JVM; use a k8s://, yarn or spark:// master")
+        return text.rstrip("/")
+    path = Path(rest if sep else text)
     if not path.is_absolute():
         raise ConfigError(f"环境变量 {LAKE_VAR} 应为绝对路径，现为“{text}”。",
                           f"{LAKE_VAR} must be an absolute path, got {text!r}")
     return path
 
 
-def table_path(root: Path, name: str) -> Path:
-    """The folder of a lake table: core.subject -> <root>/core/subject; mart.x -> <root>/mart/x."""
-    return root / (TABLES[name].folder if name in TABLES else name.replace(".", "/"))
-
-
-def partition_path(folder: Path, department: str, month: str) -> Path:
-    return folder / f"department={department}" / f"month={month}"
+def partition_path(folder: str, department: str, month: str) -> str:
+    """A partition's folder, relative to the lake root like `folder`."""
+    return f"{folder}/department={department}/month={month}"
