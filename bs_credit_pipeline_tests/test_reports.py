@@ -237,3 +237,15 @@ def test_sheet_name_clash_is_renamed_and_noted(tmp_path):
 def test_rows_out_of_order_are_refused(tmp_path):
     with pytest.raises(ValueError, match="ascending"):
         _write(tmp_path, [ReportSheet("处罚", HEADERS, LETTERS, [ROWS[1], ROWS[0]])], problems=[])
+
+
+def test_code_facts_are_the_first_severity_and_hint_given_per_code():
+    from bs_credit_pipeline.intake.report import PROBLEM_SCHEMA, _code_facts
+
+    rows = [("E_DATE_FORMAT", "error", None), ("E_ENUM", "error", "从下拉列表中选择"), (None, "error", "无代码"),
+            ("E_DATE_FORMAT", "warning", "按 YYYY-MM-DD 填写"), ("W_X", None, None), ("E_ENUM", "warning", "另一条")]
+    table = pa.Table.from_pylist([dict(zip(("code", "severity", "hint"), r)) for r in rows], schema=PROBLEM_SCHEMA)
+    chunked = pa.concat_tables([table.slice(0, 2), table.slice(2)])  # two chunks, as intake's runs give
+    expected = {"E_DATE_FORMAT": ("error", "按 YYYY-MM-DD 填写"), "E_ENUM": ("error", "从下拉列表中选择"), "W_X": ("", "")}
+    assert _code_facts(table) == _code_facts(chunked) == expected
+    assert _code_facts(table.slice(0, 0)) == {}

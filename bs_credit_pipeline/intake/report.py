@@ -443,17 +443,20 @@ def _write_detail_sheet(
 
 
 def _code_facts(problems: pa.Table) -> dict[str, tuple[str, str]]:
-    """First (severity, hint) seen for each code."""
-    facts: dict[str, tuple[str, str]] = {}
-    if problems.num_rows == 0:
-        return facts
-    grouped = problems.group_by("code", use_threads=False).aggregate([("severity", "first"), ("hint", "first")])
-    for code, severity, hint in zip(
-        grouped["code"].to_pylist(), grouped["severity_first"].to_pylist(), grouped["hint_first"].to_pylist()
-    ):
-        if code is not None:
-            facts[code] = (_text(severity), _text(hint))
-    return facts
+    """First (severity, hint) seen for each code, each the first that is not null. pyarrow.compute and numpy, not
+    Table.group_by: that loads Acero (pyarrow.acero, pyarrow.dataset) into every `check` for this one lookup."""
+    codes = problems["code"]
+    severity, hint = (_first_valid(codes, problems[column]) for column in ("severity", "hint"))
+    return {code: (_text(severity.get(code)), _text(hint.get(code)))
+            for code in pc.unique(codes).to_pylist() if code is not None}
+
+
+def _first_valid(keys: pa.ChunkedArray, values: pa.ChunkedArray) -> dict:
+    """key -> its first value that is not null (keys whose values are all null are absent)."""
+    valid = pc.is_valid(values)
+    keys, values = keys.filter(valid), values.filter(valid)
+    first = np.unique(pc.index_in(keys, value_set=pc.unique(keys)).to_numpy(), return_index=True)[1]
+    return dict(zip(keys.take(first).to_pylist(), values.take(first).to_pylist()))
 
 
 def _write_summary(
