@@ -17,7 +17,6 @@ from .. import identifiers as ids
 from ..contracts import Contract
 from ..parsing import parse_numbers
 from . import subjects
-from .schema import first_generation_ids
 from .validate import SheetRun
 from .written import as_written, compared_columns
 
@@ -107,7 +106,6 @@ def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: n
     def pick(values: pa.Array) -> pa.Array:
         return values if everything else values.take(take)
 
-    legacy = first_generation_ids(run.frame, contract)
     cols: dict[str, pa.Array] = {}
     for spec in contract.columns:
         if spec.name in run.dates:
@@ -120,8 +118,8 @@ def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: n
                 cols[spec.name] = parse_numbers(text)
             elif spec.type == "integer":
                 cols[spec.name] = pc.cast(parse_numbers(text), pa.int64())
-            elif spec.name in legacy:  # 15-digit citizen IDs: their 18-digit form
-                cols[spec.name] = pc.if_else(pa.array(legacy[spec.name][rows]), ids.id15_to_18(text), text)
+            elif spec.name in run.legacy:  # 15-digit citizen IDs: their 18-digit form
+                cols[spec.name] = pc.if_else(pa.array(run.legacy[spec.name][rows]), ids.id15_to_18(text), text)
             else:
                 cols[spec.name] = text
     table = pa.table(cols)
