@@ -21,6 +21,8 @@ from .validate import SheetRun
 from .written import as_written, compared_columns
 
 KEY_SEP = "\x1f"
+UNIQUE_COLUMNS = ("_natural_key", "_record_id", "_content_hash", "_excel_row")  # a value per row: no dictionary
+HEX_COLUMNS = ("_record_id", "_content_hash")  # hex digests: snappy saves ~6 % of the file for most of their cost
 
 
 def assemble(runs: list[SheetRun], contract: Contract, manifest: dict, workers: int,
@@ -170,6 +172,17 @@ def _digest(table: pa.Table, function: str = "sha256", length: int = 64) -> pa.A
     finally:
         con.close()
     return out.combine_chunks()
+
+
+def write_staged(table: pa.Table, path) -> None:
+    """The staged Parquet file. The columns that hold a value per row get no dictionary (it never pays) and no
+    statistics (nothing filters on their min/max), the hex digests no compression: 1 M rows 1.14 -> 0.89 CPU s for
+    a file 6 % larger (bench/RESULTS.md)."""
+    import pyarrow.parquet as pq  # staging only: a dry run never loads Parquet
+
+    others = [c for c in table.column_names if c not in UNIQUE_COLUMNS]
+    pq.write_table(table, path, use_dictionary=others, write_statistics=others,
+                   compression={c: "none" if c in HEX_COLUMNS else "snappy" for c in table.column_names})
 
 
 def _arrow_type(kind: str) -> pa.DataType:
