@@ -491,6 +491,19 @@ def test_domain_cells_by_name_code_or_alias_are_staged_as_the_domain_name(intake
     assert report.cell(row=2, column=domain_col).value == "食品安全"  # the officer's own text, as sent
 
 
+def test_15_digit_ids_in_rows_of_several_domains_are_noted_and_staged_as_18_digits(intake, tmp_path):
+    """Each domain's rows are validated apart; the 15-digit IDs found there are the ones staged in 18-digit form."""
+    people = [penalty_row(i, person=True) for i in range(4)]
+    id15 = [p["id_number"][:6] + p["id_number"][8:17] for p in people]
+    rows = [people[0] | {"id_number": id15[0], "domain": "食品安全"}, people[1] | {"domain": "产品质量"},
+            people[2] | {"id_number": id15[2], "domain": "产品质量"}, people[3] | {"domain": "食品安全"}]
+    result = run(intake, write_xlsx(tmp_path / "处罚.xlsx", rows, columns=BASE_COLUMNS + ["domain"]))
+    assert codes(result) == {2: {"W_ID_15_CONVERTED"}, 4: {"W_ID_15_CONVERTED"}}
+    staged = pq.read_table(result.staged_path).to_pylist()
+    assert [(r["_excel_row"], r["id_number"], r["_subject_id"]) for r in staged] == [
+        (i + 2, p["id_number"], p["id_number"]) for i, p in enumerate(people)]
+
+
 def test_a_large_csv_is_read_validated_and_staged_in_chunks(home, tmp_path):
     """200 000 rows (written by DuckDB) in 20 000-row chunks, one bad date every 20 000 rows: every row accounted
     for, to the Excel row (the report is another test's business; speed and memory at 1 M rows are bench/intake.py's)."""

@@ -123,10 +123,8 @@ class Intake:
             domains = sorted({d for r in runs for d in pd.unique(r.domain) if d is not None})
             manifest["domain"] = "、".join(domains) or None
             if valid is not None and valid.num_rows:
-                import pyarrow.parquet as pq
-
                 staged_path = staging / f"{manifest['sha256']}.parquet"
-                pq.write_table(valid, staged_path)
+                stage.write_staged(valid, staged_path)
                 previous = _same_records(staging, manifest["sha256"], valid)
                 if previous:
                     zh, hint, _, severity = self.registry.message("W_SAME_AS_PREVIOUS", previous=previous)

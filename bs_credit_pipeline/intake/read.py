@@ -668,7 +668,8 @@ _BARE_CR = re.compile(rb"\r(?!\n)")
 
 
 def _csv_arrow(body: bytes, delimiter: str) -> tuple[pa.Table, np.ndarray] | None:
-    """Fast path; None when line numbers cannot be derived safely (ragged rows, odd quoting)."""
+    """Fast path; None when line numbers cannot be derived safely (ragged rows, odd quoting). `body` is valid UTF-8
+    (`_csv_utf8` checked or re-encoded it), so the reader does not check it again."""
     end = len(body)
     while end and body[end - 1] in b"\r\n":
         end -= 1
@@ -689,6 +690,7 @@ def _csv_arrow(body: bytes, delimiter: str) -> tuple[pa.Table, np.ndarray] | Non
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],
+                check_utf8=False,
             ),
         )
     except pa.ArrowInvalid:

@@ -437,12 +437,12 @@ def future_dates(dates: dict[str, pyarrow.Array], contract: Contract, today: dt.
                     ["W_DATE_FUTURE"] * len(found))
 
 
-def warnings_for(frame: pd.DataFrame, contract: Contract) -> Problems:
+def warnings_for(frame: pd.DataFrame, contract: Contract, legacy: dict[str, np.ndarray]) -> Problems:
     """Warnings that never reject: citizen IDs with an unknown or retired address code, or shaped like a number
-    Excel rounded to 15 significant digits; 15-digit citizen IDs stored as their 18-digit form."""
+    Excel rounded to 15 significant digits; 15-digit citizen IDs stored as their 18-digit form (`legacy`: the
+    frame's `first_generation_ids`)."""
     found: list[tuple[int, str, str]] = [(int(i), name, "W_ID_15_CONVERTED")
-                                         for name, rows in first_generation_ids(frame, contract).items()
-                                         for i in np.flatnonzero(rows)]
+                                         for name, rows in legacy.items() for i in np.flatnonzero(rows)]
     for col in contract.columns:
         if col.type in ("citizen_id", "id_number", "subject_code") and col.name in frame:
             arr = _to_arrow(frame[col.name])

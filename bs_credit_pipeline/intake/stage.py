@@ -17,11 +17,12 @@ from .. import identifiers as ids
 from ..contracts import Contract
 from ..parsing import parse_numbers
 from . import subjects
-from .schema import first_generation_ids
 from .validate import SheetRun
 from .written import as_written, compared_columns
 
 KEY_SEP = "\x1f"
+UNIQUE_COLUMNS = ("_natural_key", "_record_id", "_content_hash", "_excel_row")  # a value per row: no dictionary
+HEX_COLUMNS = ("_record_id", "_content_hash")  # hex digests: snappy saves ~6 % of the file for most of their cost
 
 
 def assemble(runs: list[SheetRun], contract: Contract, manifest: dict, workers: int,
@@ -107,7 +108,6 @@ def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: n
     def pick(values: pa.Array) -> pa.Array:
         return values if everything else values.take(take)
 
-    legacy = first_generation_ids(run.frame, contract)
     cols: dict[str, pa.Array] = {}
     for spec in contract.columns:
         if spec.name in run.dates:
@@ -120,8 +120,8 @@ def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: n
                 cols[spec.name] = parse_numbers(text)
             elif spec.type == "integer":
                 cols[spec.name] = pc.cast(parse_numbers(text), pa.int64())
-            elif spec.name in legacy:  # 15-digit citizen IDs: their 18-digit form
-                cols[spec.name] = pc.if_else(pa.array(legacy[spec.name][rows]), ids.id15_to_18(text), text)
+            elif spec.name in run.legacy:  # 15-digit citizen IDs: their 18-digit form
+                cols[spec.name] = pc.if_else(pa.array(run.legacy[spec.name][rows]), ids.id15_to_18(text), text)
             else:
                 cols[spec.name] = text
     table = pa.table(cols)
@@ -172,6 +172,17 @@ def _digest(table: pa.Table, function: str = "sha256", length: int = 64) -> pa.A
     finally:
         con.close()
     return out.combine_chunks()
+
+
+def write_staged(table: pa.Table, path) -> None:
+    """The staged Parquet file. The columns that hold a value per row get no dictionary (it never pays) and no
+    statistics (nothing filters on their min/max), the hex digests no compression: 1 M rows 1.14 -> 0.89 CPU s for
+    a file 6 % larger (bench/RESULTS.md)."""
+    import pyarrow.parquet as pq  # staging only: a dry run never loads Parquet
+
+    others = [c for c in table.column_names if c not in UNIQUE_COLUMNS]
+    pq.write_table(table, path, use_dictionary=others, write_statistics=others,
+                   compression={c: "none" if c in HEX_COLUMNS else "snappy" for c in table.column_names})
 
 
 def _arrow_type(kind: str) -> pa.DataType:

@@ -25,8 +25,8 @@ from .header import SCAN_ROWS, TEMPLATE_SHEETS, HeaderMatch, _has_text, footer_o
 from .read import SheetData
 from .report import excel_column
 from .schema import (
-    CODE_TYPES, CompiledContract, Problems, compile_contract, enum_rewordings, future_dates, normalise_frame,
-    validate_frame, warnings_for,
+    CODE_TYPES, CompiledContract, Problems, compile_contract, enum_rewordings, first_generation_ids, future_dates,
+    normalise_frame, validate_frame, warnings_for,
 )
 
 MAX_ROW_DATE_NOTES = 20  # more record dates outside the month than this: one note for the file, not one per row
@@ -52,6 +52,7 @@ class SheetRun:
     warnings: dict[int, list[tuple[str | None, str]]]
     dates: dict[str, pa.Array]
     domain: np.ndarray
+    legacy: dict[str, np.ndarray]  # column -> rows holding a 15-digit citizen ID (schema.first_generation_ids)
 
 
 
@@ -181,7 +182,7 @@ class Validator:
         named = raw if domain_cells is None else {**raw, contract.domain_column: domain_cells}
         errors: dict[int, list] = {}
         warnings: dict[int, list] = {}
-        frames, dates = [], {}
+        frames, dates, legacy = [], {}, {}
         base = normalise_frame(named, contract)
         for value in pd.unique(domain):
             pos = np.flatnonzero(domain == value) if value is not None else np.flatnonzero(pd.isna(domain))
@@ -191,7 +192,10 @@ class Validator:
                 base.iloc[pos].reset_index(drop=True)
             found, parsed = validate_frame(compiled, frame, today)
             _collect(errors, found, pos)
-            _collect(warnings, warnings_for(frame, compiled.contract), pos, skip=errors)
+            found_legacy = first_generation_ids(frame, compiled.contract)
+            for name, mask in found_legacy.items():
+                legacy.setdefault(name, np.zeros(len(domain), dtype=bool))[pos] = mask
+            _collect(warnings, warnings_for(frame, compiled.contract, found_legacy), pos, skip=errors)
             _collect(warnings, future_dates(parsed, compiled.contract, today), pos, skip=errors)
             _collect(warnings, enum_rewordings(sub_raw, compiled.contract), pos, skip=errors)
             frames.append((pos, frame))
@@ -203,7 +207,8 @@ class Validator:
                 errors.setdefault(int(i), []).append((contract.domain_column, "E_DOMAIN_NOT_ALLOWED"))
         _refuse_numeric_identifiers(match, table_rows, raw, contract, errors, warnings)
         frame = _reassemble(frames, rows.num_rows) if frames else base
-        return SheetRun(match, row_numbers, raw, frame, errors, warnings, _merge_dates(dates, rows.num_rows), domain)
+        return SheetRun(match, row_numbers, raw, frame, errors, warnings, _merge_dates(dates, rows.num_rows), domain,
+                        legacy)
 
     def _domains(self, raw: dict[str, pa.Array], contract: Contract, dept,
                  n: int) -> tuple[np.ndarray, pa.Array | None]:
