@@ -198,27 +198,23 @@ def child_spark(db: Path) -> dict:
 CHILDREN = {"generate": child_generate, "duckdb": child_duckdb, "lake": child_lake, "spark": child_spark}
 
 
-def run_size(records: int, engines: list[str], work: Path) -> list[dict]:
-    """Generate (unless the warehouse is there from an earlier run), then the lists on each engine."""
+def run_size(records: int, engines: list[str], work: Path):
+    """Generate (unless the warehouse is there from an earlier run), then the lists on each engine; yields each
+    measured step as it ends (a long run stopped half-way keeps what it measured)."""
     work.mkdir(parents=True, exist_ok=True)
     db = work / "warehouse.duckdb"
     me = [sys.executable, "-m", "bench.scale", "--child"]
-    rows = []
     if not db.exists():
-        rows.append(measured([*me, "generate", "--db", str(db), "--records", str(records)], "generate"))
-        rows[-1]["warehouse_gib"] = round(disk_bytes(db) / 2**30, 2)
+        row = measured([*me, "generate", "--db", str(db), "--records", str(records)], "generate")
+        yield {**row, "records": records, "warehouse_gib": round(disk_bytes(db) / 2**30, 2)}
     if "spark" in engines and not (work / "lake").exists():
-        rows.append(measured([*me, "lake", "--db", str(db)], "export to the lake"))
+        yield {**measured([*me, "lake", "--db", str(db)], "export to the lake"), "records": records}
     for engine in engines:
         row = measured([*me, engine, "--db", str(db)], f"lists on {engine}")
         # DuckDB: core + ops + the mart tables it built; Spark: the lake (its marts under mart/) and its scratch
-        row["warehouse_gib"] = round(disk_bytes(db) / 2**30, 2)
-        row["lake_gib"] = round(disk_bytes(work / "lake") / 2**30, 2)
-        row["spark_scratch_gib"] = round(disk_bytes(work / "spark") / 2**30, 2)
-        rows.append(row)
-    for row in rows:
-        row["records"] = records
-    return rows
+        yield {**row, "records": records, "warehouse_gib": round(disk_bytes(db) / 2**30, 2),
+               "lake_gib": round(disk_bytes(work / "lake") / 2**30, 2),
+               "spark_scratch_gib": round(disk_bytes(work / "spark") / 2**30, 2)}
 
 
 def main(argv: list[str] | None = None) -> None:
