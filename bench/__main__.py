@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHES = ("identifiers", "readers", "intake", "warehouse", "lists", "kill", "ops")
+BENCHES = ("identifiers", "readers", "intake", "warehouse", "lists", "lake_export", "kill", "ops")
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or BENCHES:

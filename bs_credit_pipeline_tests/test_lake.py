@@ -140,3 +140,94 @@ def test_engine_and_master_settings(monkeypatch):
         config.spark_master()
     monkeypatch.setenv(config.SPARK_MASTER_VAR, "spark://master:7077")
     assert config.spark_master() == "spark://master:7077"
+
+
+def _files(root) -> dict[str, tuple[int, int]]:
+    """Every Parquet file of the lake -> its inode and modification time (what a rewrite changes)."""
+    return {p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in root.rglob("*.parquet") if ".scratch" not in p.parts}
+
+
+def _lake(root) -> dict[str, list]:
+    """Every table's rows (partition columns included), by folder."""
+    folders = {p.parent for p in root.rglob("_schema.json")}
+    return {f.relative_to(root).as_posix(): _rows(f) if any(f.rglob("*.parquet")) else [] for f in folders}
+
+
+def test_an_unchanged_warehouse_is_not_written_again(warehouse, tmp_path):
+    root, registry = tmp_path / "lake", Registry.load()
+    first = lake.export(warehouse, root, registry)
+    files = _files(root)
+    manifest = json.loads((root / "core/credit_record/_manifest.json").read_text())
+    assert sorted(manifest["partitions"]) == ["department=scjgj/month=2026-01", "department=swj/month=2026-01",
+                                              "department=swj/month=2026-02"]
+    assert manifest["partitions"]["department=swj/month=2026-01"][0] == 1  # rows, then the fingerprint
+    assert lake.export(warehouse, root, registry) == dict.fromkeys(first, 0)
+    assert _files(root) == files
+
+
+def test_a_changed_partition_is_rewritten_a_gone_one_removed_the_others_untouched(warehouse, tmp_path):
+    root, registry = tmp_path / "lake", Registry.load()
+    lake.export(warehouse, root, registry)
+    before = _files(root)
+    # swj 2026-01: g1 corrected (a new version); swj 2026-02 loses its only record; scjgj 2026-01 as it was
+    warehouse.execute("UPDATE core.credit_record SET valid_to = now() WHERE record_id IN ('g1', 'p2')")
+    warehouse.execute("INSERT INTO core.credit_record SELECT * REPLACE ('g1|2' AS version_id, 2 AS version,"
+                      " 'corrected' AS change_reason, NULL AS valid_to) FROM core.credit_record WHERE record_id = 'g1'")
+    written = lake.export(warehouse, root, registry)
+    assert written["core/credit_record"] == 1 and written["records/good_record"] == 1
+    assert written["records/admin_penalty"] == 0 and written["core/subject"] == 0
+    after = _files(root)
+    untouched = {k: v for k, v in before.items() if "department=scjgj" in k or k.startswith("core/subject")}
+    assert untouched and all(after[k] == v for k, v in untouched.items())
+    rewritten = "core/credit_record/department=swj/month=2026-01/data_0.parquet"
+    assert after[rewritten] != before[rewritten]
+    assert not (root / "core/credit_record/department=swj/month=2026-02").exists()
+    assert not (root / "records/admin_penalty/department=swj").exists()
+    fresh = tmp_path / "fresh"
+    lake.export(warehouse, fresh, registry)
+    assert _lake(root) == _lake(fresh)
+    for table in ("core/credit_record", "records/admin_penalty"):
+        manifest = json.loads((root / table / "_manifest.json").read_text())
+        assert manifest == json.loads((fresh / table / "_manifest.json").read_text())
+    assert not list((root / ".scratch").iterdir())
+
+
+def test_a_partition_an_interrupted_export_marked_is_written_again(warehouse, tmp_path):
+    """An export marks the partitions it is about to change in the manifest first (fingerprint null): an export
+    that dies before it finishes leaves them marked, and the next one writes them again."""
+    root, registry = tmp_path / "lake", Registry.load()
+    lake.export(warehouse, root, registry)
+    before = _files(root)
+    path = root / "core/credit_record/_manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["partitions"]["department=swj/month=2026-02"] = None
+    manifest["partitions"]["department=fy/month=2026-03"] = None  # a partition the warehouse no longer has
+    path.write_text(json.dumps(manifest))
+    (root / "core/credit_record/department=fy/month=2026-03").mkdir(parents=True)
+    written = lake.export(warehouse, root, registry)
+    assert written["core/credit_record"] == 1 and sum(written.values()) == 1
+    changed = {k for k, v in _files(root).items() if before.get(k) != v}
+    assert changed == {"core/credit_record/department=swj/month=2026-02/data_0.parquet"}
+    assert not (root / "core/credit_record/department=fy").exists()
+
+
+def test_another_schema_or_no_manifest_writes_the_table_whole(warehouse, tmp_path):
+    root, registry = tmp_path / "lake", Registry.load()
+    lake.export(warehouse, root, registry)
+    (root / "core/repair/_schema.json").write_text("{}")  # an export of an older contract
+    (root / "records/good_record/_manifest.json").unlink()  # e.g. a lake written before manifests
+    written = lake.export(warehouse, root, registry)
+    assert written["records/good_record"] == 1 and written["core/credit_record"] == 0
+    assert "core/repair" in written and json.loads((root / "core/repair/_schema.json").read_text())
+    assert (root / "records/good_record/_manifest.json").exists()
+
+
+def test_a_partition_export_into_a_table_of_another_schema_leaves_no_manifest(warehouse, tmp_path):
+    """Its other partitions keep the old schema: the next full export must write the table whole."""
+    root, registry = tmp_path / "lake", Registry.load()
+    lake.export(warehouse, root, registry)
+    (root / "core/credit_record/_schema.json").write_text("{}")
+    lake.export(warehouse, root, registry, partitions=[("swj", "2026-01")])
+    assert not (root / "core/credit_record/_manifest.json").exists()
+    assert lake.export(warehouse, root, registry)["core/credit_record"] == 3

@@ -18,14 +18,22 @@ LAKE_VAR = "BS_CREDIT_LAKE"
 PARTITION_COLUMNS = ("department", "month")
 
 
+# What a partition's fingerprint hashes (lake/export.py): each row of the table's query `q` whole, or its record
+# version: a current record version's exported columns never change after its insert (warehouse/load.py closes a
+# version, which takes it out of the current set, and inserts a new one), and hashing the id skips reading payloads.
+WHOLE_ROW, RECORD_VERSION = "hash(q)", "hash(q.version_id)"
+
+
 @dataclass(frozen=True)
 class Table:
-    """One lake table: its folder (relative to the lake root), the warehouse query that produces its rows, and
-    whether it is partitioned by department and month (the query then yields those two columns)."""
+    """One lake table: its folder (relative to the lake root), the warehouse query that produces its rows, whether
+    it is partitioned by department and month (the query then yields those two columns), and what its
+    partitions' fingerprints hash."""
 
     folder: str
     query: str
     partitioned: bool = True
+    fingerprint: str = WHOLE_ROW
 
 
 # A repair's or objection's partition is its submission's (submission_id is department|month|sha256); its
@@ -40,7 +48,7 @@ TABLES = {
     "core.credit_record": Table(
         "core/credit_record",
         "SELECT * EXCLUDE (payload), CAST(payload AS VARCHAR) AS payload FROM core.credit_record"
-        " WHERE valid_to IS NULL"),
+        " WHERE valid_to IS NULL", fingerprint=RECORD_VERSION),
     "core.subject": Table("core/subject", "SELECT * FROM core.subject", partitioned=False),
     "core.repair": Table("core/repair", f"SELECT * REPLACE ({_DEPARTMENT} AS department), {_MONTH} AS month"
                                         " FROM core.repair"),
