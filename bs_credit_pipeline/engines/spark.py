@@ -55,13 +55,15 @@ SPARK_CONF = {
 }
 
 
-def session(master: str = DEFAULT_MASTER, work_dir: Path | None = None, app: str = "bs-credit-lists"):
+def session(master: str = DEFAULT_MASTER, work_dir: Path | None = None, app: str = "bs-credit-lists",
+            extra: dict[str, str] | None = None):
     """A Spark session for the list SQL: in-memory catalog (no Hive), warehouse under work_dir, UTC session time,
-    partition values kept as text, to_json keeping null fields (as DuckDB's does)."""
+    partition values kept as text, to_json keeping null fields (as DuckDB's does). `extra`: further settings, over
+    these (the tests' tiny-data ones)."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(master).appName(app)
-    for key, value in SPARK_CONF.items():
+    for key, value in {**SPARK_CONF, **(extra or {})}.items():
         builder = builder.config(key, value)
     if work_dir is not None:
         builder = builder.config("spark.sql.warehouse.dir", str(work_dir / "spark-warehouse"))
