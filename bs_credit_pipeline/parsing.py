@@ -40,12 +40,30 @@ def _ymd(text: pa.Array, pattern: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return tuple(np.nan_to_num(p.astype("float64"), nan=0).astype("int64") for p in parts)
 
 
+def per_distinct(values: pa.Array | pa.ChunkedArray, function) -> pa.Array:
+    """`function` (element-wise, null to null) over the distinct values when a column repeats itself (enums, dates,
+    authorities, boilerplate facts), else over the values."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    sample = values.slice(0, 10_000)
+    if len(pc.unique(sample)) * 2 > len(sample):  # mostly distinct (names, numbers): not worth encoding
+        return function(values)
+    encoded = pc.dictionary_encode(values)
+    if len(encoded.dictionary) * 2 > len(values):
+        return function(values)
+    return function(encoded.dictionary).take(encoded.indices)
+
+
 def parse_dates(values) -> pa.Array:
     """Text cells → date32 (null where empty or unparseable). Serials use the 1900 system (1899-12-30 epoch).
+    Parsed once per distinct cell where cells repeat (a month's decisions share a few dozen dates)."""
+    return per_distinct(_as_array(values), _parse_dates)
 
-    Cells already in ISO form (the template's and most systems' export) take a fast path; the others are parsed by
-    the general patterns."""
-    text = pc.utf8_trim_whitespace(_as_array(values))
+
+def _parse_dates(values: pa.Array) -> pa.Array:
+    """Cells already in ISO form (the template's and most systems' export) take a fast path; the others are parsed
+    by the general patterns."""
+    text = pc.utf8_trim_whitespace(values)
     iso = pc.fill_null(pc.match_substring_regex(text, _ISO), False)
     dates = _iso_dates(pc.if_else(iso, text, None))
     rest = pc.and_(pc.is_valid(text), pc.invert(iso))
