@@ -9,6 +9,7 @@ messages.yaml or null (valid, or null input).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import os
@@ -130,6 +131,27 @@ def _as_string_array(values) -> pa.StringArray:
     if values.type != pa.string():
         values = values.cast(pa.string())
     return values
+
+
+def per_distinct(values, function) -> pa.Array:
+    """`function` (element-wise, null to null) over the distinct values when a column repeats itself (enums, dates,
+    authorities, boilerplate facts), else over the values."""
+    values = _as_string_array(values)
+    sample = values.slice(0, 10_000)
+    if len(pc.unique(sample)) * 2 > len(sample):  # mostly distinct (names, numbers): not worth encoding
+        return function(values)
+    encoded = pc.dictionary_encode(values)
+    if len(encoded.dictionary) * 2 > len(values):
+        return function(values)
+    return function(encoded.dictionary).take(encoded.indices)
+
+
+def _by_distinct(function):
+    """An element-wise column function run by `per_distinct` (codes repeat: authorities, a file's own subjects)."""
+    @functools.wraps(function)
+    def wrapper(values, *args):
+        return per_distinct(values, lambda distinct: function(distinct, *args))
+    return wrapper
 
 
 def string_buffers(arr: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
@@ -308,6 +330,7 @@ def _uscc_status(cols: np.ndarray) -> np.ndarray:
     return np.select([~charset, ~check, ~org_ok], [1, 2, 3], -1).astype(np.int8)
 
 
+@_by_distinct
 def uscc_errors(values) -> pa.StringArray:
     """USCC (GB 32100-2015, with the embedded GB 11714 check) error code per value, null when valid."""
     arr = normalise_code(values)
@@ -324,6 +347,7 @@ def _org_code_form(arr: pa.StringArray) -> pa.StringArray:
     return pc.replace_substring_regex(arr, r"^(.{8})-(.)$", r"\1\2")
 
 
+@_by_distinct
 def org_code_errors(values) -> pa.StringArray:
     """GB 11714 organisation code error code per value (hyphen before the check char allowed)."""
     arr = _org_code_form(normalise_code(values))
@@ -336,6 +360,7 @@ def org_code_errors(values) -> pa.StringArray:
     return _codes(out, ORG_CODE_ERRORS)
 
 
+@_by_distinct
 def uscc_org_code(values) -> pa.StringArray:
     """Embedded organisation code (pos 9-17) of 18-character codes, else null."""
     arr = normalise_code(values)
@@ -395,6 +420,7 @@ def _excel_rounded(values: np.ndarray) -> np.ndarray:
     return exact & (rounded.astype(np.float64) == f)
 
 
+@_by_distinct
 def citizen_id_errors(values, today: dt.date) -> pa.StringArray:
     """Citizen ID (GB 11643-1999, 15- or 18-digit) error code per value, null when valid.
 
@@ -453,6 +479,7 @@ def citizen_id_errors(values, today: dt.date) -> pa.StringArray:
     return _codes(out, ID_ERRORS)
 
 
+@_by_distinct
 def citizen_id_warnings(values) -> pa.StringArray:
     """Address-code warning per value (never a rejection): unknown province, or retired Baoshan code."""
     arr = normalise_code(values)
@@ -497,6 +524,7 @@ def id15_to_18(values) -> pa.StringArray:
     return pc.replace_with_mask(arr, pa.array(mask), _from_columns(_id15_to_18_columns(cols[:, digits])))
 
 
+@_by_distinct
 def to_canonical_citizen_id(values) -> pa.StringArray:
     """Normalised (NFKC, no spaces, upper-case X) citizen ID, 15-digit IDs converted to 18 digits."""
     return id15_to_18(normalise_code(values))
@@ -546,6 +574,7 @@ def _classify_index(arr: pa.StringArray) -> np.ndarray:
     return out
 
 
+@_by_distinct
 def classify_code(values) -> pa.StringArray:
     """'uscc' | 'citizen_id' | 'org_code' | null by shape, for columns that may hold any of them.
 

@@ -10,6 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .identifiers import per_distinct
+
 # 2026-10-03, 2026/10/3, 2026.10.03, 2026年10月3日, optionally followed by a time (datetime cells read as text).
 _YMD = (
     r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
@@ -38,20 +40,6 @@ def _ymd(text: pa.Array, pattern: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
         part = pc.struct_field(st, f) if len(text) else pa.array([], pa.string())
         parts.append(pc.cast(pc.if_else(pc.is_null(st), None, part), pa.int64()).to_numpy(zero_copy_only=False))
     return tuple(np.nan_to_num(p.astype("float64"), nan=0).astype("int64") for p in parts)
-
-
-def per_distinct(values: pa.Array | pa.ChunkedArray, function) -> pa.Array:
-    """`function` (element-wise, null to null) over the distinct values when a column repeats itself (enums, dates,
-    authorities, boilerplate facts), else over the values."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    sample = values.slice(0, 10_000)
-    if len(pc.unique(sample)) * 2 > len(sample):  # mostly distinct (names, numbers): not worth encoding
-        return function(values)
-    encoded = pc.dictionary_encode(values)
-    if len(encoded.dictionary) * 2 > len(values):
-        return function(values)
-    return function(encoded.dictionary).take(encoded.indices)
 
 
 def parse_dates(values) -> pa.Array:

@@ -489,3 +489,17 @@ def test_rows_with_any_byte_matches_the_substring_search_it_replaces():
     expected = pc.or_(pc.match_substring(column, "."), pc.match_substring(column, "e", ignore_case=True))
     assert ids.rows_with_any_byte(column, b".eE").tolist() == pc.fill_null(expected, False).to_pylist()
     assert ids.rows_with_any_byte(pa.array([], pa.string()), b".").tolist() == []
+
+
+def test_code_checks_on_a_repeated_column_give_what_they_give_cell_by_cell():
+    """Columns that repeat themselves are checked once per distinct value (identifiers.per_distinct): the same
+    codes, classes and conversions as the undecorated functions on every row."""
+    today = dt.date(2026, 11, 27)
+    person = make_citizen_id(7, birth=dt.date(1980, 1, 1))
+    cells = [make_uscc(1), make_uscc(2)[:-1] + "0", person, person[:6] + person[8:17], "5305021980****123X",
+             "5.30502E+17", "MA6N0PAK" + ids.org_code_check_char("MA6N0PAK"), " ｍａ６ｎ ", "", None, "合计"]
+    column = pa.chunked_array([pa.array(cells * 40, pa.string()), pa.array(cells * 60, pa.string())])
+    for function, args in [(ids.uscc_errors, ()), (ids.org_code_errors, ()), (ids.uscc_org_code, ()),
+                           (ids.citizen_id_errors, (today,)), (ids.citizen_id_warnings, ()),
+                           (ids.to_canonical_citizen_id, ()), (ids.classify_code, ())]:
+        assert function(column, *args).to_pylist() == function.__wrapped__(column, *args).to_pylist(), function
