@@ -60,6 +60,8 @@ _SPACE_CHARS = (
     "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff"
+_TRIM_3_BYTES = np.array(sorted(int.from_bytes(ch.encode(), "big") for ch in _SPACE_CHARS + _INVISIBLE_CHARS
+                                if len(ch.encode()) == 3), dtype=np.int32)
 _INVISIBLE_RE = "[\u200b\u200c\u200d\u2060\ufeff]"
 _CODE_SPACE_RE = r"[\s\p{Z}\x{200B}-\x{200D}\x{2060}\x{FEFF}\x{1C}-\x{1F}\x{85}]"
 _MASK_RE = r"[*×●•#]|X{2,}"
@@ -264,12 +266,17 @@ def trim_text(values) -> pa.StringArray:
     filled = lengths > 0
     first = data[np.minimum(offsets[:-1], len(data) - 1)]
     last = data[np.maximum(offsets[1:] - 1, 0)]
-    # ASCII whitespace and controls, U+0085/U+00A0 (C2 xx), U+1680, U+2000-U+2060, U+3000, U+FEFF (E1/E2/E3/EF xx xx)
+    # ASCII whitespace and controls, U+0085/U+00A0 (C2 xx), the 3-byte spaces and invisible characters (U+1680,
+    # U+2000-U+2060, U+3000, U+FEFF) by their exact bytes: CJK punctuation (《》“” ...) shares their lead bytes.
+    # Bytes read past a short row's own only add rows to trim (utf8_trim then changes nothing there).
     end2 = data[np.maximum(offsets[1:] - 2, 0)]
     end3 = data[np.maximum(offsets[1:] - 3, 0)]
     tail_space = (last <= 0x20) | ((end2 == 0xC2) & ((last == 0x85) | (last == 0xA0)))
-    tail_space |= (end3 == 0xE1) | (end3 == 0xE2) | (end3 == 0xE3) | (end3 == 0xEF)
-    head_space = (first <= 0x20) | (first == 0xC2) | (first == 0xE1) | (first == 0xE2) | (first == 0xE3) | (first == 0xEF)
+    tail_space |= np.isin((end3.astype(np.int32) << 16) | (end2.astype(np.int32) << 8) | last, _TRIM_3_BYTES)
+    second = data[np.minimum(offsets[:-1] + 1, len(data) - 1)]
+    third = data[np.minimum(offsets[:-1] + 2, len(data) - 1)]
+    head_space = (first <= 0x20) | (first == 0xC2)
+    head_space |= np.isin((first.astype(np.int32) << 16) | (second.astype(np.int32) << 8) | third, _TRIM_3_BYTES)
     rows = filled & (head_space | tail_space)
     if rows.any():
         mask = pa.array(rows)

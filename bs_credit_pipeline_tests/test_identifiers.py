@@ -503,3 +503,16 @@ def test_code_checks_on_a_repeated_column_give_what_they_give_cell_by_cell():
                            (ids.citizen_id_errors, (today,)), (ids.citizen_id_warnings, ()),
                            (ids.to_canonical_citizen_id, ()), (ids.classify_code, ())]:
         assert function(column, *args).to_pylist() == function.__wrapped__(column, *args).to_pylist(), function
+
+
+def test_trim_text_trims_spaces_and_keeps_cjk_punctuation_that_shares_their_lead_bytes():
+    """《》“”。、 share the first UTF-8 byte of U+3000 and U+2000-U+2060: only the spaces and invisible characters
+    go, at either end, in rows of any length (the row filter reads bytes by position)."""
+    import random
+
+    alphabet = list("a 中《》“”〔〕。、\u3000\u2028\u200b\ufeff\u00a0\u0085\t\u1680\u205f\u2060\u202f") + [""]
+    rng = random.Random(20)
+    cells = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4))) for _ in range(3000)] + [None]
+    strip = ids._SPACE_CHARS + ids._INVISIBLE_CHARS
+    assert ids.trim_text(pa.array(cells, pa.string())).to_pylist() == [
+        (c.strip(strip) or None) if c is not None else None for c in cells]
