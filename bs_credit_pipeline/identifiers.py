@@ -126,8 +126,9 @@ _NULL_STR = pa.scalar(None, pa.string())
 
 def _as_string_array(values) -> pa.StringArray:
     """Any supported column input as one pa.string() array."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks else pa.array([], pa.string())
+    if isinstance(values, pa.ChunkedArray):  # one chunk (a CSV column, a validation chunk's slice): no copy
+        values = (values.chunk(0) if values.num_chunks == 1 else values.combine_chunks() if values.num_chunks
+                  else pa.array([], values.type))
     elif not isinstance(values, pa.Array):
         values = pa.array(values, from_pandas=True)
     if values.type != pa.string():
