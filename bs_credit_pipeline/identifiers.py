@@ -9,6 +9,7 @@ messages.yaml or null (valid, or null input).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import os
@@ -60,6 +61,8 @@ _SPACE_CHARS = (
     "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff"
+_TRIM_3_BYTES = np.array(sorted(int.from_bytes(ch.encode(), "big") for ch in _SPACE_CHARS + _INVISIBLE_CHARS
+                                if len(ch.encode()) == 3), dtype=np.int32)
 _INVISIBLE_RE = "[\u200b\u200c\u200d\u2060\ufeff]"
 _CODE_SPACE_RE = r"[\s\p{Z}\x{200B}-\x{200D}\x{2060}\x{FEFF}\x{1C}-\x{1F}\x{85}]"
 _MASK_RE = r"[*×●•#]|X{2,}"
@@ -124,13 +127,35 @@ _NULL_STR = pa.scalar(None, pa.string())
 
 def _as_string_array(values) -> pa.StringArray:
     """Any supported column input as one pa.string() array."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks else pa.array([], pa.string())
+    if isinstance(values, pa.ChunkedArray):  # one chunk (a CSV column, a validation chunk's slice): no copy
+        values = (values.chunk(0) if values.num_chunks == 1 else values.combine_chunks() if values.num_chunks
+                  else pa.array([], values.type))
     elif not isinstance(values, pa.Array):
         values = pa.array(values, from_pandas=True)
     if values.type != pa.string():
         values = values.cast(pa.string())
     return values
+
+
+def per_distinct(values, function) -> pa.Array:
+    """`function` (element-wise, null to null) over the distinct values when a column repeats itself (enums, dates,
+    authorities, boilerplate facts), else over the values."""
+    values = _as_string_array(values)
+    sample = values.slice(0, 10_000)
+    if len(pc.unique(sample)) * 2 > len(sample):  # mostly distinct (names, numbers): not worth encoding
+        return function(values)
+    encoded = pc.dictionary_encode(values)
+    if len(encoded.dictionary) * 2 > len(values):
+        return function(values)
+    return function(encoded.dictionary).take(encoded.indices)
+
+
+def _by_distinct(function):
+    """An element-wise column function run by `per_distinct` (codes repeat: authorities, a file's own subjects)."""
+    @functools.wraps(function)
+    def wrapper(values, *args):
+        return per_distinct(values, lambda distinct: function(distinct, *args))
+    return wrapper
 
 
 def string_buffers(arr: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
@@ -243,12 +268,17 @@ def trim_text(values) -> pa.StringArray:
     filled = lengths > 0
     first = data[np.minimum(offsets[:-1], len(data) - 1)]
     last = data[np.maximum(offsets[1:] - 1, 0)]
-    # ASCII whitespace and controls, U+0085/U+00A0 (C2 xx), U+1680, U+2000-U+2060, U+3000, U+FEFF (E1/E2/E3/EF xx xx)
+    # ASCII whitespace and controls, U+0085/U+00A0 (C2 xx), the 3-byte spaces and invisible characters (U+1680,
+    # U+2000-U+2060, U+3000, U+FEFF) by their exact bytes: CJK punctuation (《》“” ...) shares their lead bytes.
+    # Bytes read past a short row's own only add rows to trim (utf8_trim then changes nothing there).
     end2 = data[np.maximum(offsets[1:] - 2, 0)]
     end3 = data[np.maximum(offsets[1:] - 3, 0)]
     tail_space = (last <= 0x20) | ((end2 == 0xC2) & ((last == 0x85) | (last == 0xA0)))
-    tail_space |= (end3 == 0xE1) | (end3 == 0xE2) | (end3 == 0xE3) | (end3 == 0xEF)
-    head_space = (first <= 0x20) | (first == 0xC2) | (first == 0xE1) | (first == 0xE2) | (first == 0xE3) | (first == 0xEF)
+    tail_space |= np.isin((end3.astype(np.int32) << 16) | (end2.astype(np.int32) << 8) | last, _TRIM_3_BYTES)
+    second = data[np.minimum(offsets[:-1] + 1, len(data) - 1)]
+    third = data[np.minimum(offsets[:-1] + 2, len(data) - 1)]
+    head_space = (first <= 0x20) | (first == 0xC2)
+    head_space |= np.isin((first.astype(np.int32) << 16) | (second.astype(np.int32) << 8) | third, _TRIM_3_BYTES)
     rows = filled & (head_space | tail_space)
     if rows.any():
         mask = pa.array(rows)
@@ -309,6 +339,7 @@ def _uscc_status(cols: np.ndarray) -> np.ndarray:
     return np.select([~charset, ~check, ~org_ok], [1, 2, 3], -1).astype(np.int8)
 
 
+@_by_distinct
 def uscc_errors(values) -> pa.StringArray:
     """USCC (GB 32100-2015, with the embedded GB 11714 check) error code per value, null when valid."""
     arr = normalise_code(values)
@@ -325,6 +356,7 @@ def _org_code_form(arr: pa.StringArray) -> pa.StringArray:
     return pc.replace_substring_regex(arr, r"^(.{8})-(.)$", r"\1\2")
 
 
+@_by_distinct
 def org_code_errors(values) -> pa.StringArray:
     """GB 11714 organisation code error code per value (hyphen before the check char allowed)."""
     arr = _org_code_form(normalise_code(values))
@@ -337,6 +369,7 @@ def org_code_errors(values) -> pa.StringArray:
     return _codes(out, ORG_CODE_ERRORS)
 
 
+@_by_distinct
 def uscc_org_code(values) -> pa.StringArray:
     """Embedded organisation code (pos 9-17) of 18-character codes, else null."""
     arr = normalise_code(values)
@@ -396,6 +429,7 @@ def _excel_rounded(values: np.ndarray) -> np.ndarray:
     return exact & (rounded.astype(np.float64) == f)
 
 
+@_by_distinct
 def citizen_id_errors(values, today: dt.date) -> pa.StringArray:
     """Citizen ID (GB 11643-1999, 15- or 18-digit) error code per value, null when valid.
 
@@ -454,6 +488,7 @@ def citizen_id_errors(values, today: dt.date) -> pa.StringArray:
     return _codes(out, ID_ERRORS)
 
 
+@_by_distinct
 def citizen_id_warnings(values) -> pa.StringArray:
     """Address-code warning per value (never a rejection): unknown province, or retired Baoshan code."""
     arr = normalise_code(values)
@@ -498,6 +533,7 @@ def id15_to_18(values) -> pa.StringArray:
     return pc.replace_with_mask(arr, pa.array(mask), _from_columns(_id15_to_18_columns(cols[:, digits])))
 
 
+@_by_distinct
 def to_canonical_citizen_id(values) -> pa.StringArray:
     """Normalised (NFKC, no spaces, upper-case X) citizen ID, 15-digit IDs converted to 18 digits."""
     return id15_to_18(normalise_code(values))
@@ -547,6 +583,7 @@ def _classify_index(arr: pa.StringArray) -> np.ndarray:
     return out
 
 
+@_by_distinct
 def classify_code(values) -> pa.StringArray:
     """'uscc' | 'citizen_id' | 'org_code' | null by shape, for columns that may hold any of them.
 

@@ -10,6 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .identifiers import per_distinct
+
 # 2026-10-03, 2026/10/3, 2026.10.03, 2026年10月3日, optionally followed by a time (datetime cells read as text).
 _YMD = (
     r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
@@ -42,10 +44,14 @@ def _ymd(text: pa.Array, pattern: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def parse_dates(values) -> pa.Array:
     """Text cells → date32 (null where empty or unparseable). Serials use the 1900 system (1899-12-30 epoch).
+    Parsed once per distinct cell where cells repeat (a month's decisions share a few dozen dates)."""
+    return per_distinct(_as_array(values), _parse_dates)
 
-    Cells already in ISO form (the template's and most systems' export) take a fast path; the others are parsed by
-    the general patterns."""
-    text = pc.utf8_trim_whitespace(_as_array(values))
+
+def _parse_dates(values: pa.Array) -> pa.Array:
+    """Cells already in ISO form (the template's and most systems' export) take a fast path; the others are parsed
+    by the general patterns."""
+    text = pc.utf8_trim_whitespace(values)
     iso = pc.fill_null(pc.match_substring_regex(text, _ISO), False)
     dates = _iso_dates(pc.if_else(iso, text, None))
     rest = pc.and_(pc.is_valid(text), pc.invert(iso))

@@ -489,3 +489,30 @@ def test_rows_with_any_byte_matches_the_substring_search_it_replaces():
     expected = pc.or_(pc.match_substring(column, "."), pc.match_substring(column, "e", ignore_case=True))
     assert ids.rows_with_any_byte(column, b".eE").tolist() == pc.fill_null(expected, False).to_pylist()
     assert ids.rows_with_any_byte(pa.array([], pa.string()), b".").tolist() == []
+
+
+def test_code_checks_on_a_repeated_column_give_what_they_give_cell_by_cell():
+    """Columns that repeat themselves are checked once per distinct value (identifiers.per_distinct): the same
+    codes, classes and conversions as the undecorated functions on every row."""
+    today = dt.date(2026, 11, 27)
+    person = make_citizen_id(7, birth=dt.date(1980, 1, 1))
+    cells = [make_uscc(1), make_uscc(2)[:-1] + "0", person, person[:6] + person[8:17], "5305021980****123X",
+             "5.30502E+17", "MA6N0PAK" + ids.org_code_check_char("MA6N0PAK"), " ｍａ６ｎ ", "", None, "合计"]
+    column = pa.chunked_array([pa.array(cells * 40, pa.string()), pa.array(cells * 60, pa.string())])
+    for function, args in [(ids.uscc_errors, ()), (ids.org_code_errors, ()), (ids.uscc_org_code, ()),
+                           (ids.citizen_id_errors, (today,)), (ids.citizen_id_warnings, ()),
+                           (ids.to_canonical_citizen_id, ()), (ids.classify_code, ())]:
+        assert function(column, *args).to_pylist() == function.__wrapped__(column, *args).to_pylist(), function
+
+
+def test_trim_text_trims_spaces_and_keeps_cjk_punctuation_that_shares_their_lead_bytes():
+    """《》“”。、 share the first UTF-8 byte of U+3000 and U+2000-U+2060: only the spaces and invisible characters
+    go, at either end, in rows of any length (the row filter reads bytes by position)."""
+    import random
+
+    alphabet = list("a 中《》“”〔〕。、\u3000\u2028\u200b\ufeff\u00a0\u0085\t\u1680\u205f\u2060\u202f") + [""]
+    rng = random.Random(20)
+    cells = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4))) for _ in range(3000)] + [None]
+    strip = ids._SPACE_CHARS + ids._INVISIBLE_CHARS
+    assert ids.trim_text(pa.array(cells, pa.string())).to_pylist() == [
+        (c.strip(strip) or None) if c is not None else None for c in cells]

@@ -29,3 +29,12 @@ def test_iso_fast_path_agrees_with_the_general_patterns():
 def test_parse_dates_is_the_general_parse(cells):
     values = pa.array(cells, pa.string())
     assert parsing.parse_dates(values).equals(parsing._general_dates(values))
+
+
+def test_a_column_of_repeated_dates_parses_as_each_cell_alone():
+    """Repeated cells are parsed once per distinct value (parsing.per_distinct): the same dates as cell by cell."""
+    forms = ["2026-10-03", "2026/10/3", " 2026年10月3日 ", "20261003", "46298", "2026-02-30", "昨天", "", None,
+             "2026-10-05 14:30:00", "1899-12-31"]
+    column = pa.chunked_array([pa.array(forms * 50, pa.string()), pa.array(forms * 50, pa.string())])
+    alone = [parsing.parse_dates(pa.array([cell], pa.string()))[0].as_py() for cell in forms]
+    assert parsing.parse_dates(column).to_pylist() == alone * 100

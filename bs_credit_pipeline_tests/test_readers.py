@@ -500,3 +500,14 @@ def test_corpus_file_gives_a_typed_outcome_quickly(corpus_dir, name):
     for sheet in outcome.sheets:
         assert_string_table(sheet)
     EXPECTED_WORKBOOKS.get(name, lambda wb: None)(outcome)
+
+
+def test_a_field_is_limited_in_characters_not_bytes(tmp_path):
+    """MAX_FIELD_CHARS Chinese characters (three times as many UTF-8 bytes) pass; one more is F_LIMITS."""
+    fits, too_long = tmp_path / "fits.csv", tmp_path / "too_long.csv"
+    fits.write_text("a,b\n1," + "长" * readers.MAX_FIELD_CHARS + "\n", encoding="utf-8")
+    too_long.write_text("a,b\n1," + "长" * (readers.MAX_FIELD_CHARS + 1) + "\n", encoding="utf-8")
+    assert read_workbook(fits).sheets[0].table.num_rows == 2
+    with pytest.raises(FileRejected) as refused:
+        read_workbook(too_long)
+    assert refused.value.code == "F_LIMITS"

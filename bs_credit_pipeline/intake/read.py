@@ -617,9 +617,21 @@ def _check_fields(table: pa.Table) -> None:
     if table.num_columns > MAX_FIELDS:
         raise _limits("a row has too many fields", f"一行超过 {MAX_FIELDS} 列")
     for col in table.columns:
+        if _max_bytes(col) <= MAX_FIELD_CHARS:  # no more characters than bytes: nothing to count
+            continue
         longest = pc.max(pc.utf8_length(col)).as_py() if len(col) else None
         if longest is not None and longest > MAX_FIELD_CHARS:
             raise _limits("a field is longer than the limit", f"有单元格超过 {MAX_FIELD_CHARS} 个字符")
+
+
+def _max_bytes(col: pa.ChunkedArray) -> int:
+    """The longest value's UTF-8 byte length (nulls count 0), from the offsets alone."""
+    longest = 0
+    for chunk in col.chunks:
+        if len(chunk):
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
+            longest = max(longest, int(np.diff(offsets).max()))
+    return longest
 
 
 def _csv_utf8(data: bytes) -> tuple[str, bytes]:

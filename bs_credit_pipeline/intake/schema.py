@@ -22,7 +22,7 @@ from pandera import extensions
 
 from .. import identifiers as ids
 from ..contracts import ColumnSpec, Contract, enums
-from ..parsing import parse_dates, parse_numbers
+from ..parsing import parse_dates, parse_numbers, per_distinct
 
 CODE_TYPES = frozenset({"uscc", "org_code", "citizen_id", "subject_code", "id_number", "code"})
 PERSON_ID_TYPES = frozenset({"身份证", "居民身份证", ""})
@@ -270,19 +270,6 @@ def compile_contract(contract: Contract) -> CompiledContract:
     return CompiledContract(contract, schema, tuple(rules))
 
 
-def _normalised(values: pyarrow.Array | pyarrow.ChunkedArray, normalise) -> pyarrow.Array:
-    """`normalise` over the distinct values when a column repeats itself (enums, authorities, boilerplate facts)."""
-    if isinstance(values, pyarrow.ChunkedArray):
-        values = values.combine_chunks()
-    sample = values.slice(0, 10_000)
-    if len(pc.unique(sample)) * 2 > len(sample):  # mostly distinct (names, numbers): not worth encoding
-        return normalise(values)
-    encoded = pc.dictionary_encode(values)
-    if len(encoded.dictionary) * 2 > len(values):
-        return normalise(values)
-    return normalise(encoded.dictionary).take(encoded.indices)
-
-
 def normalise_frame(raw: dict[str, pyarrow.Array], contract: Contract) -> pd.DataFrame:
     """Normalise what is compared, keep free text as written; empty cells become null.
 
@@ -296,11 +283,11 @@ def normalise_frame(raw: dict[str, pyarrow.Array], contract: Contract) -> pd.Dat
         if values is None:
             continue
         if col.type in CODE_TYPES:
-            norm = _normalised(values, ids.normalise_code)
+            norm = per_distinct(values, ids.normalise_code)
         elif col.type == "text" and col.name not in contract.natural_key:
             norm = ids.trim_text(values)
         else:
-            norm = _normalised(values, ids.normalise_text)
+            norm = per_distinct(values, ids.normalise_text)
         if col.type == "enum" and col.values:
             norm = canonical_enum(norm, col)
         out[col.name] = norm
