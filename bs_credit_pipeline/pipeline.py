@@ -196,25 +196,29 @@ class NightlyResult:
 
 
 EVALUATIONS = (points, gov_integrity, scorecard)  # each: build(conn, as_of, its own rules), rules file = module name
+EVALUATION_TABLES = ("integrity_score", "gov_integrity", "gov_warning", "department_scorecard")
 
 
 def build_lists(home: Home, as_of: dt.date) -> dict[str, int]:
-    """Bring every mart table to `as_of` (one transaction), then tell each department that submitted repair
-    decisions how each was decided (outbox/<department>/<month>/信用修复处理结果.csv)."""
+    """Bring every mart table to `as_of` (one transaction), then finish_lists."""
     rules = lists.load_rules()
-    extra = [evaluation_step(module) for module in EVALUATIONS]
     with writer_lock(home.root):
         conn = schema.connect(home.warehouse)
         try:
             schema.migrate(conn)
-            counts = lists.build_all(conn, as_of, rules, extra_steps=extra)
-            for table in ("integrity_score", "gov_integrity", "gov_warning", "department_scorecard"):
-                counts[table] = conn.execute(f"SELECT count(*) FROM mart.{table} WHERE as_of = ?",
-                                             [as_of]).fetchone()[0]
-            feedback.write_feedback(conn, home.outbox, rules["repairs"], purged_submissions(home))
-            return counts
+            counts = lists.build_all(conn, as_of, rules, extra_steps=evaluation_steps())
+            return {**counts, **finish_lists(conn, home, as_of, rules, EVALUATION_TABLES)}
         finally:
             conn.close()
+
+
+def finish_lists(conn, home: Home, as_of: dt.date, rules: dict, tables) -> dict[str, int]:
+    """What follows a list build on either engine, on the warehouse connection: tell each department that
+    submitted repair decisions how each was decided (outbox/<department>/<month>/信用修复处理结果.csv);
+    returns the row count as of `as_of` of each mart table of `tables`."""
+    feedback.write_feedback(conn, home.outbox, rules["repairs"], purged_submissions(home))
+    return {t: conn.execute(f"SELECT count(*) FROM mart.{t} WHERE as_of = ?", [as_of]).fetchone()[0]
+            for t in tables}
 
 
 def purged_submissions(home: Home) -> frozenset[str]:
@@ -236,6 +240,11 @@ def evaluation_step(module):
 
     step.__name__ = name
     return step
+
+
+def evaluation_steps() -> list:
+    """The build_all steps after the lists: points, government integrity, scorecard (EVALUATIONS)."""
+    return [evaluation_step(module) for module in EVALUATIONS]
 
 
 def publish_lists(home: Home, as_of: dt.date) -> dict:

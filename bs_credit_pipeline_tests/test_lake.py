@@ -77,6 +77,23 @@ def test_seeded_marts_and_internal_tables(warehouse, tmp_path):
     assert json.loads((root / "mart/list_snapshot/_schema.json").read_text())["reasons"] == "VARCHAR"
 
 
+def test_marts_brought_back_into_the_warehouse_are_not_exported_again(warehouse, tmp_path):
+    """A mart folder rewritten by Spark (no manifest) and then marked as exported (its rows are back in the
+    warehouse, engines/marts.py) is left as it is by the next seeding export, until the warehouse's table changes."""
+    from bs_credit_pipeline.lake.export import mark_exported
+
+    warehouse.execute("CREATE TABLE mart.list_snapshot AS SELECT DATE '2026-02-01' AS as_of, 'k' AS entry_key")
+    root = tmp_path / "lake"
+    lake.export(warehouse, root, Registry.load(), seed_marts=True)
+    (root / "mart/list_snapshot/_manifest.json").unlink()  # as after Spark's rewrite of the folder
+    assert lake.export(warehouse, root, Registry.load(), seed_marts=True)["mart/list_snapshot"] == 1
+    (root / "mart/list_snapshot/_manifest.json").unlink()
+    mark_exported(warehouse, root, ["mart/list_snapshot"])
+    assert lake.export(warehouse, root, Registry.load(), seed_marts=True)["mart/list_snapshot"] == 0
+    warehouse.execute("INSERT INTO mart.list_snapshot VALUES (DATE '2026-03-01', 'k')")
+    assert lake.export(warehouse, root, Registry.load(), seed_marts=True)["mart/list_snapshot"] == 2
+
+
 def test_lake_root_setting(tmp_path, monkeypatch):
     from bs_credit_pipeline import config
 

@@ -10,21 +10,25 @@ import shutil
 
 import dagster as dg
 import duckdb
+import openpyxl
 import pytest
 
 from bs_credit_pipeline import config, lake, lists, pipeline
 from bs_credit_pipeline.contracts import Registry
-from bs_credit_pipeline.defs.lists import AS_OF_TAG, credit_lists
+from bs_credit_pipeline.defs.lists import (AS_OF_TAG, analytics_snapshot, credit_lists, every_entry_explained,
+                                           public_exports, watch_causes_classified)
 from bs_credit_pipeline.defs.resources import PipelineResource
 from bs_credit_pipeline.engines.equality import compare
 from bs_credit_pipeline.lake.files import lake_files
 from bs_credit_pipeline.lake.layout import partition_path
-from bs_credit_pipeline.lists import MART_TABLES
+from bs_credit_pipeline.lists import MART_TABLES, feedback
 from bs_credit_pipeline.paths import Home
 from bs_credit_pipeline_tests.conftest import DEMO_AS_OF
 
 pytestmark = [pytest.mark.spark, pytest.mark.timeout(1800)]
-EXTRA_TABLES = ("integrity_score", "gov_integrity", "gov_warning", "department_scorecard", "list_snapshot")
+EXTRA_TABLES = ("integrity_score", "gov_integrity", "gov_warning", "department_scorecard", "list_snapshot",
+                "gov_integrity_history")
+MARTS = tuple(f"mart.{table}" for table in (*MART_TABLES, *EXTRA_TABLES))
 
 
 def _build(conn, as_of):
@@ -32,15 +36,15 @@ def _build(conn, as_of):
     return lists.build_all(conn, as_of, lists.load_rules(), extra_steps=extra, transaction=False)
 
 
-def _differences(duck, spark_table, as_of) -> list[str]:
-    """The readable diff of every mart table that differs between the DuckDB connection and Spark
+def _differences(duck, spark_table, as_of, tables=MARTS) -> list[str]:
+    """The readable diff of every table of `tables` that differs between the DuckDB connection and Spark
     (spark_table(name) -> its DataFrame)."""
     failures = []
-    for table in (*MART_TABLES, *EXTRA_TABLES):
-        cur = duck.execute(f"SELECT * FROM mart.{table}")
+    for table in tables:
+        cur = duck.execute(f"SELECT * FROM {table}")
         columns = [d[0] for d in cur.description]
         frame = spark_table(table)
-        result = compare(f"mart.{table} as of {as_of}", columns, cur.fetchall(), frame.columns,
+        result = compare(f"{table} as of {as_of}", columns, cur.fetchall(), frame.columns,
                          [tuple(r) for r in frame.collect()])
         if not result.equal:
             failures.append(result.diff())
@@ -62,40 +66,97 @@ def test_demo_lists_equal_on_both_engines(demo_home, spark_session, tmp_path):
         for as_of in (dt.date(2026, 6, 30), dt.date(2026, 11, 30), dt.date(2026, 12, 5)):
             _build(duck, as_of)
             _build(sconn, as_of)
-            failures += _differences(duck, lambda table: spark_session.table(f"mart.{table}"), as_of)
+            failures += _differences(duck, spark_session.table, as_of)
     finally:
         duck.close()
     assert not failures, "\n\n".join(failures)
 
 
-def test_dagster_nightly_lists_on_spark_equal_duckdb(demo_home, spark_session, tmp_path, monkeypatch):
-    """credit_lists materialised in process with BS_CREDIT_ENGINE=spark: its dagster-pyspark resource is
-    initialised for the step (the session getOrCreate finds is the suite's local[2] one), the demo warehouse is
-    exported to <home>/lake, and the lists it writes there equal DuckDB's of the same warehouse and as-of date."""
-    home = Home(tmp_path / "home").ensure()
+NIGHTLY = [credit_lists, every_entry_explained, watch_causes_classified, public_exports, analytics_snapshot]
+
+
+def _nightly(demo_home, home: Home, engine: str, monkeypatch) -> dg.ExecuteInProcessResult:
+    """The nightly list assets and their checks materialised on a copy of the demo home with `engine`, the
+    repairs' statuses cleared first (the build writes them back); on Spark, the warehouse's marts of the as-of
+    date deleted too (only Spark's build can bring them back)."""
+    home.ensure()
     shutil.copy(demo_home.warehouse, home.warehouse)
     shutil.copytree(demo_home.staging, home.staging, dirs_exist_ok=True)
-    monkeypatch.setenv("BS_CREDIT_PSEUDONYM_KEY", "test-key-not-secret")
-    monkeypatch.setenv(config.ENGINE_VAR, "spark")
-    monkeypatch.setenv(config.SPARK_MASTER_VAR, "local[2]")
-    monkeypatch.delenv(lake.LAKE_VAR, raising=False)
-    result = dg.materialize([credit_lists], resources={"pipeline": PipelineResource(home_dir=str(home.root))},
+    conn = duckdb.connect(str(home.warehouse))
+    try:
+        conn.execute("UPDATE core.repair SET status = NULL, status_reason = NULL")
+        for table in MARTS if engine == "spark" else ():
+            conn.execute(f"DELETE FROM {table} WHERE as_of = ?", [DEMO_AS_OF])
+    finally:
+        conn.close()
+    monkeypatch.setenv(config.ENGINE_VAR, engine)
+    result = dg.materialize(NIGHTLY, resources={"pipeline": PipelineResource(home_dir=str(home.root))},
                             tags={AS_OF_TAG: DEMO_AS_OF.isoformat()})
     assert result.success
-    rows = result.asset_materializations_for_node("credit_lists")[0].metadata
-    root = home.root / "lake"
+    assert all(check.passed for check in result.get_asset_check_evaluations()), engine
+    return result
 
-    warehouse = tmp_path / "w.duckdb"
-    shutil.copy(demo_home.warehouse, warehouse)
-    duck = duckdb.connect(str(warehouse))
+
+def _published(home: Home) -> dict[str, object]:
+    """Every published file and department feedback file: CSV and JSON as bytes, xlsx as cell values
+    (the manifest without the xlsx files' hashes: a workbook's bytes hold its creation time)."""
+    out = {}
+    for path in sorted([*home.publish.rglob("*.*"), *home.outbox.rglob(feedback.FILE_NAME)]):
+        name = str(path.relative_to(home.root))
+        if path.suffix == ".xlsx":
+            out[name] = [[list(r) for r in ws.iter_rows(values_only=True)] for ws in openpyxl.load_workbook(path)]
+        elif path.name == "manifest.json":
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            out[name] = [{k: v for k, v in f.items() if not (k == "sha256" and f["format"] == "xlsx")}
+                         for f in manifest["files"]]
+        else:
+            out[name] = path.read_bytes()
+    return out
+
+
+def test_dagster_nightly_on_spark_equals_duckdb(demo_home, spark_session, tmp_path, monkeypatch):
+    """The nightly assets (credit_lists, its checks, public_exports, analytics_snapshot) materialised in process
+    with BS_CREDIT_ENGINE=spark — credit_lists' dagster-pyspark resource finds the suite's local[2] session, the
+    demo warehouse is exported to <home>/lake, Spark's marts come back into the warehouse — and with duckdb on
+    another copy: the same mart tables and core.repair statuses in both warehouses, the checks passed, the same
+    published files and department feedback."""
+    monkeypatch.setenv("BS_CREDIT_PSEUDONYM_KEY", "test-key-not-secret")
+    monkeypatch.setenv(config.SPARK_MASTER_VAR, "local[2]")
+    monkeypatch.delenv(lake.LAKE_VAR, raising=False)
+    on_spark, on_duckdb = Home(tmp_path / "spark"), Home(tmp_path / "duckdb")
+    rows = _nightly(demo_home, on_spark, "spark", monkeypatch).asset_materializations_for_node(
+        "credit_lists")[0].metadata
+    counts = _nightly(demo_home, on_duckdb, "duckdb", monkeypatch).asset_materializations_for_node(
+        "credit_lists")[0].metadata
+    assert (on_spark.root / "lake" / "mart" / "black_list").is_dir()
+    assert rows == counts and rows["rows/black_list"].value > 0
+
+    spark_wh = duckdb.connect(str(on_spark.warehouse), read_only=True)
+    duck = duckdb.connect(str(on_duckdb.warehouse), read_only=True)
     try:
-        counts = _build(duck, DEMO_AS_OF)
-        failures = _differences(duck, lambda table: spark_session.read.parquet(str(root / "mart" / table)),
-                                DEMO_AS_OF)
+        failures = _differences(duck, lambda table: _Table(spark_wh, table), DEMO_AS_OF,
+                                (*MARTS, "core.repair", "internal.entry_salt"))
+        types = "SELECT table_name, column_name, data_type FROM information_schema.columns" \
+                " WHERE table_schema = 'mart' ORDER BY ALL"
+        assert spark_wh.execute(types).fetchall() == duck.execute(types).fetchall()
     finally:
+        spark_wh.close()
         duck.close()
     assert not failures, "\n\n".join(failures)
-    assert rows["rows/black_list"].value == counts["black_list"] > 0
+    published = _published(on_spark)
+    assert any(feedback.FILE_NAME in name for name in published)
+    assert published == _published(on_duckdb)
+
+
+class _Table:
+    """A DuckDB table with the two attributes _differences reads of a Spark DataFrame."""
+
+    def __init__(self, conn, table: str):
+        cur = conn.execute(f"SELECT * FROM {table}")
+        self.columns, self._rows = [d[0] for d in cur.description], cur.fetchall()
+
+    def collect(self):
+        return self._rows
 
 
 def _lake_tables(spark, root) -> dict[str, tuple[list[str], list[tuple]]]:
@@ -148,6 +209,10 @@ def test_a_uri_lake_through_hadoop_equals_the_plain_path_lake(demo_home, spark_s
     assert _lake_equal(left, right) == []
     assert records > 0 and len(left["core.credit_record"][1]) == current
     assert len(left["mart.per_department"][1]) > 0
+    with lake_files(uri, spark_session).local("mart/per_department") as folder:  # a local copy, for DuckDB
+        assert duckdb.execute(f"SELECT count(*) FROM read_parquet('{folder}/**/*.parquet')").fetchone()[0] == len(
+            left["mart.per_department"][1])
+    assert not folder.exists()
     partition = partition_path("core/credit_record", department, month)
     assert not (plain / partition).exists() and not (tmp_path / "uri" / partition).exists()
     assert not any((tmp_path / "uri" / ".scratch").iterdir())

@@ -90,3 +90,15 @@ class HadoopFiles:
         """Copy the local folder scratch.local/sub to the lake folder scratch.rel/sub (the local copy is deleted)."""
         source = self._jvm.org.apache.hadoop.fs.Path((scratch.local / sub).resolve().as_uri())
         self._fs.copyFromLocalFile(True, True, source, self._path(f"{scratch.rel}/{sub}"))
+
+    @contextmanager
+    def local(self, rel: str):
+        """A local copy (TMPDIR) of the lake folder `rel`, removed afterwards."""
+        local = Path(tempfile.mkdtemp(prefix="bs-credit-lake-"))
+        try:
+            target = local / Path(rel).name
+            destination = self._jvm.org.apache.hadoop.fs.Path(target.as_uri())
+            self._fs.copyToLocalFile(False, self._path(rel), destination, True)  # raw local FS: no .crc files
+            yield target
+        finally:
+            shutil.rmtree(local, ignore_errors=True)

@@ -1,6 +1,7 @@
-"""The nightly lists on Spark (BS_CREDIT_ENGINE=spark): export the warehouse to the lake, then build every mart
-table with Spark SQL over it; the marts are written under <lake>/mart. The embedded warehouse stays the source
-of truth for core.* and ops.*."""
+"""The nightly lists on Spark (BS_CREDIT_ENGINE=spark): export the warehouse to the lake, build every mart table
+with Spark SQL over it (written under <lake>/mart), then bring those tables back into the warehouse
+(engines/marts.py) and finish as the DuckDB build does (pipeline.finish_lists). The embedded warehouse stays the
+source of truth: downstream steps read its marts on either engine."""
 
 from __future__ import annotations
 
@@ -8,31 +9,37 @@ import datetime as dt
 
 from .. import lake, lists
 from ..contracts import Registry
-from ..lake.files import lake_files
+from ..lake.export import mark_exported
 from ..locking import writer_lock
 from ..paths import Home
 from ..warehouse import schema
-
-MART_EXTRA = ("integrity_score", "gov_integrity", "gov_warning", "department_scorecard")
+from . import marts
 
 
 def build_lists_on_spark(home: Home, as_of: dt.date, spark) -> dict[str, int]:
-    """Export the lake (seeding mart history the first time), then build_all on `spark`; row counts per table."""
-    from ..pipeline import EVALUATIONS, evaluation_step
+    """Export the lake (the warehouse's mart history included: an unchanged table is not rewritten), build_all on
+    `spark`, replace the warehouse's tables by the ones Spark wrote; row counts per mart table as of `as_of`."""
+    from ..pipeline import EVALUATION_TABLES, evaluation_steps, finish_lists
     from . import spark as engine
 
     root = lake.lake_root(home)
-    seed = not lake_files(root, spark).exists("mart")
+    rules = lists.load_rules()
     with writer_lock(home.root):
         conn = schema.connect(home.warehouse, read_only=True)
         try:
-            lake.export(conn, root, Registry.load(), staging=home.staging, seed_marts=seed, spark=spark)
+            lake.export(conn, root, Registry.load(), staging=home.staging, seed_marts=True, spark=spark)
         finally:
             conn.close()
     engine.register_lake(spark, root)
     sconn = engine.SparkConnection(spark, root)
-    counts = lists.build_all(sconn, as_of, lists.load_rules(),
-                             extra_steps=[evaluation_step(m) for m in EVALUATIONS], transaction=False)
-    for table in MART_EXTRA:
-        counts[table] = sconn.execute(f"SELECT count(*) FROM mart.{table} WHERE as_of = ?", [as_of]).fetchone()[0]
-    return counts
+    lists.build_all(sconn, as_of, rules, extra_steps=evaluation_steps(), transaction=False)
+    ddl = marts.duckdb_ddl(as_of, rules, evaluation_steps())
+    with writer_lock(home.root):
+        conn = schema.connect(home.warehouse)
+        try:
+            schema.migrate(conn)
+            marts.replace_tables(conn, sconn.files, sconn.written, ddl)
+            mark_exported(conn, root, [t.replace(".", "/") for t in sconn.written], spark)
+            return finish_lists(conn, home, as_of, rules, (*lists.MART_TABLES, *EVALUATION_TABLES))
+        finally:
+            conn.close()

@@ -144,6 +144,7 @@ class SparkConnection:
         self.spark = spark
         self.files = lake_files(root, spark)
         self.temp_views: set[str] = set()
+        self.written: set[str] = set()  # the lake tables ("mart.black_list") this connection wrote
         self.statements = 0
 
     def execute(self, sql: str, params=None) -> Result:
@@ -169,8 +170,11 @@ class SparkConnection:
         if isinstance(tree, exp.Update):
             return self._update(tree)
         if isinstance(tree, exp.Insert):
+            table = tree.this if isinstance(tree.this, exp.Table) else tree.this.this
+            name = f"{table.db}.{table.name}" if table.db else table.name  # (.sql() would keep a leading comment)
             self._sql(spark_sql(tree))
-            self._sql(f"REFRESH TABLE {tree.this.sql(dialect='spark') if isinstance(tree.this, exp.Table) else tree.this.this.sql(dialect='spark')}")
+            self._sql(f"REFRESH TABLE {name}")
+            self.written.add(name)
             return Result()
         frame = self._sql(spark_sql(tree))
         return Result([tuple(r) for r in frame.collect()], frame.columns)
@@ -234,6 +238,7 @@ class SparkConnection:
         self.spark.sql(f"DROP TABLE IF EXISTS {name}")
         self.files.swap(scratch, target)
         self.spark.sql(f"CREATE TABLE {name} USING parquet LOCATION {lit(self.files.uri(target))}")
+        self.written.add(name)
 
     def _drop_temp(self, name: str) -> None:
         if name in self.temp_views or self.spark.catalog.tableExists(name):

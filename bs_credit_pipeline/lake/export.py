@@ -226,3 +226,18 @@ def export(conn, root: Path | str, registry: Registry, *, staging: Path | None =
     log.info("lake export: %d rows in %d partitions written, %d unchanged, %d removed", sum(written.values()),
              counts["written"], counts["unchanged"], counts["removed"])
     return written
+
+
+def mark_exported(conn, root: Path | str, folders: Iterable[str], spark=None) -> None:
+    """Write the `_schema.json` and `_manifest.json` an export would write for mart and internal folders whose
+    Parquet files already hold the warehouse table's rows (a Spark build's tables, just brought back into the
+    warehouse: engines/marts.py): the next export with seed_marts leaves them as they are unless the warehouse's
+    table has changed since."""
+    files = lake_files(root, spark)
+    queries = written_tables(conn)
+    for folder in folders:
+        table = Table(folder, queries[folder], partitioned=False)
+        files.write_text(f"{folder}/{SCHEMA_FILE}",
+                         json.dumps(_schema(conn, table.query), ensure_ascii=False, indent=1))
+        files.write_text(f"{folder}/{MANIFEST_FILE}",
+                         _manifest(_manifest_header(conn, table), _fingerprints(conn, table.query, table)))

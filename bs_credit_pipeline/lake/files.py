@@ -105,3 +105,8 @@ class LocalFiles:
 
     def upload(self, scratch: Scratch, sub: str) -> None:
         """Nothing to do: a local lake's scratch is written in place."""
+
+    @contextmanager
+    def local(self, rel: str):
+        """The lake folder `rel` as a local folder: itself."""
+        yield self._path(rel)

@@ -330,12 +330,19 @@ def build_repair_decisions(conn, as_of: dt.date, display: dict, repairs: dict) -
                  + sqlfiles.statements("repair_decision", **repair_fragments(display, repairs))[0])
     conn.execute("DROP TABLE temp_repair_rows")
     if engine.writes_core(conn):
-        conn.execute("""
-            UPDATE core.repair SET status = d.status, status_reason = d.status_reason
-            FROM mart.repair_decision d
-            WHERE d.repair_id = core.repair.repair_id
-              AND (core.repair.status IS DISTINCT FROM d.status OR core.repair.status_reason IS DISTINCT FROM d.status_reason)
-        """)
+        mirror_repair_status(conn)
+
+
+def mirror_repair_status(conn) -> None:
+    """Copy each repair's decided status and reason from mart.repair_decision into core.repair (the warehouse;
+    after a Spark build, once its marts are back in the warehouse: engines/marts.py)."""
+    conn.execute("""
+        UPDATE core.repair SET status = d.status, status_reason = d.status_reason
+        FROM mart.repair_decision d
+        WHERE d.repair_id = core.repair.repair_id
+          AND (core.repair.status IS DISTINCT FROM d.status
+               OR core.repair.status_reason IS DISTINCT FROM d.status_reason)
+    """)
 
 
 def objection_fragments(repairs: dict) -> dict[str, str]:

@@ -21,5 +21,6 @@ def incremental(conn) -> bool:
 
 def writes_core(conn) -> bool:
     """Whether list steps may write back into core tables (core.repair's status): on DuckDB they are the
-    warehouse; on another engine core.* is the lake export, read-only input."""
+    warehouse; on another engine core.* is the lake export, read-only input (engines/marts.py mirrors the status
+    into the warehouse once the marts are back there)."""
     return name(conn) == "duckdb"
