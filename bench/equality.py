@@ -35,13 +35,13 @@ def run(records: int, work: Path, days: list[dt.date]) -> dict:
     from bs_credit_pipeline.contracts import Registry
     from bs_credit_pipeline.engines import spark as engine
     from bs_credit_pipeline.engines.equality import compare
-    from bs_credit_pipeline.pipeline import EVALUATIONS, evaluation_step
+    from bs_credit_pipeline.pipeline import evaluation_steps
 
     db = work / "warehouse.duckdb"
     if not db.exists():
         bench_lists.generate(db, records)
     rules = lists.load_rules()
-    extra = [evaluation_step(m) for m in EVALUATIONS]
+    extra = evaluation_steps()
     duck = duckdb.connect(str(db))
     root = work / "lake"
     started = time.perf_counter()

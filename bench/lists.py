@@ -152,14 +152,14 @@ def run(db: Path, out: Path) -> dict:
 
     from bs_credit_pipeline.lists import build_all, load_rules
     from bs_credit_pipeline.lists.feedback import write_feedback
-    from bs_credit_pipeline.pipeline import EVALUATIONS, evaluation_step
+    from bs_credit_pipeline.pipeline import evaluation_steps
     from bs_credit_pipeline.publish import publish
 
     rules = load_rules()
     conn = duckdb.connect(str(db))
     conn.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     conn.execute("SET enable_progress_bar = false")
-    steps = [evaluation_step(m) for m in EVALUATIONS]  # the nightly job's full set: points, gov integrity, scorecard
+    steps = evaluation_steps()  # the nightly job's full set: points, gov integrity, scorecard
     records = conn.execute("SELECT count(*) FROM core.credit_record").fetchone()[0]
     t = time.perf_counter()
     build_all(conn, AS_OF - dt.timedelta(days=1), rules, extra_steps=steps)  # the previous night (first build)

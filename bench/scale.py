@@ -138,24 +138,19 @@ def child_generate(db: Path, records: int) -> dict:
     return {}
 
 
-def _steps():
-    from bs_credit_pipeline.pipeline import EVALUATIONS, evaluation_step
-
-    return [evaluation_step(m) for m in EVALUATIONS]  # the nightly job's full set
-
-
 def child_duckdb(db: Path) -> dict:
     """The full list build on DuckDB, as the first night builds it (every table from scratch)."""
     import duckdb
 
     from bs_credit_pipeline.lists import build_all, load_rules
+    from bs_credit_pipeline.pipeline import evaluation_steps  # the nightly job's full set
 
     conn = duckdb.connect(str(db))
     conn.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     conn.execute("SET enable_progress_bar = false")
     steps = StepTimes()
     t = time.perf_counter()
-    counts = build_all(conn, AS_OF, load_rules(), extra_steps=_steps())
+    counts = build_all(conn, AS_OF, load_rules(), extra_steps=evaluation_steps())
     build = time.perf_counter() - t
     conn.close()
     return {"build_s": round(build, 1), "rows": counts, "step_s": steps.seconds}
@@ -180,6 +175,7 @@ def child_spark(db: Path) -> dict:
     """The full list build on Spark SQL, local mode, over the lake beside the warehouse; marts written there."""
     from bs_credit_pipeline.engines.spark import SparkConnection, register_lake, session
     from bs_credit_pipeline.lists import build_all, load_rules
+    from bs_credit_pipeline.pipeline import evaluation_steps  # the nightly job's full set
 
     root, scratch = db.parent / "lake", db.parent / "spark"
     spark = session(SPARK_MASTER, work_dir=scratch, conf=SPARK_SIZING)
@@ -188,7 +184,7 @@ def child_spark(db: Path) -> dict:
         conn = SparkConnection(spark, root)
         steps = StepTimes()
         t = time.perf_counter()
-        counts = build_all(conn, AS_OF, load_rules(), extra_steps=_steps(), transaction=False)
+        counts = build_all(conn, AS_OF, load_rules(), extra_steps=evaluation_steps(), transaction=False)
         return {"build_s": round(time.perf_counter() - t, 1), "rows": counts, "statements": conn.statements,
                 "step_s": steps.seconds, "spark_conf": SPARK_SIZING}
     finally:

@@ -290,14 +290,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     from . import lists
     from .lists.explain import render
-    from .pipeline import EVALUATIONS, evaluation_step, pseudonym_key
+    from .pipeline import evaluation_steps, pseudonym_key
     from .warehouse.explain import explain_audited
 
     as_of = _as_of(args.as_of)  # checked by preflight
     explanation = _audited(args, lambda conn, subject, home: explain_audited(
         conn, subject, as_of, operator=args.operator, purpose=args.purpose, now=dt.datetime.now(dt.timezone.utc),
         key=pseudonym_key(home), rules=lists.load_rules(), registry=_registry(),
-        extra_steps=[evaluation_step(m) for m in EVALUATIONS]))
+        extra_steps=evaluation_steps()))
     if args.json:
         print(json.dumps(explanation, ensure_ascii=False, indent=2, default=str))
     else:

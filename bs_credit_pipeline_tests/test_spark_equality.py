@@ -32,8 +32,7 @@ MARTS = tuple(f"mart.{table}" for table in (*MART_TABLES, *EXTRA_TABLES))
 
 
 def _build(conn, as_of):
-    extra = [pipeline.evaluation_step(m) for m in pipeline.EVALUATIONS]
-    return lists.build_all(conn, as_of, lists.load_rules(), extra_steps=extra, transaction=False)
+    return lists.build_all(conn, as_of, lists.load_rules(), extra_steps=pipeline.evaluation_steps(), transaction=False)
 
 
 def _differences(duck, spark_table, as_of, tables=MARTS) -> list[str]:
