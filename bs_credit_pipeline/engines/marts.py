@@ -21,6 +21,7 @@ from ..lists import basis, build_all
 from ..lists.display import mirror_repair_status
 from ..lists.sql import lit
 from ..warehouse import schema
+from ..warehouse.transaction import transaction
 
 
 def duckdb_ddl(as_of: dt.date, rules: dict, extra_steps: Iterable) -> dict[str, str]:
@@ -42,8 +43,7 @@ def replace_tables(conn, files, tables: Iterable[str], ddl: dict[str, str]) -> N
     lake/files.py), created by its statement in `ddl`; drop their incremental bases and mirror the repairs' status
     into core.repair. One transaction."""
     tables = sorted(tables)
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         for name in tables:
             with files.local(name.replace(".", "/")) as folder:
                 conn.execute(f"DROP TABLE IF EXISTS {name}")
@@ -53,7 +53,3 @@ def replace_tables(conn, files, tables: Iterable[str], ddl: dict[str, str]) -> N
             names = [name.removeprefix("mart.") for name in tables]
             conn.execute(f"DELETE FROM mart.build_basis WHERE table_name IN ({', '.join(map(lit, names))})")
         mirror_repair_status(conn)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from .. import faults
+from ..warehouse.transaction import transaction as warehouse_transaction  # `transaction` is build_all's flag
 from .changes import build_list_change
 from .display import build_record_status
 from .rewards import build_green_channel, build_red_list
@@ -38,9 +39,7 @@ def build_all(conn, as_of: dt.date, rules: dict, extra_steps: Iterable[Step] = (
         build_record_status, build_black_list, build_punishment_measures, build_watch_list,
         build_red_list, build_green_channel, *extra_steps, build_list_change,
     ]
-    if transaction:
-        conn.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse_transaction(conn, joined=not transaction):
         for step in steps:
             started = time.perf_counter()
             step(conn, as_of, rules)
@@ -48,10 +47,4 @@ def build_all(conn, as_of: dt.date, rules: dict, extra_steps: Iterable[Step] = (
         counts = {t: conn.execute(f"SELECT count(*) FROM mart.{t} WHERE as_of = ?", [as_of]).fetchone()[0]
                   for t in MART_TABLES}
         faults.point("lists.before_commit")
-        if transaction:
-            conn.execute("COMMIT")
-    except BaseException:
-        if transaction:
-            conn.execute("ROLLBACK")
-        raise
     return counts

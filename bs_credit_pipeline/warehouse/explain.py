@@ -12,6 +12,7 @@ from .. import lists
 from ..contracts import Registry
 from ..identifiers import pseudonymise
 from ..lists.explain import explain_subject
+from .transaction import rolled_back, transaction
 
 
 def _built_as_of(conn) -> dt.date | None:
@@ -34,23 +35,15 @@ def explain_audited(conn: duckdb.DuckDBPyConnection, subject_id: str, as_of: dt.
     if _built_as_of(conn) == as_of:
         explanation = explain_subject(conn, subject_id, as_of, rules, registry)
     else:
-        conn.execute("BEGIN TRANSACTION")
-        try:
+        with rolled_back(conn):
             lists.build_all(conn, as_of, rules, extra_steps, transaction=False)
             explanation = explain_subject(conn, subject_id, as_of, rules, registry)
-        finally:
-            conn.execute("ROLLBACK")
     _add_written(conn, explanation["records"])
     token = pseudonymise([subject_id], key)[0].as_py()
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.execute("INSERT INTO audit.explain VALUES (?, ?, ?, ?, ?, ?, ?)",
                      [uuid.uuid4().hex, now, operator.strip(), purpose.strip(), token, as_of,
                       len(explanation["records"])])
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return explanation
 
 

@@ -30,6 +30,7 @@ from .privacy import shape_sql
 from .repairs import REPAIR_KINDS, load_repairs, match_targets
 from .staged import StagedFile
 from .subjects import refresh_subjects
+from .transaction import transaction
 
 PROMOTED = {"category": "VARCHAR", "end_date": "DATE", "severity": "VARCHAR",
             "legal_rep_name": "VARCHAR", "legal_rep_id": "VARCHAR"}
@@ -224,8 +225,7 @@ def load_partition(conn: duckdb.DuckDBPyConnection, *, department: str, month: s
     unique = list({s.sha256: s for s in staged}.values())
     ranked = sorted(unique, key=lambda s: (s.manifest.get("received_at") or "", s.sha256))
     record_files = [(i, s) for i, s in enumerate(ranked) if s.rows and s.kind not in REPAIR_KINDS]
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         faults.point("load.begin")
         rows_staged = _stage_records(conn, record_files, department, month, promote or {})
         batch_rows = conn.execute("SELECT count(*) FROM batch").fetchone()[0]
@@ -239,11 +239,7 @@ def load_partition(conn: duckdb.DuckDBPyConnection, *, department: str, month: s
         _record_submissions(conn, ranked, department, month, now, sensitive)
         for table in ("batch", "cur", "plan", "closing"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
-        faults.point("load.before_commit")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        faults.point("load.before_commit")  # the block's last statement: COMMIT follows it directly
     faults.point("load.after_commit")
     return LoadResult(
         department=department, month=month, submissions=len(ranked), rows_staged=rows_staged,

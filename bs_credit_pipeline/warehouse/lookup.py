@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from ..identifiers import pseudonymise
+from .transaction import transaction
 
 _RECORDS = """
     SELECT r.* FROM core.current_record AS r
@@ -28,16 +29,11 @@ def record_lookup(conn: duckdb.DuckDBPyConnection, subject_id: str, *, operator:
     if not (operator or "").strip() or not (purpose or "").strip():
         raise ValueError("查询个人信用记录必须填写操作人（operator）和查询目的（purpose），本次查询未执行。")
     token = pseudonymise([subject_id], key)[0].as_py()
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         shown = conn.execute(f"SELECT count(*) FROM ({_RECORDS})", {"sid": subject_id}).fetchone()[0]
         conn.execute(
             "INSERT INTO audit.lookup VALUES (?, ?, ?, ?, ?, ?)",
             [uuid.uuid4().hex, now, operator.strip(), purpose.strip(), token, shown],
         )
         rows = conn.sql(_RECORDS, params={"sid": subject_id}).to_arrow_table()
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return rows

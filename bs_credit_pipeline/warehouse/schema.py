@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from ..locking import DEFAULT_READER_WAIT, READER_WAIT_VAR, WarehouseBusy, wait_seconds
+from .transaction import transaction
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MEMORY_LIMIT = "2GB"
@@ -93,15 +94,10 @@ def migrate(conn: duckdb.DuckDBPyConnection, *, target: int | None = None) -> in
     for number, path in migrations():
         if number <= version or (target is not None and number > target):
             continue
-        conn.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(conn):
             conn.execute(path.read_text(encoding="utf-8"))
             conn.execute(
                 "INSERT INTO ops.schema_version VALUES (?, ?)", [number, datetime.now(timezone.utc)]
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         version = number
     return version
