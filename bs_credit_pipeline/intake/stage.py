@@ -127,6 +127,7 @@ def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: n
     table = pa.table(cols)
     raw = {name: pick(values) for name, values in run.raw.items()}
     record_date = run.dates.get(contract.record_date)
+    record_ids, content_hashes = _hashes(pick(keys["_natural_key"]), table)
     extra = {
         "_kind": pa.repeat(pa.scalar(contract.kind), n),
         "_domain": pick(pa.array(run.domain, pa.string())),
@@ -139,8 +140,8 @@ def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: n
         **{k: pick(keys[k]) for k in ("_subject_type", "_subject_id", "_subject_name", "_org_code")},
         "_record_date": pick(record_date) if record_date is not None else pa.nulls(n, pa.date32()),
         "_natural_key": pick(keys["_natural_key"]),
-        "_record_id": _digest(pa.table({"k": pick(keys["_natural_key"])}), length=32),
-        "_content_hash": _digest(table, "md5"),  # change detection only: md5 is twice as fast here
+        "_record_id": record_ids,
+        "_content_hash": content_hashes,
         "_written": as_written(raw, cols, compared_columns(contract)),  # provenance: not in the content hash
     }
     for k, v in extra.items():
@@ -158,20 +159,23 @@ def _rejected_rows(run: SheetRun, rows: np.ndarray) -> pa.Table:
             .append_column("_errors", pa.array(errors, pa.string())))
 
 
-def _digest(table: pa.Table, function: str = "sha256", length: int = 64) -> pa.Array:
-    """Hex digest of each row's values joined by U+001F (null as ''), computed by DuckDB in vectors."""
+def _hashes(keys: pa.Array, table: pa.Table) -> tuple[pa.Array, pa.Array]:
+    """Record ids (the first 32 hex digits of the SHA-256 of each natural key) and content hashes (the MD5 of each
+    row's values as text joined by U+001F, null as ''; change detection only: md5 is twice as fast here), computed
+    by DuckDB in vectors on its threads, both on one connection."""
     import duckdb  # staging only: a dry run never loads DuckDB
 
     joined = ", ".join(f'coalesce(CAST("{c}" AS VARCHAR), \'\')' for c in table.column_names)
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
-        con.register("hash_input", table)
-        out = con.sql(f"SELECT substr({function}(concat_ws(chr(31), {joined})), 1, {int(length)}) AS h "
-                      "FROM hash_input").to_arrow_table().column("h")
+        con.register("record_keys", pa.table({"k": keys}))
+        con.register("record_values", table)
+        ids = con.sql("SELECT substr(sha256(coalesce(k, '')), 1, 32) AS h FROM record_keys")
+        contents = con.sql(f"SELECT md5(concat_ws(chr(31), {joined})) AS h FROM record_values")
+        return tuple(q.to_arrow_table().column("h").combine_chunks() for q in (ids, contents))
     finally:
         con.close()
-    return out.combine_chunks()
 
 
 def write_staged(table: pa.Table, path) -> None:
