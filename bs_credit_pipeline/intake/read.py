@@ -732,7 +732,7 @@ def _csv_arrow(body: bytes, delimiter: str) -> tuple[pa.Table, np.ndarray] | Non
 
 def _combined(table: pa.Table) -> pa.Table:
     """`table.combine_chunks()` with the columns on threads (Arrow copies without the GIL): copying a fresh 400 MB
-    file is mostly page faults, 0.7-0.9 s on one thread (bench/RESULTS.md)."""
+    file is mostly page faults, 0.2-0.9 s on one thread (bench/RESULTS.md)."""
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         return pa.table(list(pool.map(lambda column: column.combine_chunks(), table.columns)), names=table.column_names)
 

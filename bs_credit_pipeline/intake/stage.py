@@ -58,7 +58,7 @@ def assemble(runs: list[SheetRun], contract: Contract, manifest: dict, workers: 
                 typed.append((run, keys, accepted, hashed))
             if bad.any() and staged:
                 rejected.append(_rejected_rows(run, np.flatnonzero(bad)))
-        tables = list(pool.map(lambda job: _typed(*job[:3], contract, manifest, job[3]), typed))
+        tables = list(pool.map(lambda job: _typed(job[0], contract, job[1], job[2], manifest, job[3]), typed))
     return (pa.concat_tables(tables, promote_options="permissive") if tables else None), rejected
 
 
@@ -102,7 +102,7 @@ def _repeats(keys: list[pa.Array], bad: list[np.ndarray]) -> list[tuple[np.ndarr
     return out
 
 
-def _typed(run: SheetRun, keys: dict[str, pa.Array], rows: np.ndarray, contract: Contract, manifest: dict,
+def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: np.ndarray, manifest: dict,
            hashed: Future) -> pa.Table:
     """The staged form of the valid rows: typed contract columns plus provenance and keys; `hashed`: the record ids
     of a superset of `rows` (`_record_ids`)."""
