@@ -146,14 +146,15 @@ def run():
         "csv floor (read + record ids + content hashes + Parquet, no normalisation or validation)": f"""
 import pyarrow.parquet as pq
 from pathlib import Path
-from bs_credit_pipeline.intake.stage import _digest, write_staged
+import numpy as np
+from bs_credit_pipeline.intake.stage import _content_hashes, _record_ids, write_staged
 from bs_credit_pipeline.intake.read import read_workbook
 staged = pq.read_table(next(p for p in Path({str(home)!r}).glob("staging/*/*/*.parquet") if p.name.count(".") == 1))
 contract_columns = staged.select([c for c in staged.column_names if not c.startswith("_")])
 def run():
     read_workbook(Path({str(csv_path)!r}))
-    _digest(staged.select(["_natural_key"]), length=32)
-    _digest(contract_columns, "md5")
+    _record_ids(staged.column("_natural_key").combine_chunks(), np.arange(staged.num_rows))
+    _content_hashes(contract_columns)
     write_staged(staged, Path({str(home)!r}) / "floor.parquet")""",
     }
     _warm(xlsx, csv_path)

@@ -7,7 +7,7 @@ A dry run (`bs-credit check`) stages nothing: it needs the duplicates, not the i
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
@@ -30,7 +30,7 @@ def assemble(runs: list[SheetRun], contract: Contract, manifest: dict, workers: 
     """The staged table of the file's valid rows and its rejected rows (None and [] without `staged`); a natural key
     repeated in the file is rejected after its first accepted occurrence. `on_run(run)` is called once each run's
     errors are final."""
-    typed: list[tuple[SheetRun, dict, np.ndarray]] = []
+    typed: list[tuple[SheetRun, dict, np.ndarray, Future]] = []
     rejected: list[pa.Table] = []
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(runs))), thread_name_prefix="bs-credit-stage") as pool:
         all_keys = list(pool.map(lambda run: _keys(run, contract), runs))
@@ -39,8 +39,11 @@ def assemble(runs: list[SheetRun], contract: Contract, manifest: dict, workers: 
             bad = np.zeros(len(run.frame), dtype=bool)
             bad[list(run.errors)] = True
             bads.append(bad)
+        # the record ids of the rows without errors, hashed by DuckDB while this thread looks for repeated keys
+        hashing = [pool.submit(_record_ids, keys["_natural_key"], np.flatnonzero(~bad)) if staged else None
+                   for keys, bad in zip(all_keys, bads)]
         repeats = _repeats([keys["_natural_key"] for keys in all_keys], bads)
-        for run, keys, bad, (dup, firsts) in zip(runs, all_keys, bads, repeats):
+        for run, keys, bad, (dup, firsts), hashed in zip(runs, all_keys, bads, repeats, hashing):
             # Duplicates of a natural key within one file: the first accepted occurrence stays, later ones go.
             for i, (first_run, first_row) in zip(np.flatnonzero(dup), firsts):
                 first = runs[first_run]
@@ -52,10 +55,10 @@ def assemble(runs: list[SheetRun], contract: Contract, manifest: dict, workers: 
             manifest["rows_rejected"] += int(bad.sum())
             manifest["rows_loaded"] += len(accepted)
             if len(accepted) and staged:
-                typed.append((run, keys, accepted))
+                typed.append((run, keys, accepted, hashed))
             if bad.any() and staged:
                 rejected.append(_rejected_rows(run, np.flatnonzero(bad)))
-        tables = list(pool.map(lambda job: _typed(job[0], contract, job[1], job[2], manifest), typed))
+        tables = list(pool.map(lambda job: _typed(job[0], contract, job[1], job[2], manifest, job[3]), typed))
     return (pa.concat_tables(tables, promote_options="permissive") if tables else None), rejected
 
 
@@ -99,8 +102,10 @@ def _repeats(keys: list[pa.Array], bad: list[np.ndarray]) -> list[tuple[np.ndarr
     return out
 
 
-def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: np.ndarray, manifest: dict) -> pa.Table:
-    """The staged form of the valid rows: typed contract columns plus provenance and keys."""
+def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: np.ndarray, manifest: dict,
+           hashed: Future) -> pa.Table:
+    """The staged form of the valid rows: typed contract columns plus provenance and keys; `hashed`: the record ids
+    of a superset of `rows` (`_record_ids`)."""
     n = len(rows)
     everything = n == len(run.frame)  # the usual case: no row rejected, nothing to select
     take = pa.array(rows)
@@ -127,6 +132,7 @@ def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: n
     table = pa.table(cols)
     raw = {name: pick(values) for name, values in run.raw.items()}
     record_date = run.dates.get(contract.record_date)
+    fine, record_ids = hashed.result()
     extra = {
         "_kind": pa.repeat(pa.scalar(contract.kind), n),
         "_domain": pick(pa.array(run.domain, pa.string())),
@@ -139,8 +145,8 @@ def _typed(run: SheetRun, contract: Contract, keys: dict[str, pa.Array], rows: n
         **{k: pick(keys[k]) for k in ("_subject_type", "_subject_id", "_subject_name", "_org_code")},
         "_record_date": pick(record_date) if record_date is not None else pa.nulls(n, pa.date32()),
         "_natural_key": pick(keys["_natural_key"]),
-        "_record_id": _digest(pa.table({"k": pick(keys["_natural_key"])}), length=32),
-        "_content_hash": _digest(table, "md5"),  # change detection only: md5 is twice as fast here
+        "_record_id": record_ids if len(fine) == n else record_ids.take(pa.array(np.searchsorted(fine, rows))),
+        "_content_hash": _content_hashes(table),
         "_written": as_written(raw, cols, compared_columns(contract)),  # provenance: not in the content hash
     }
     for k, v in extra.items():
@@ -158,20 +164,30 @@ def _rejected_rows(run: SheetRun, rows: np.ndarray) -> pa.Table:
             .append_column("_errors", pa.array(errors, pa.string())))
 
 
-def _digest(table: pa.Table, function: str = "sha256", length: int = 64) -> pa.Array:
-    """Hex digest of each row's values joined by U+001F (null as ''), computed by DuckDB in vectors."""
+def _record_ids(keys: pa.Array, rows: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+    """`rows` and their record ids: the first 32 hex digits of the SHA-256 of each natural key."""
+    selected = keys if len(rows) == len(keys) else keys.take(pa.array(rows))
+    return rows, _hashed("SELECT substr(sha256(coalesce(k, '')), 1, 32) AS h FROM t", pa.table({"k": selected}))
+
+
+def _content_hashes(table: pa.Table) -> pa.Array:
+    """Each row's content hash: the MD5 of its values as text joined by U+001F, null as '' (change detection
+    only: md5 is twice as fast here)."""
+    joined = ", ".join(f'coalesce(CAST("{c}" AS VARCHAR), \'\')' for c in table.column_names)
+    return _hashed(f"SELECT md5(concat_ws(chr(31), {joined})) AS h FROM t", table)
+
+
+def _hashed(sql: str, table: pa.Table) -> pa.Array:
+    """Column `h` of `sql` over `table` (as `t`), computed by DuckDB in vectors on its threads."""
     import duckdb  # staging only: a dry run never loads DuckDB
 
-    joined = ", ".join(f'coalesce(CAST("{c}" AS VARCHAR), \'\')' for c in table.column_names)
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
-        con.register("hash_input", table)
-        out = con.sql(f"SELECT substr({function}(concat_ws(chr(31), {joined})), 1, {int(length)}) AS h "
-                      "FROM hash_input").to_arrow_table().column("h")
+        con.register("t", table)
+        return con.sql(sql).to_arrow_table().column("h").combine_chunks()
     finally:
         con.close()
-    return out.combine_chunks()
 
 
 def write_staged(table: pa.Table, path) -> None:
