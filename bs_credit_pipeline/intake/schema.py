@@ -58,11 +58,11 @@ class Frame:
         indices = pyarrow.array(rows, pyarrow.int64())
         return Frame({name: values.take(indices) for name, values in self.columns.items()}, len(rows))
 
-    def to_polars(self, names=None) -> pl.DataFrame:
-        """The columns `names` (default: all) as a polars DataFrame; polars holds strings as views, so each column
-        is converted once."""
-        names = self.columns if names is None else names
-        return pl.DataFrame([pl.Series(name, self.columns[name]) for name in names], height=self.num_rows)
+    def to_polars(self) -> pl.DataFrame:
+        """The columns as a polars DataFrame. Polars holds strings as views: Arrow's cast makes them (about twice as
+        fast as polars' own conversion) and polars takes them without a copy."""
+        return pl.DataFrame([pl.Series(name, pc.cast(values, pyarrow.string_view()))
+                             for name, values in self.columns.items()], height=self.num_rows)
 
 
 def _combined(values) -> pyarrow.Array:
@@ -378,12 +378,13 @@ def validate_frame(compiled: CompiledContract, frame: Frame, today: dt.date) -> 
             run.dates[col.name] = parse_dates(frame[col.name])
     token = _RUN.set(run)
     try:
-        cases = [_failures(compiled.columns, frame.to_polars())]
+        cells = frame.to_polars()
+        cases = [_failures(compiled.columns, cells)]
         for code, column, needed, schema in compiled.rules:
             present = [c for c in dict.fromkeys([column, *needed]) if c in frame]
             if column not in frame and (code != "E_REQUIRED_IF" or not present):
                 continue
-            _, labels, rows = _failures(schema, frame.to_polars(present))
+            _, labels, rows = _failures(schema, cells.select(present))
             rows, first = np.unique(rows, return_index=True)  # a row-level rule fails once per row
             cases.append(([column] * len(rows), [labels[i] for i in first], rows))
         return _to_problems(cases, run), dict(run.dates)
