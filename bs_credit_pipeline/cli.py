@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from .paths import MONTH_RE, Home, owner_only_files
@@ -31,26 +34,45 @@ def _infer_partition(path: Path, department: str | None, month: str | None) -> t
     return department, month
 
 
-class _WithoutSpark:
-    """Import hook of the dry run: pandera loads pyspark.pandas and pyspark.sql wherever pyspark is installed (the
-    Spark engine's extra), 0.3 s CPU and a FutureWarning on every `check`, for frames intake never has."""
+class _WithoutPandasOrSpark:
+    """Import hook of the dry run, from the command's first import on. pandera's package imports pandas and its
+    pandas engine (typeguard, pydantic models: 0.4 s CPU) wherever pandas is installed, and pyspark.pandas wherever
+    pyspark is (the Spark engine's extra: 0.3 s and a FutureWarning); intake validates with pandera's polars backend
+    and needs neither. pyarrow tries pandas on its first array or scalar and goes on without it. Refused as an
+    install without them would refuse them (pandera reads the message)."""
 
     def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] == "pyspark":
-            raise ModuleNotFoundError("bs-credit check loads pandera without pyspark", name=name)
+        if name.partition(".")[0] in ("pandas", "pyspark"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
+
+
+@contextlib.contextmanager
+def _dry_run_imports(args: argparse.Namespace) -> Iterator[None]:
+    """`check` runs without pandas and pyspark from its first import on (`_WithoutPandasOrSpark`), and with one
+    OpenBLAS thread unless told otherwise: OpenBLAS starts a busy-waiting thread per core when numpy loads (~0.1 CPU
+    s of a 1 k-row check on an idle machine, again in the Excel reader's process); intake multiplies no matrices."""
+    if getattr(args, "func", None) is not cmd_check:
+        yield
+        return
+    refusal = _WithoutPandasOrSpark()
+    sys.meta_path.insert(0, refusal)
+    blas = "OPENBLAS_NUM_THREADS" not in os.environ
+    if blas:
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(refusal)
+        if blas:
+            del os.environ["OPENBLAS_NUM_THREADS"]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """A data officer's dry run: the report goes next to the file (or to --out); nothing enters the pipeline."""
     import tempfile
 
-    refusal = _WithoutSpark()
-    sys.meta_path.insert(0, refusal)
-    try:
-        from .intake import Intake
-    finally:
-        sys.meta_path.remove(refusal)
+    from .intake import Intake
 
     path = Path(args.file)
     if path.is_dir():
@@ -525,13 +547,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run a command. Its configuration is checked first; a user or environment error is one line, no traceback:
     exit 2 configuration or usage, 3 warehouse held by another process, 4 disk full, 130/143 interrupted."""
     from . import interrupts
-    from .preflight import preflight, user_error
 
     owner_only_files()
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with interrupts.handled():
+    with _dry_run_imports(args), interrupts.handled():
+        from .preflight import preflight, user_error
+
         try:
             preflight(args)
             return args.func(args)

@@ -6,7 +6,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -26,8 +25,8 @@ _NUMBER = r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)$"
 
 
 def _as_array(values) -> pa.Array:
-    if isinstance(values, pd.Series):
-        values = pa.array(values.astype(object).where(values.notna(), None), type=pa.string())
+    if not isinstance(values, (pa.Array, pa.ChunkedArray)):
+        values = pa.array(values, type=pa.string(), from_pandas=True)
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     return values
@@ -74,12 +73,11 @@ def _general_dates(text: pa.Array) -> pa.Array:
     y2, m2, d2 = _ymd(text, _COMPACT)
     use2 = (y == 0) & (y2 > 0)
     y, m, d = np.where(use2, y2, y), np.where(use2, m2, m), np.where(use2, d2, d)
-    frame = pd.DataFrame({"year": y, "month": m, "day": d})
     ok = (y >= _MIN_YEAR) & (y <= _MAX_YEAR) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31)
-    frame.loc[~ok, ["year", "month", "day"]] = (2000, 1, 1)
-    stamps = pd.to_datetime(frame, errors="coerce").to_numpy()
-    result = np.where(ok, stamps.astype("datetime64[D]"), np.datetime64("NaT"))
-    # Calendar check: pandas rolls nothing over with errors="coerce"; 2026-02-30 becomes NaT.
+    month = np.where(ok, (y - 1970) * 12 + m - 1, 0).astype("datetime64[M]")
+    days = month.astype("datetime64[D]") + np.where(ok, d - 1, 0).astype("timedelta64[D]")
+    # Calendar check: a day past the month's end (2026-02-30) would roll over into the next month.
+    result = np.where(ok & (days.astype("datetime64[M]") == month), days, np.datetime64("NaT"))
     serial_mask = pc.fill_null(pc.match_substring_regex(text, _SERIAL), False).to_numpy(zero_copy_only=False)
     if serial_mask.any():
         numbers = pc.cast(pc.if_else(serial_mask, text, None), pa.float64()).to_numpy(zero_copy_only=False)

@@ -1,7 +1,8 @@
 """`bs-credit check` on a small file pays only for what it uses: no Dagster, no warehouse (DuckDB), no SQL
-transpiler, no Spark (pandera would load pyspark.pandas where the Spark extra is installed), no Acero (pyarrow's
-query engine and datasets, which Table.group_by loads), no staging (Parquet), no publishing or lists code.
-Measured in a fresh interpreter through sys.modules."""
+transpiler, no Spark (pandera would load pyspark.pandas where the Spark extra is installed), no pandas (validation
+runs on pandera's polars backend; pandera would load pandas and its pandas engine, typeguard included, wherever
+pandas is installed), no Acero (pyarrow's query engine and datasets, which Table.group_by loads), no staging
+(Parquet), no publishing or lists code. Measured in a fresh interpreter through sys.modules."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import sys
 
 from bs_credit_pipeline_tests.report_content import bad_penalty_csv
 
-UNUSED = ("dagster", "dagster_webserver", "duckdb", "sqlglot", "pyspark", "pyarrow.parquet", "pyarrow.acero",
+UNUSED = ("dagster", "dagster_webserver", "duckdb", "sqlglot", "pyspark", "pandas", "typeguard", "pandera.pandas",
+          "pandera.typing.pandas", "pyarrow.parquet", "pyarrow.acero",
           "pyarrow.dataset", "bs_credit_pipeline.warehouse", "bs_credit_pipeline.defs",
           "bs_credit_pipeline.definitions", "bs_credit_pipeline.lists", "bs_credit_pipeline.publish",
           "bs_credit_pipeline.pipeline", "bs_credit_pipeline.engines", "bs_credit_pipeline.lake")

@@ -4,7 +4,7 @@ The modules follow a file through intake:
 
 - `read`: sniff the format and read every visible sheet into string tables with Excel row numbers;
 - `header`: find the header row(s), map headers to contract columns, detect the record kind, skip footers;
-- `schema`: a contract compiled to pandera schemas; normalising and validating one frame;
+- `schema`: a contract compiled to pandera schemas (polars backend); normalising and validating one frame;
 - `validate`: every data row of the matching sheets, against its domain's variant of the contract;
 - `subjects`: who each record is about (subject type, canonical id, organisation link key);
 - `stage`: natural keys, record ids, duplicates in the file, the staged Parquet and the rejected rows;

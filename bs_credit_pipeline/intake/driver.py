@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 from .. import faults
 from ..atomic import atomic_write_text
@@ -120,7 +119,7 @@ class Intake:
             _errors_first(problems, described)
             reported = runs
             _count(problems, manifest)
-            domains = sorted({d for r in runs for d in pd.unique(r.domain) if d is not None})
+            domains = sorted({d for r in runs for d in set(r.domain.tolist()) if d is not None})
             manifest["domain"] = "、".join(domains) or None
             if valid is not None and valid.num_rows:
                 staged_path = staging / f"{manifest['sha256']}.parquet"

@@ -3,7 +3,6 @@ and fix hint (messages.yaml), the sheet, Excel row and column, and the cell as w
 
 from __future__ import annotations
 
-import pandas as pd
 import pyarrow as pa
 
 from ..contracts import Contract, Registry, enums
@@ -64,17 +63,17 @@ def _detail_fields(code: str, spec, run: SheetRun, i: int, by_name: dict[str, in
         return {"unknown_part": f"（其中“{unknown}”不是可选值）" if parsed.values else "",
                 "suggestion": f"您是否要填写“{'、'.join(close)}”？" if close else ""}
     if code == "W_ENUM_SYNONYM" and spec is not None:
-        value = run.frame[spec.name].iloc[i] if spec.name in run.frame else None
-        return {"canonical": "" if pd.isna(value) else str(value)}
+        value = run.frame[spec.name][i].as_py() if spec.name in run.frame else None
+        return {"canonical": "" if value is None else value}
     if code == "E_REQUIRED_IF" and spec is not None and spec.required_if:
         when = spec.required_if["column"]
         idx = by_name.get(when)
-        value = run.frame[when].iloc[i] if when in run.frame else None
+        value = run.frame[when][i].as_py() if when in run.frame else None
         header = run.match.headers.get(idx) if idx is not None else None
         return {"when_header": header or contract.column(when).header,
-                "when_value": "" if pd.isna(value) else str(value)}
+                "when_value": "" if value is None else value}
     if code == "E_TOO_LONG" and spec is not None and spec.name in run.frame:
-        return {"length": len(str(run.frame[spec.name].iloc[i]))}
+        return {"length": len(run.frame[spec.name][i].as_py())}
     return {}
 
 

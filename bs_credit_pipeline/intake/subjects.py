@@ -5,22 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import identifiers as ids
 from ..contracts import Contract
-from .schema import PERSON_ID_TYPES
+from .schema import PERSON_ID_TYPES, Frame
 
 _FAR_FUTURE = dt.date(2999, 12, 31)  # rows reaching here were validated; only the code's shape matters here
 
 
-def _column(frame: pd.DataFrame, name: str | None) -> pa.Array | None:
-    if not name or name not in frame:
-        return None
-    arr = pa.array(frame[name], type=pa.string(), from_pandas=True)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+def _column(frame: Frame, name: str | None) -> pa.Array | None:
+    return frame[name] if name and name in frame else None
 
 
 def _prefixed(prefix: str, values: pa.Array) -> pa.Array:
@@ -44,7 +40,7 @@ def _valid_as(kind: pa.Array, shape: str, values: pa.Array, errors) -> pa.Array:
     return pa.array(ok)
 
 
-def resolve(frame: pd.DataFrame, contract: Contract) -> dict[str, pa.Array]:
+def resolve(frame: Frame, contract: Contract) -> dict[str, pa.Array]:
     """`_subject_type`, `_subject_id`, `_subject_name`, `_org_code` for each row of a normalised frame.
 
     Organisations: the first valid USCC among the contract's org code columns; else a 9-char organisation code

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -25,8 +24,8 @@ from .header import SCAN_ROWS, TEMPLATE_SHEETS, HeaderMatch, _has_text, footer_o
 from .read import SheetData
 from .report import excel_column
 from .schema import (
-    CODE_TYPES, CompiledContract, Problems, compile_contract, enum_rewordings, first_generation_ids, future_dates,
-    normalise_frame, validate_frame, warnings_for,
+    CODE_TYPES, CompiledContract, Frame, Problems, compile_contract, enum_rewordings, first_generation_ids,
+    future_dates, normalise_frame, validate_frame, warnings_for,
 )
 
 MAX_ROW_DATE_NOTES = 20  # more record dates outside the month than this: one note for the file, not one per row
@@ -47,7 +46,7 @@ class SheetRun:
     match: HeaderMatch
     row_numbers: np.ndarray
     raw: dict[str, pa.ChunkedArray]  # the columns as read (Table.column)
-    frame: pd.DataFrame
+    frame: Frame
     errors: dict[int, list[tuple[str | None, str]]]
     warnings: dict[int, list[tuple[str | None, str]]]
     dates: dict[str, pa.Array]
@@ -184,12 +183,13 @@ class Validator:
         warnings: dict[int, list] = {}
         frames, dates, legacy = [], {}, {}
         base = normalise_frame(named, contract)
-        for value in pd.unique(domain):
-            pos = np.flatnonzero(domain == value) if value is not None else np.flatnonzero(pd.isna(domain))
+        for value in dict.fromkeys(domain.tolist()):
+            pos = np.flatnonzero(domain == value)
             compiled = self.compiled(contract, value)
-            sub_raw = {k: v.take(pa.array(pos)) for k, v in named.items()} if len(pos) != len(domain) else named
+            whole = len(pos) == len(domain)
+            sub_raw = named if whole else {k: v.take(pa.array(pos)) for k, v in named.items()}
             frame = normalise_frame(sub_raw, compiled.contract) if compiled.contract is not contract else \
-                base.iloc[pos].reset_index(drop=True)
+                base if whole else base.take(pos)
             found, parsed = validate_frame(compiled, frame, today)
             _collect(errors, found, pos)
             found_legacy = first_generation_ids(frame, compiled.contract)
@@ -202,9 +202,10 @@ class Validator:
             for k, v in parsed.items():
                 dates.setdefault(k, []).append((pos, v))
         if dept.domains and contract.domain_column and contract.domain_column in match.columns.values():
-            outside = pd.notna(domain) & ~pd.Series(domain).isin(list(dept.domains)).to_numpy()
-            for i in np.flatnonzero(outside):
-                errors.setdefault(int(i), []).append((contract.domain_column, "E_DOMAIN_NOT_ALLOWED"))
+            for value in dict.fromkeys(domain.tolist()):
+                if value is not None and value not in dept.domains:
+                    for i in np.flatnonzero(domain == value):
+                        errors.setdefault(int(i), []).append((contract.domain_column, "E_DOMAIN_NOT_ALLOWED"))
         _refuse_numeric_identifiers(match, table_rows, raw, contract, errors, warnings)
         frame = _reassemble(frames, rows.num_rows) if frames else base
         return SheetRun(match, row_numbers, raw, frame, errors, warnings, _merge_dates(dates, rows.num_rows), domain,
@@ -230,8 +231,9 @@ class Validator:
         """A file whose 数据来源单位 is consistently another registered department was put in the wrong folder."""
         if not any("source_unit" in r.frame for r in runs):
             return
-        names = pd.concat([r.frame["source_unit"] for r in runs if "source_unit" in r.frame]).dropna().unique()
-        if len(names) == 0:
+        names = pc.unique(pa.chunked_array([r.frame["source_unit"] for r in runs if "source_unit" in r.frame])
+                          ).drop_null().to_pylist()
+        if not names:
             return
         owners = {getattr(self.registry.department_for_folder(n), "code", None) for n in names}
         if len(owners) == 1 and None not in owners and dept.code not in owners:
@@ -322,11 +324,14 @@ def _collect(into: dict[int, list], found: Problems, pos: np.ndarray, skip: dict
         into.setdefault(row, []).append((column, code))
 
 
-def _reassemble(frames: list[tuple[np.ndarray, pd.DataFrame]], n: int) -> pd.DataFrame:
+def _reassemble(frames: list[tuple[np.ndarray, Frame]], n: int) -> Frame:
+    """The domains' frames as one frame in sheet row order (a column some domain lacks is empty on its rows)."""
     if len(frames) == 1:
         return frames[0][1]
-    parts = [f.set_axis(pos, axis=0) for pos, f in frames]
-    return pd.concat(parts).sort_index().reset_index(drop=True).reindex(range(n))
+    order = pa.array(np.argsort(np.concatenate([pos for pos, _ in frames]), kind="stable"))
+    names = dict.fromkeys(name for _, f in frames for name in f.columns)
+    return Frame({name: pa.concat_arrays([f[name] if name in f else pa.nulls(len(f), pa.string()) for _, f in frames])
+                  .take(order) for name in names}, n)
 
 
 def _merge_dates(dates: dict[str, list], n: int) -> dict[str, pa.Array]:
