@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import openpyxl
 import pytest
 
@@ -27,6 +29,7 @@ def test_check_exit_codes_and_summary(tmp_path, capsys):
     folder.mkdir(parents=True)
     good = write_xlsx(folder / "好.xlsx", [penalty_row(0), penalty_row(1)])
     assert main(["check", str(good)]) == 0
+    assert gc.isenabled()  # off during check's imports and set-up only
     out = capsys.readouterr().out
     assert "全部通过" in out and "读取 2 行 = 入库 2 行 + 退回 0 行" in out and "校验报告" in out
     assert "报送单位：保山市市场监督管理局" in out and "数据类别：行政处罚" in out
@@ -46,7 +49,7 @@ def test_check_writes_to_out_and_validates_department_and_month_before_writing(t
     for argv, complaint in ((["--month", "../../.."], "月份“../../..”无效"), (["--month", "2026-13"], "月份“2026-13”无效"),
                             ([], "无法确定报送单位“桌面”")):
         assert main(["check", str(path), *argv]) == 2
-        assert complaint in capsys.readouterr().err
+        assert complaint in capsys.readouterr().err and gc.isenabled()
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["处罚.xlsx"]  # nothing written anywhere
     out = tmp_path / "报告"
     assert main(["check", str(path), "--department", "市工商局", "--month", "2026-10", "--out", str(out)]) == 0

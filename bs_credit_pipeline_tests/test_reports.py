@@ -212,6 +212,13 @@ def test_large_sheet_copies_only_problem_rows(tmp_path):
     assert any("共 12 行，超过 5 行" in t and "有问题的 2 行" in t for t in _texts(wb[SUMMARY_SHEET]))
 
 
+def test_large_sheet_without_problems_copies_no_row(tmp_path):
+    rows = [(r, [f"单位{r}", "", "", "", ""]) for r in range(2, 9)]
+    wb = _write(tmp_path, [ReportSheet("处罚", HEADERS, LETTERS, rows)], problems=[], full_copy_max_rows=5)
+    ws = wb["处罚"]
+    assert ws["A1"].value == HEADERS[0] and all(ws.cell(r, 1).value is None for r in range(2, 9))
+
+
 def test_full_copy_at_the_threshold(tmp_path):
     rows = [(r, [f"单位{r}", "", "", "", ""]) for r in range(2, 7)]
     wb = _write(tmp_path, [ReportSheet("处罚", HEADERS, LETTERS, rows)], problems=[], full_copy_max_rows=5)

@@ -341,8 +341,9 @@ def _write_data_sheet(
                        for pos in range(first_col, explain_col)})
     if len(kept) != row_count:
         padded = padded.take(pa.array(kept))
-    # Runs of consecutive rows without problems go to the writer whole; each problem row is written cell by cell.
-    starts = np.flatnonzero(np.concatenate(([True], (np.diff(rows) != 1) | marked[1:] | marked[:-1])))
+    # Runs of consecutive rows without problems go to the writer whole; each problem row is written cell by cell
+    # (no run when no row is kept: a sheet above the full-copy threshold without problems).
+    starts = np.flatnonzero(np.concatenate(([len(rows) > 0], (np.diff(rows) != 1) | marked[1:] | marked[:-1])))
     ends = np.append(starts[1:], len(rows))
     comments = comments_capped = 0
     for a, b in zip(starts.tolist(), ends.tolist()):
