@@ -2,7 +2,10 @@
 
 `BS_CREDIT_FAULT=<point>[@<n>][:<fault>]` makes the process fail the n-th time (default the first) it reaches
 `point(<point>)`: `kill` (the default) SIGKILLs the process itself, as the OOM killer or a power cut would;
-`enospc` raises the OSError a full disk raises. Unset (always, in production) a point costs one dict lookup.
+`enospc` raises the OSError a full disk raises; `meet` waits there until `BS_CREDIT_MEET=<dir>:<count>` processes
+have reached it (each leaves a file named for its PID in <dir>; at most 120 s), so a test can prove that steps in
+separate processes run at the same time without racing sleeps. Unset (always, in production) a point costs one
+dict lookup.
 The points are listed in POINTS; tests assert every one of them is reached.
 """
 
@@ -11,8 +14,12 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import time
+from pathlib import Path
 
 FAULT_VAR = "BS_CREDIT_FAULT"
+MEET_VAR = "BS_CREDIT_MEET"
+MEET_TIMEOUT = 120.0
 POINTS = (
     "intake.before_manifest",    # staged Parquet written, manifest not yet
     "state.before_rename",       # a state file's temporary copy written and fsynced, not yet renamed
@@ -42,4 +49,19 @@ def point(name: str) -> None:
         return
     if fault == "enospc":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
+    if fault == "meet":
+        _meet()
+        return
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _meet() -> None:
+    """Wait until BS_CREDIT_MEET's count of processes have arrived in its folder; TimeoutError after MEET_TIMEOUT."""
+    folder, _, count = os.environ[MEET_VAR].rpartition(":")
+    here = Path(folder)
+    (here / str(os.getpid())).touch()
+    deadline = time.monotonic() + MEET_TIMEOUT
+    while (arrived := sum(1 for _ in here.iterdir())) < int(count):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{arrived} of {count} processes met in {folder}")
+        time.sleep(0.05)

@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from bs_credit_pipeline import faults
 from bs_credit_pipeline.config import ConfigError
 from bs_credit_pipeline.contracts import Registry
 from bs_credit_pipeline.defs.batch import chosen_partitions
@@ -56,8 +57,14 @@ def _overlap(a: dict, b: dict) -> bool:
 
 def test_intakes_run_in_parallel_processes_and_loads_one_at_a_time(tmp_path, monkeypatch):
     home = _home(tmp_path / "batch", monkeypatch)
+    meet = tmp_path / "meet"
+    meet.mkdir()
+    # Each intake waits inside its step for the other (faults' `meet`): they overlap however the machine is loaded.
+    monkeypatch.setenv(faults.FAULT_VAR, "intake.before_manifest:meet")
+    monkeypatch.setenv(faults.MEET_VAR, f"{meet}:{len(PARTITIONS)}")
     result = run_batch(home, PARTITIONS)
     assert result.success
+    assert len(list(meet.iterdir())) == len(PARTITIONS)
     instance = dg.DagsterInstance.get()
     intakes = _steps(instance, result.run_id, "intake_partition_step")
     loads = _steps(instance, result.run_id, "load_partition_step")
