@@ -6,10 +6,13 @@ import os
 import re
 import shutil
 import subprocess
+import warnings
 
 import pytest
+from matplotlib import font_manager
 
 from bs_credit_pipeline import cli
+from bs_credit_pipeline.analyst import charts
 from bs_credit_pipeline.analyst.report import default_month
 from conftest import DEMO_AS_OF, DEMO_TIMEOUT
 
@@ -60,3 +63,33 @@ def test_report_errors_are_clear(tmp_path, capsys):
         cli.main(["report", "--month", "2026-13", "--home", str(tmp_path)])
     assert exit_.value.code == 2
     assert "YYYY-MM" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cjk", [True, False], ids=["cjk-font", "no-cjk-font"])
+def test_chart_texts_are_never_empty_boxes(demo_home, tmp_path, monkeypatch, cjk):
+    """Every text in the charts is drawn: Chinese with a CJK font; without one, codes and English (a glyph the
+    font lacks would be an empty box, which matplotlib warns about)."""
+    if cjk and charts.cjk_font() is None:
+        pytest.skip("no CJK font on this machine (apt-get install fonts-noto-cjk)")
+    if not cjk:
+        monkeypatch.setattr(charts, "cjk_font", lambda: None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert cli.main(["report", "--home", str(demo_home.root), "--output", str(tmp_path / "r.html")]) == 0
+    assert not [str(w.message) for w in caught if "missing from font" in str(w.message)]
+
+
+def test_cjk_font_installed_after_matplotlibs_font_cache_is_found(monkeypatch):
+    """matplotlib never refreshes its list of the system's fonts: a CJK font installed later is still used."""
+    charts.cjk_font.cache_clear()
+    try:
+        font = charts.cjk_font()
+        if font is None:
+            pytest.skip("no CJK font on this machine (apt-get install fonts-noto-cjk)")
+        manager = font_manager.fontManager
+        files = {f.fname for f in manager.ttflist if f.name in charts.CJK_FONTS}
+        monkeypatch.setattr(manager, "ttflist", [f for f in manager.ttflist if f.fname not in files])
+        charts.cjk_font.cache_clear()
+        assert charts.cjk_font() == font
+    finally:
+        charts.cjk_font.cache_clear()

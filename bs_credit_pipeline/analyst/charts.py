@@ -1,6 +1,7 @@
 """Inline SVG charts for the monthly report (matplotlib, no pyplot state; text drawn as paths, so the SVG needs
 no font where it is viewed). Chinese labels need a CJK font where the report is written: the first of
-CJK_FONTS that is installed; without one, charts label departments and lists by their codes."""
+CJK_FONTS that is installed; without one, charts label departments and lists by their codes and their axes
+and legends in English (report.CHART_TEXT_EN)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,25 @@ COLOURS = ("#2b6cb0", "#c53030", "#2f855a", "#b7791f", "#6b46c1", "#4a5568")
 
 @cache
 def cjk_font() -> str | None:
-    """The family name of an installed CJK font, or None."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
+    """The family name of an installed CJK font, or None. matplotlib lists the system's fonts once, in a cache it
+    never refreshes: fonts installed after that (fonts-noto-cjk on a running server) are added from the system's
+    font folders here, so the charts get Chinese labels without deleting matplotlib's cache."""
+    manager = font_manager.fontManager
+    found = _first_cjk(manager)
+    if found is None:
+        known = {f.fname for f in manager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known:
+                try:
+                    manager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read: not a font to draw with
+                    continue
+        found = _first_cjk(manager)
+    return found
+
+
+def _first_cjk(manager: font_manager.FontManager) -> str | None:
+    installed = {f.name for f in manager.ttflist}
     return next((name for name in CJK_FONTS if name in installed), None)
 
 

@@ -62,6 +62,15 @@ def _table(headers: list[str], rows: list[tuple], numeric: set[int] = frozenset(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+CHART_TEXT_EN = {"退回率": "reject rate", "退回率（%）": "reject rate (%)", "入库行数": "rows loaded",
+                 "退回行数": "rows rejected", "行数": "rows", "出现次数": "occurrences", "条目数": "entries"}
+
+
+def _chart_text(zh: str) -> str:
+    """A chart's axis or legend text: Chinese where a CJK font can draw it, else English (never empty boxes)."""
+    return charts.label_or_code(zh, CHART_TEXT_EN[zh])
+
+
 def _figure(svg: str, caption: str) -> str:
     return f'<figure class="chart">{svg}<figcaption>{_e(caption)}</figcaption></figure>'
 
@@ -107,11 +116,11 @@ def _body(conn, month: str, as_of: dt.date) -> tuple[str, int]:
     parts.append(f"<h2>一、各部门报送情况（{_e(month)}）</h2>")
     if quality:
         labels = [charts.label_or_code(r[1], r[0]) for r in quality]
-        parts.append(_figure(charts.hbar(labels, {"退回率": [float(r[7] or 0) for r in quality]}, "退回率（%）",
+        rate, loaded, rejected = (_chart_text(t) for t in ("退回率", "入库行数", "退回行数"))
+        parts.append(_figure(charts.hbar(labels, {rate: [float(r[7] or 0) for r in quality]}, _chart_text("退回率（%）"),
                                          percent=True), "图1 各部门退回率（整体退回的文件按100%计）"))
-        parts.append(_figure(charts.hbar(labels, {"入库行数": [r[5] for r in quality],
-                                                  "退回行数": [r[6] for r in quality]}, "行数"),
-                             "图2 各部门入库和退回行数"))
+        parts.append(_figure(charts.hbar(labels, {loaded: [r[5] for r in quality], rejected: [r[6] for r in quality]},
+                                         _chart_text("行数")), "图2 各部门入库和退回行数"))
         n += 2
     parts.append(_table(["部门", "文件数", "整体退回文件", "读取行数", "入库行数", "退回行数", "退回率（%）"],
                         [r[1:] for r in quality], {1, 2, 3, 4, 5, 6}))
@@ -122,7 +131,7 @@ def _body(conn, month: str, as_of: dt.date) -> tuple[str, int]:
     parts.append("<h2>二、主要数据问题</h2>")
     if errors:
         parts.append(_figure(charts.hbar([charts.label_or_code(r[1] or r[0], r[0]) for r in errors],
-                                         {"出现次数": [r[2] for r in errors]}, "出现次数"),
+                                         {_chart_text("出现次数"): [r[2] for r in errors]}, _chart_text("出现次数")),
                              "图3 本月出现最多的校验错误"))
         n += 1
     parts.append(_table(["代码", "问题", "出现次数", "涉及部门数"], errors, {2, 3}))
@@ -142,7 +151,7 @@ def _body(conn, month: str, as_of: dt.date) -> tuple[str, int]:
         names = {r[1]: charts.label_or_code(r[2], r[1]) for r in sizes}
         count = {(r[0], r[1]): r[3] for r in sizes}
         parts.append(_figure(charts.lines(dates, {names[k]: [count.get((d, k), 0) for d in dates] for k in names},
-                                          "条目数"), "图4 各名单条目数（夜间任务各评估日期）"))
+                                          _chart_text("条目数")), "图4 各名单条目数（夜间任务各评估日期）"))
         n += 1
     changes = q("""SELECT list_name_zh, count(*) FILTER (WHERE change = 'added'),
                           count(*) FILTER (WHERE change = 'removed')
