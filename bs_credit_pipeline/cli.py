@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from .imports import Refused
 from .paths import MONTH_RE, Home, owner_only_files
 
 STATUS_ZH = {"accepted": "全部通过", "partial": "部分通过", "rejected": "整体退回"}
@@ -35,22 +36,11 @@ def _infer_partition(path: Path, department: str | None, month: str | None) -> t
     return department, month
 
 
-class _WithoutPandasOrSpark:
-    """Import hook of the dry run, from the command's first import on. pandera's package imports pandas and its
-    pandas engine (typeguard, pydantic models: 0.4 s CPU) wherever pandas is installed, and pyspark.pandas wherever
-    pyspark is (the Spark engine's extra: 0.3 s and a FutureWarning); intake validates with pandera's polars backend
-    and needs neither. pyarrow tries pandas on its first array or scalar and goes on without it. Refused as an
-    install without them would refuse them (pandera reads the message)."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in ("pandas", "pyspark"):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-
-
 @contextlib.contextmanager
 def _dry_run_imports(args: argparse.Namespace) -> Iterator[None]:
-    """`check` runs without pandas and pyspark from its first import on (`_WithoutPandasOrSpark`), and with one
+    """`check` runs without pandas and pyspark from its first import on (`imports.Refused`: pandera's package imports
+    pandas and its pandas engine, typeguard and pydantic models, 0.4 s CPU, wherever pandas is installed, and
+    pyspark.pandas wherever pyspark is; intake validates with pandera's polars backend and needs neither), and with one
     OpenBLAS thread unless told otherwise: OpenBLAS starts a busy-waiting thread per core when numpy loads (~0.1 CPU
     s of a 1 k-row check on an idle machine, again in the Excel reader's process); intake multiplies no matrices.
     The cyclic garbage collector is off until `_collect_from_here` (and back as it was after): importing numpy,
@@ -59,7 +49,7 @@ def _dry_run_imports(args: argparse.Namespace) -> Iterator[None]:
     if getattr(args, "func", None) is not cmd_check:
         yield
         return
-    refusal = _WithoutPandasOrSpark()
+    refusal = Refused("pandas", "pyspark")
     sys.meta_path.insert(0, refusal)
     blas = "OPENBLAS_NUM_THREADS" not in os.environ
     if blas:

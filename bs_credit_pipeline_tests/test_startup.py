@@ -34,3 +34,15 @@ def test_check_of_a_small_file_imports_no_dagster_and_no_warehouse(tmp_path):
     assert list((tmp_path / "out").glob("*_校验报告_*.xlsx"))
     loaded = [m for m in result["modules"] if any(m == u or m.startswith(u + ".") for u in UNUSED)]
     assert loaded == []
+
+
+def test_warehouse_intake_loads_no_spark_and_warns_nothing():
+    """The pipeline's intake (Dagster steps, `bs-credit run`) imports pandera without its pyspark integration, which
+    loads pyspark.pandas where the Spark extra is installed and warns on every process that pandas 3 is unsupported."""
+    code = ("import json, sys, warnings\nwarnings.simplefilter('error')\n"
+            "from bs_credit_pipeline.intake import driver, schema\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.partition('.')[0] == 'pyspark')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Warning" not in done.stderr, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

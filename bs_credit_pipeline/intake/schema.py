@@ -16,12 +16,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandera.polars as pa
 import polars as pl
 import pyarrow as pyarrow
 import pyarrow.compute as pc
 
 from .. import identifiers as ids
+from ..imports import refused
+
+with refused("pyspark"):  # pandera loads pyspark.pandas where the Spark extra is installed: 0.3 s and a FutureWarning
+    import pandera.polars as pa
 from ..contracts import ColumnSpec, Contract, enums
 from ..parsing import parse_dates, parse_numbers, per_distinct
 
