@@ -183,6 +183,7 @@ class Validator:
         warnings: dict[int, list] = {}
         frames, dates, legacy = [], {}, {}
         base = normalise_frame(named, contract)
+        domain_checked = bool(dept.domains) and contract.domain_column in match.columns.values()
         for value in dict.fromkeys(domain.tolist()):
             pos = np.flatnonzero(domain == value)
             compiled = self.compiled(contract, value)
@@ -201,11 +202,9 @@ class Validator:
             frames.append((pos, frame))
             for k, v in parsed.items():
                 dates.setdefault(k, []).append((pos, v))
-        if dept.domains and contract.domain_column and contract.domain_column in match.columns.values():
-            for value in dict.fromkeys(domain.tolist()):
-                if value is not None and value not in dept.domains:
-                    for i in np.flatnonzero(domain == value):
-                        errors.setdefault(int(i), []).append((contract.domain_column, "E_DOMAIN_NOT_ALLOWED"))
+            if domain_checked and value is not None and value not in dept.domains:  # after the rows' warnings
+                for i in pos:
+                    errors.setdefault(int(i), []).append((contract.domain_column, "E_DOMAIN_NOT_ALLOWED"))
         _refuse_numeric_identifiers(match, table_rows, raw, contract, errors, warnings)
         frame = _reassemble(frames, rows.num_rows) if frames else base
         return SheetRun(match, row_numbers, raw, frame, errors, warnings, _merge_dates(dates, rows.num_rows), domain,
