@@ -94,8 +94,10 @@ def lake_queries(registry: Registry, staging: Path | None, conn=None) -> dict[st
     return out
 
 
-def _schema(conn, query: str) -> dict[str, str]:
-    return {name: str(typ) for name, typ, *_ in conn.execute(f"DESCRIBE {query}").fetchall()}
+def _schema(conn, query: str) -> str:
+    """The text of a table folder's _schema.json: column -> DuckDB type of the query's columns."""
+    columns = {name: str(typ) for name, typ, *_ in conn.execute(f"DESCRIBE {query}").fetchall()}
+    return json.dumps(columns, ensure_ascii=False, indent=1)
 
 
 def _partition_key(department: str, month: str) -> str:
@@ -163,7 +165,7 @@ def export(conn, root: Path | str, registry: Registry, *, staging: Path | None =
     written, counts = {}, {"written": 0, "unchanged": 0, "removed": 0}
     with files.scratch() as scratch:
         for folder, table in lake_queries(registry, staging, conn if seed_marts else None).items():
-            schema = json.dumps(_schema(conn, table.query), ensure_ascii=False, indent=1)
+            schema = _schema(conn, table.query)
             header = _manifest_header(conn, table)
             select = table.query
             if table.partitioned:  # a missing partition value is Hive's null partition (Spark reads NULL)
@@ -237,7 +239,6 @@ def mark_exported(conn, root: Path | str, folders: Iterable[str], spark=None) ->
     queries = written_tables(conn)
     for folder in folders:
         table = Table(folder, queries[folder], partitioned=False)
-        files.write_text(f"{folder}/{SCHEMA_FILE}",
-                         json.dumps(_schema(conn, table.query), ensure_ascii=False, indent=1))
+        files.write_text(f"{folder}/{SCHEMA_FILE}", _schema(conn, table.query))
         files.write_text(f"{folder}/{MANIFEST_FILE}",
                          _manifest(_manifest_header(conn, table), _fingerprints(conn, table.query, table)))
