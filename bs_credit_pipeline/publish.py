@@ -29,7 +29,7 @@ import pyarrow.csv as pacsv
 from . import faults, yamlfile
 from .xlsx import Workbook, new_format, write_table
 from .identifiers import PROVINCE_CODES, citizen_id_check_char, mask_id, mask_name
-from .lists.sql import lit
+from .lists.sql import ident, lit
 
 KINDS_DIR = Path(__file__).resolve().parents[1] / "data_contracts" / "kinds"
 DEPARTMENTS = KINDS_DIR.parent / "departments.yaml"
@@ -324,7 +324,7 @@ def _scan_database(db_path: Path) -> list[Finding]:
                    OR c.data_type LIKE 'STRUCT(%')
             ORDER BY 1, 2, 3""").fetchall()
         for schema, table, column in columns:
-            col = '"' + column.replace('"', '""') + '"'
+            col = ident(column)
             candidates = conn.execute(f"""
                 SELECT DISTINCT unnest(regexp_extract_all(CAST({col} AS VARCHAR), ?, 2)) AS v
                 FROM "{schema}"."{table}" WHERE regexp_matches(CAST({col} AS VARCHAR), ?)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from ..contracts import Registry
+from ..lists.sql import ident, lit
 from ..warehouse.transaction import transaction
 from .catalog import Catalog, Label
 from .marts import SCHEMA, field_column
@@ -47,14 +48,6 @@ def contract_fields(registry: Registry, catalog: Catalog) -> dict[tuple[str, str
     return out
 
 
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def annotate(conn, registry: Registry, catalog: Catalog) -> int:
     """COMMENT ON every table, view and column that has a label; then fill analyst.data_dictionary.
     Returns the number of columns left without a label. One transaction (in autocommit each of the ~1 100
@@ -62,7 +55,7 @@ def annotate(conn, registry: Registry, catalog: Catalog) -> int:
     1.9 -> 0.4 CPU s on the demo snapshot."""
     with transaction(conn):
         conn.execute(f"CREATE TABLE {SCHEMA}.data_dictionary "
-                     f"({', '.join(f'{_ident(c)} VARCHAR' for c in DICTIONARY_COLUMNS)})")
+                     f"({', '.join(f'{ident(c)} VARCHAR' for c in DICTIONARY_COLUMNS)})")
         comments, rows, unlabelled = _labels(conn, registry, catalog)
         if comments:
             conn.execute(";\n".join(comments))
@@ -98,11 +91,11 @@ def _labels(conn, registry: Registry, catalog: Catalog) -> tuple[list[str], list
         spec = tables.get(key)
         if spec:
             text = spec["label"] + (f"：{spec['description']}" if spec.get("description") else "")
-            comments.append(f"COMMENT ON {kind.upper()} {schema}.{table} IS {_sql_text(text)}")
+            comments.append(f"COMMENT ON {kind.upper()} {schema}.{table} IS {lit(text)}")
         for column, data_type in columns.get((schema, table), ()):
             entry = fields.get((key, column)) or Entry(catalog.label(key, column))
             if entry.label:
-                comments.append(f'COMMENT ON COLUMN {schema}.{table}."{column}" IS {_sql_text(entry.label.comment())}')
+                comments.append(f'COMMENT ON COLUMN {schema}.{table}."{column}" IS {lit(entry.label.comment())}')
             else:
                 unlabelled += 1
             label = entry.label or Label("")

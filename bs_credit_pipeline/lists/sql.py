@@ -8,6 +8,11 @@ import re
 from collections.abc import Iterable
 
 
+def ident(name: str) -> str:
+    """SQL quoted identifier (a column name as a department wrote it, a contract field)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def lit(value) -> str:
     """SQL literal for None, bool, int, float, str, date or datetime."""
     if value is None:

@@ -26,6 +26,7 @@ from datetime import datetime
 import duckdb
 
 from .. import faults
+from ..lists.sql import ident
 from .privacy import shape_sql
 from .repairs import REPAIR_KINDS, load_repairs, match_targets
 from .staged import StagedFile
@@ -67,10 +68,6 @@ def submission_id(department: str, month: str, sha256: str) -> str:
     return f"{department}|{month}|{sha256}"
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _stage_records(conn, files: list[tuple[int, StagedFile]], department: str, month: str,
                    promote: Mapping[str, Mapping[str, str]]) -> int:
     """Read the partition's record rows into temp table `batch`, deduplicated; returns rows read."""
@@ -78,14 +75,14 @@ def _stage_records(conn, files: list[tuple[int, StagedFile]], department: str, m
     for rank, staged in files:
         columns = staged.row_columns()
         contract = [c for c in columns if not c.startswith("_")]
-        payload = "to_json(struct_pack(" + ", ".join(f"{_quote(c)} := {_quote(c)}" for c in contract) + "))"
+        payload = "to_json(struct_pack(" + ", ".join(f"{ident(c)} := {ident(c)}" for c in contract) + "))"
         mapping = promote.get(staged.kind or "", {})
         promoted = []
         for target, sql_type in PROMOTED.items():
             source = mapping.get(target)
             if source in columns:
                 cast = "TRY_CAST" if sql_type == "DATE" else "CAST"
-                promoted.append(f"{cast}({_quote(source)} AS {sql_type})")
+                promoted.append(f"{cast}({ident(source)} AS {sql_type})")
             else:
                 promoted.append(f"NULL::{sql_type}")
         written = "_written" if "_written" in columns else "NULL"  # staged before values as written were kept
